@@ -1,0 +1,29 @@
+namespace TransformerFpga.Diagnostics;
+
+/// <summary>Every diagnostic code the product emits. The README's error table lists the same codes.</summary>
+public static class ErrorCodes
+{
+    public const string ModelFileMissing = "TFPGA001";
+    public const string ModelJsonSyntax = "TFPGA002";
+    public const string ModelJsonInvalid = "TFPGA003";
+    public const string ModelFormatVersion = "TFPGA004";
+    public const string WeightsFileMissing = "TFPGA005";
+    public const string SafeTensorsMalformed = "TFPGA006";
+    public const string TensorMissingOrShape = "TFPGA007";
+    public const string TensorDtype = "TFPGA008";
+    public const string TensorNotFinite = "TFPGA009";
+    public const string DataFileMissing = "TFPGA010";
+    public const string DataMalformed = "TFPGA011";
+    public const string DataColumnMissing = "TFPGA012";
+    public const string DataTooShort = "TFPGA013";
+    public const string ModelItemCount = "TFPGA020";
+    public const string ItemMatchesNoLayer = "TFPGA021";
+    public const string InvalidBits = "TFPGA022";
+    public const string InvalidBufferResource = "TFPGA023";
+    public const string InvalidLanes = "TFPGA024";
+    public const string UnknownPart = "TFPGA025";
+    public const string InvalidProperty = "TFPGA026";
+    public const string PathOutsideProject = "TFPGA027";
+    public const string OutputWriteFailed = "TFPGA030";
+    public const string InternalError = "TFPGA099";
+}

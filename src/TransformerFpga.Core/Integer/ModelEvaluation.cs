@@ -1,0 +1,65 @@
+using TransformerFpga.Data;
+using TransformerFpga.Float;
+using TransformerFpga.Model;
+using TransformerFpga.Reports;
+
+namespace TransformerFpga.Integer;
+
+/// <summary>Loads the data of a model once; quantizes and evaluates it for any per-layer bits.</summary>
+public sealed class ModelEvaluation
+{
+    /// <summary>Calibration uses at most this many windows, evenly spread over the file.</summary>
+    public const int MaxCalibrationWindows = 2048;
+
+    public ModelEvaluation(ModelConfig config, TransformerWeights weights, CancellationToken cancellation = default)
+    {
+        Config = config;
+        Weights = weights;
+        Float = new FloatTransformer(config, weights);
+        var data = config.Data;
+        var calibrationSeries = CsvSeries.Load(data.CalibrationPath, data.InputColumns, data.TargetColumns);
+        var calibration = new WindowSet(calibrationSeries, config.Window, data.InputMean, data.InputStd);
+        int stride = Math.Max(1, calibration.Count / MaxCalibrationWindows);
+        CalibrationWindows = Enumerable.Range(0, calibration.Count).Where(i => i % stride == 0).Take(MaxCalibrationWindows).Select(i => calibration.Inputs[i]).ToArray();
+        Ranges = IntegerTransformer.Calibrate(Float, CalibrationWindows);
+        cancellation.ThrowIfCancellationRequested();
+
+        var testSeries = CsvSeries.Load(data.TestPath, data.InputColumns, data.TargetColumns);
+        Test = new WindowSet(testSeries, config.Window, data.InputMean, data.InputStd);
+        FloatPredictions = Test.Inputs.Select(x => Denormalize(Float.Forward(x))).ToArray();
+        Persistence = PersistenceForecast(testSeries);
+    }
+
+    public ModelConfig Config { get; }
+    public TransformerWeights Weights { get; }
+    public FloatTransformer Float { get; }
+    public float[][] CalibrationWindows { get; }
+    public IReadOnlyDictionary<string, double> Ranges { get; }
+    public WindowSet Test { get; }
+    public double[][] FloatPredictions { get; }
+    public double[][]? Persistence { get; }
+
+    public IntegerTransformer Quantize(Func<string, LayerBits> bits) => IntegerTransformer.Quantize(Config, Weights, Ranges, bits);
+
+    public SimulationResult Evaluate(IntegerTransformer model)
+    {
+        var workspace = model.CreateWorkspace();
+        var integer = Test.Inputs.Select(x => Denormalize(model.Predict(x, workspace))).ToArray();
+        return new SimulationResult(Config.Data.TargetColumns, Test.Targets, FloatPredictions, integer, Persistence, CalibrationWindows.Length);
+    }
+
+    public double[] Denormalize(double[] normalized)
+    {
+        var y = new double[normalized.Length];
+        for (int i = 0; i < y.Length; i++) y[i] = normalized[i] * Config.Data.TargetStd[i] + Config.Data.TargetMean[i];
+        return y;
+    }
+
+    /// <summary>Next row = this row, when every target is also an input column; otherwise null.</summary>
+    private double[][]? PersistenceForecast(CsvSeries series)
+    {
+        var columns = Config.Data.TargetColumns.Select(t => Array.IndexOf(Config.Data.InputColumns, t)).ToArray();
+        if (columns.Any(c => c < 0)) return null;
+        return Enumerable.Range(0, Test.Count).Select(w => columns.Select(c => series.Inputs[w + Config.Window - 1][c]).ToArray()).ToArray();
+    }
+}

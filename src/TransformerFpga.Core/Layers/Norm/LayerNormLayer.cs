@@ -1,0 +1,76 @@
+using TransformerFpga.Model;
+using TransformerFpga.Quantization;
+
+namespace TransformerFpga.Layers.Norm;
+
+/// <summary>
+/// Integer layer norm over each row of d channels, without any division by d:
+///   D_c = d·x_c − Σx,   r = max(1, floor(sqrt(Σ_c D_c² + E))),   E = round(d³·eps / S_in²),
+///   so D_c/r = (x_c − μ)/(σ·sqrt(d));   R = floor(2^K / r),   u_c = round(D_c·R · 2^-(K−16)),
+///   y_c = sat(round((u_c·G[c] + B[c]) · 2^-(16+n)))  with G[c] = γ_c·sqrt(d)/S_out·2^n, B[c] = β_c/S_out·2^(16+n).
+/// K = bits(r_max) + 16 keeps 16 significant bits in R at the largest r.
+/// </summary>
+public sealed class LayerNormLayer : QuantizedLayer
+{
+    public const int NormalizedFractionBits = 16;
+
+    private LayerNormLayer(string name, QuantScale output, int weightBits, long epsilonTerm, int reciprocalBits, Dyadic gain, long[] offset, QuantizedLayer source)
+        : base(name, LayerKind.LayerNorm, output, source.Rows, source.Columns, source)
+    {
+        _weightBits = weightBits;
+        EpsilonTerm = epsilonTerm;
+        ReciprocalBits = reciprocalBits;
+        Gain = gain;
+        Offset = offset;
+    }
+
+    private readonly int _weightBits;
+    public override int WeightBits => _weightBits;
+    public long EpsilonTerm { get; }
+    /// <summary>K in R = floor(2^K / r).</summary>
+    public int ReciprocalBits { get; }
+    public Dyadic Gain { get; }
+    public long[] Offset { get; }
+
+    public static LayerNormLayer Quantize(string name, NormWeights n, QuantizedLayer source, QuantScale output, int weightBits)
+    {
+        int d = source.Columns;
+        double inputScale = source.Output.Scale;
+        long epsilonTerm = (long)Math.Min(IntegerMath.RoundHalfAway((double)d * d * d * 1e-5 / (inputScale * inputScale)), 1L << 60);
+        long maxD = (long)d << source.Output.Bits;
+        long maxSquares = Math.Min((long)d * maxD * maxD, (1L << 61) - epsilonTerm);
+        long maxRoot = IntegerMath.FloorSqrt(maxSquares + epsilonTerm);
+        int reciprocalBits = IntegerMath.BitLength(maxRoot) + NormalizedFractionBits;
+        var gain = Dyadic.For(n.Weight.Select(g => g * Math.Sqrt(d) / output.Scale).ToArray(), Math.Max(weightBits, 2));
+        var offset = n.Bias.Select(b => IntegerMath.RoundHalfAway(b / output.Scale * Math.Pow(2, gain.Shift + NormalizedFractionBits))).ToArray();
+        return new LayerNormLayer(name, output, weightBits, epsilonTerm, reciprocalBits, gain, offset, source);
+    }
+
+    public override void Simulate(SimulationWorkspace workspace)
+    {
+        var x = workspace.Of(Sources[0]);
+        var y = workspace.Of(this);
+        int d = Columns;
+        var centered = workspace.ScratchOf(d);
+        for (int r = 0; r < Rows; r++)
+        {
+            int offset = r * d;
+            long sum = 0;
+            for (int c = 0; c < d; c++) sum += x[offset + c];
+            long squares = 0;
+            for (int c = 0; c < d; c++)
+            {
+                long centeredValue = (long)d * x[offset + c] - sum;
+                centered[c] = (int)centeredValue;
+                squares += centeredValue * centeredValue;
+            }
+            long root = Math.Max(1, IntegerMath.FloorSqrt(squares + EpsilonTerm));
+            long reciprocal = (1L << ReciprocalBits) / root;
+            for (int c = 0; c < d; c++)
+            {
+                long normalized = IntegerMath.RoundShift((Int128)centered[c] * reciprocal, ReciprocalBits - NormalizedFractionBits);
+                y[offset + c] = IntegerMath.Saturate(IntegerMath.RoundShift(normalized * Gain.Multipliers[c] + Offset[c], Gain.Shift + NormalizedFractionBits), Output.Bits);
+            }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+using TransformerFpga.Quantization;
+
+namespace TransformerFpga.Layers.Pooling;
+
+/// <summary>y[c] = sat(round((Σ_t x[t, c]) · M0 · 2^-n)) with M = S_in / (window · S_out): the 1/window is folded into M0.</summary>
+public sealed class AveragePoolLayer : QuantizedLayer
+{
+    private AveragePoolLayer(string name, QuantScale output, Dyadic requant, QuantizedLayer source)
+        : base(name, LayerKind.AveragePool, output, 1, source.Columns, source) => Requant = requant;
+
+    public Dyadic Requant { get; }
+    public int Window => Sources[0].Rows;
+
+    public static AveragePoolLayer Quantize(string name, QuantizedLayer source, QuantScale output) =>
+        new(name, output, Dyadic.For(source.Output.Scale / (source.Rows * output.Scale)), source);
+
+    public override void Simulate(SimulationWorkspace workspace)
+    {
+        var x = workspace.Of(Sources[0]);
+        var y = workspace.Of(this);
+        int d = Columns;
+        for (int c = 0; c < d; c++)
+        {
+            long sum = 0;
+            for (int t = 0; t < Window; t++) sum += x[t * d + c];
+            y[c] = IntegerMath.Saturate(IntegerMath.RoundShift(sum * Requant.Multiplier, Requant.Shift), Output.Bits);
+        }
+    }
+}

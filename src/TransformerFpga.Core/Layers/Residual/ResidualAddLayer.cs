@@ -1,0 +1,26 @@
+using TransformerFpga.Quantization;
+
+namespace TransformerFpga.Layers.Residual;
+
+/// <summary>y = sat(round((a·Ma + b·Mb) · 2^-n)): both operands rescaled to the output with one shared shift.</summary>
+public sealed class ResidualAddLayer : QuantizedLayer
+{
+    private ResidualAddLayer(string name, QuantScale output, Dyadic requant, QuantizedLayer a, QuantizedLayer b)
+        : base(name, LayerKind.ResidualAdd, output, a.Rows, a.Columns, a, b) => Requant = requant;
+
+    /// <summary>Multipliers[0] for the first source, [1] for the second.</summary>
+    public Dyadic Requant { get; }
+
+    public static ResidualAddLayer Quantize(string name, QuantizedLayer a, QuantizedLayer b, QuantScale output) =>
+        new(name, output, Dyadic.For([a.Output.Scale / output.Scale, b.Output.Scale / output.Scale]), a, b);
+
+    public override void Simulate(SimulationWorkspace workspace)
+    {
+        var a = workspace.Of(Sources[0]);
+        var b = workspace.Of(Sources[1]);
+        var y = workspace.Of(this);
+        long ma = Requant.Multipliers[0], mb = Requant.Multipliers[1];
+        for (int i = 0; i < y.Length; i++)
+            y[i] = IntegerMath.Saturate(IntegerMath.RoundShift(a[i] * ma + b[i] * mb, Requant.Shift), Output.Bits);
+    }
+}

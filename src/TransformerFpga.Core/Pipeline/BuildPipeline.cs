@@ -1,0 +1,59 @@
+using System.Globalization;
+using TransformerFpga.Diagnostics;
+using TransformerFpga.Hardware;
+using TransformerFpga.Integer;
+using TransformerFpga.Model;
+using TransformerFpga.Reports;
+
+namespace TransformerFpga.Pipeline;
+
+/// <summary>The steps of one build, in order; every user-fixable problem is thrown as an <see cref="FpgaException"/>.</summary>
+internal static class BuildPipeline
+{
+    public static string Execute(BuildRequest request, List<FpgaDiagnostic> diagnostics, Action<string> progress, CancellationToken cancellation)
+    {
+        string projectFile = request.ProjectFile;
+        if (request.ModelItems.Count != 1)
+            throw new FpgaException(ErrorCodes.ModelItemCount, projectFile,
+                request.ModelItems.Count == 0
+                    ? "no TransformerModel item; add <TransformerModel Include=\"model/forecaster.json\" /> to the project"
+                    : $"{request.ModelItems.Count} TransformerModel items ({string.Join(", ", request.ModelItems)}); a project builds exactly one model");
+        var settings = request.Settings;
+        var device = Device.FromPart(settings.Part, projectFile);
+        double clock = ParsePositive(settings.ClockMHz, "FpgaClockMHz", projectFile, 1000);
+        double limit = ParsePositive(settings.UtilizationLimitPercent, "FpgaUtilizationLimitPercent", projectFile, 100);
+
+        string modelPath = Path.GetFullPath(Path.Combine(request.ProjectDirectory, request.ModelItems[0]));
+        if (!ModelLoader.IsInside(modelPath, request.ProjectDirectory))
+            throw new FpgaException(ErrorCodes.PathOutsideProject, projectFile, $"TransformerModel '{request.ModelItems[0]}' lies outside the project folder; keep model files inside the project");
+        var config = ModelLoader.LoadConfig(modelPath, request.ProjectDirectory);
+        var weights = TransformerWeights.Load(config);
+        var plan = LayerPlan.Resolve(IntegerTransformer.LayerNames(config), request, projectFile);
+        cancellation.ThrowIfCancellationRequested();
+
+        progress("calibrating and quantizing " + config.Name);
+        var evaluation = new ModelEvaluation(config, weights, cancellation);
+        var model = evaluation.Quantize(plan.Bits);
+        progress("simulating " + evaluation.Test.Count.ToString(CultureInfo.InvariantCulture) + " test windows");
+        var result = evaluation.Evaluate(model);
+        cancellation.ThrowIfCancellationRequested();
+
+        var outputs = new OutputWriter();
+        outputs.Add("report/simulation.json", SimulationReport.Json(model, result));
+        outputs.Add("report/predictions.csv", SimulationReport.PredictionsCsv(result));
+        outputs.Commit(settings.OutputDir, "report");
+
+        var f = result.FloatVsTarget;
+        var i = result.IntegerVsTarget;
+        _ = device; _ = clock; _ = limit;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{config.Name}: test MSE float {f.Mse:G4}, integer {i.Mse:G4} ({(f.Mse > 0 ? (i.Mse / f.Mse - 1) * 100 : 0):+0.0;-0.0} %) over {result.Targets.Length} windows");
+    }
+
+    private static double ParsePositive(string raw, string property, string projectFile, double max)
+    {
+        if (!double.TryParse(raw.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value > 0) || value > max)
+            throw new FpgaException(ErrorCodes.InvalidProperty, projectFile, $"{property} is '{raw}'; use a number greater than 0 and at most {max.ToString(CultureInfo.InvariantCulture)}");
+        return value;
+    }
+}

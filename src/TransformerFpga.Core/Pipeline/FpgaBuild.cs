@@ -1,0 +1,63 @@
+using TransformerFpga.Diagnostics;
+using TransformerFpga.Model;
+
+namespace TransformerFpga.Pipeline;
+
+public sealed record BuildOutcome(bool Success, IReadOnlyList<FpgaDiagnostic> Diagnostics, string? Summary);
+
+/// <summary>The whole `dotnet build` job behind the MSBuild task: load, quantize, simulate, report, generate.</summary>
+public static class FpgaBuild
+{
+    /// <summary>Runs the build; never throws for user errors (they become coded diagnostics).</summary>
+    public static BuildOutcome Run(BuildRequest request, Action<string>? progress = null, CancellationToken cancellation = default)
+    {
+        var diagnostics = new List<FpgaDiagnostic>();
+        try
+        {
+            string summary = BuildPipeline.Execute(request, diagnostics, progress ?? (_ => { }), cancellation);
+            return new BuildOutcome(!diagnostics.Any(d => d.Severity == Severity.Error), diagnostics, summary);
+        }
+        catch (FpgaException e)
+        {
+            diagnostics.Add(FpgaDiagnostic.From(e));
+            return new BuildOutcome(false, diagnostics, null);
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            diagnostics.Add(new FpgaDiagnostic(Severity.Error, ErrorCodes.InternalError, request.ProjectFile, 0,
+                $"internal error ({e.GetType().Name}: {e.Message}); please report it with the model files"));
+            return new BuildOutcome(false, diagnostics, null);
+        }
+    }
+
+    /// <summary>
+    /// The files a build reads (model JSON, weights, data), for MSBuild's Inputs. Best effort: a broken
+    /// model JSON yields just the JSON itself, and the build then reports the problem.
+    /// </summary>
+    public static IReadOnlyList<string> InputFiles(string modelPath)
+    {
+        var files = new List<string> { Path.GetFullPath(modelPath) };
+        try
+        {
+            string directory = Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
+            var doc = ModelLoader.Parse(File.ReadAllText(modelPath), modelPath);
+            void Add(string? relative)
+            {
+                if (string.IsNullOrWhiteSpace(relative)) return;
+                string full = Path.GetFullPath(Path.Combine(directory, relative));
+                if (File.Exists(full)) files.Add(full);
+            }
+            Add(doc.Weights);
+            Add(doc.Data?.Calibration);
+            Add(doc.Data?.Test);
+        }
+        catch (Exception e) when (e is FpgaException or IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+        }
+        return files.Distinct(StringComparer.Ordinal).ToList();
+    }
+}

@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using TransformerFpga.Diagnostics;
+using TransformerFpga.Integer;
+
+namespace TransformerFpga.Pipeline;
+
+public enum BufferResource { Auto, Block, Distributed }
+
+public enum MultiplierMapping { Auto, Dsp, Lut }
+
+/// <summary>The resolved per-layer choices: bits, buffer memory, lanes and multiplier mapping.</summary>
+public sealed record LayerChoice(LayerBits Bits, BufferResource Buffer, int Lanes, MultiplierMapping Multiplier);
+
+/// <summary>
+/// Resolves the LayerPrecision / BufferResource / LayerParallelism items over the layer names:
+/// defaults first, then every item in order (later items win). `*` and `?` are wildcards.
+/// </summary>
+public sealed class LayerPlan
+{
+    public const int MinBits = 2, MaxBits = 16, MaxLanes = 64;
+
+    private readonly Dictionary<string, LayerChoice> _choices;
+
+    private LayerPlan(IReadOnlyList<string> layers, Dictionary<string, LayerChoice> choices)
+    {
+        LayerNames = layers;
+        _choices = choices;
+    }
+
+    public IReadOnlyList<string> LayerNames { get; }
+    public LayerChoice this[string layer] => _choices[layer];
+    public LayerBits Bits(string layer) => _choices[layer].Bits;
+
+    public static LayerPlan Resolve(IReadOnlyList<string> layers, BuildRequest request, string projectFile)
+    {
+        var s = request.Settings;
+        int defaultWeight = ParseBits(s.DefaultWeightBits, "FpgaDefaultWeightBits", projectFile);
+        int defaultActivation = ParseBits(s.DefaultActivationBits, "FpgaDefaultActivationBits", projectFile);
+        var defaultBuffer = ParseResource(s.DefaultBufferResource, "FpgaDefaultBufferResource", projectFile);
+        int defaultLanes = ParseLanes(s.DefaultLanes, "FpgaDefaultLanes", projectFile);
+        var choices = layers.ToDictionary(l => l, _ => new LayerChoice(new LayerBits(defaultWeight, defaultActivation), defaultBuffer, defaultLanes, MultiplierMapping.Auto), StringComparer.Ordinal);
+
+        foreach (var item in request.Precisions)
+        {
+            int? weight = item.Get("WeightBits") is { } wb ? ParseBits(wb, $"WeightBits of LayerPrecision '{item.Pattern}'", projectFile) : null;
+            int? activation = item.Get("ActivationBits") is { } ab ? ParseBits(ab, $"ActivationBits of LayerPrecision '{item.Pattern}'", projectFile) : null;
+            foreach (var layer in Matching(layers, item, "LayerPrecision", projectFile))
+            {
+                var c = choices[layer];
+                choices[layer] = c with { Bits = new LayerBits(weight ?? c.Bits.WeightBits, activation ?? c.Bits.ActivationBits) };
+            }
+        }
+        foreach (var item in request.Buffers)
+        {
+            string raw = item.Get("Resource") ?? throw new FpgaException(ErrorCodes.InvalidBufferResource, projectFile, $"BufferResource '{item.Pattern}' has no Resource metadata; set Resource=\"Block\", \"Distributed\" or \"Auto\"");
+            var resource = ParseResource(raw, $"Resource of BufferResource '{item.Pattern}'", projectFile);
+            foreach (var layer in Matching(layers, item, "BufferResource", projectFile))
+                choices[layer] = choices[layer] with { Buffer = resource };
+        }
+        foreach (var item in request.Parallelism)
+        {
+            int? lanes = item.Get("Lanes") is { } l ? ParseLanes(l, $"Lanes of LayerParallelism '{item.Pattern}'", projectFile) : null;
+            MultiplierMapping? multiplier = item.Get("Multiplier") is { } m ? ParseMultiplier(m, item.Pattern, projectFile) : null;
+            foreach (var layer in Matching(layers, item, "LayerParallelism", projectFile))
+            {
+                var c = choices[layer];
+                choices[layer] = c with { Lanes = lanes ?? c.Lanes, Multiplier = multiplier ?? c.Multiplier };
+            }
+        }
+        return new LayerPlan(layers, choices);
+    }
+
+    /// <summary>A plan with explicit choices (used by tests and the search).</summary>
+    public static LayerPlan From(IReadOnlyList<string> layers, Func<string, LayerChoice> choose) =>
+        new(layers, layers.ToDictionary(l => l, choose, StringComparer.Ordinal));
+
+    private static List<string> Matching(IReadOnlyList<string> layers, LayerItem item, string itemType, string projectFile)
+    {
+        var pattern = new Regex("^" + Regex.Escape(item.Pattern.Trim()).Replace("\\*", ".*").Replace("\\?", ".") + "$", RegexOptions.CultureInvariant);
+        var matches = layers.Where(l => pattern.IsMatch(l)).ToList();
+        if (matches.Count == 0)
+            throw new FpgaException(ErrorCodes.ItemMatchesNoLayer, projectFile,
+                $"{itemType} '{item.Pattern}' matches no layer; layer names are {string.Join(", ", layers)} (write wildcards as %2A and %3F so MSBuild does not treat them as file globs)");
+        return matches;
+    }
+
+    public static int ParseBits(string raw, string what, string projectFile)
+    {
+        if (!int.TryParse(raw.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int bits) || bits < MinBits || bits > MaxBits)
+            throw new FpgaException(ErrorCodes.InvalidBits, projectFile, $"{what} is '{raw}'; use a whole number of bits from {MinBits} to {MaxBits}");
+        return bits;
+    }
+
+    public static BufferResource ParseResource(string raw, string what, string projectFile) => raw.Trim() switch
+    {
+        var r when r.Equals("Block", StringComparison.OrdinalIgnoreCase) => BufferResource.Block,
+        var r when r.Equals("Distributed", StringComparison.OrdinalIgnoreCase) => BufferResource.Distributed,
+        var r when r.Equals("Auto", StringComparison.OrdinalIgnoreCase) => BufferResource.Auto,
+        _ => throw new FpgaException(ErrorCodes.InvalidBufferResource, projectFile, $"{what} is '{raw}'; use Block, Distributed or Auto"),
+    };
+
+    public static int ParseLanes(string raw, string what, string projectFile)
+    {
+        if (!int.TryParse(raw.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int lanes) || lanes < 1 || lanes > MaxLanes)
+            throw new FpgaException(ErrorCodes.InvalidLanes, projectFile, $"{what} is '{raw}'; use a whole number of MAC lanes from 1 to {MaxLanes}");
+        return lanes;
+    }
+
+    private static MultiplierMapping ParseMultiplier(string raw, string pattern, string projectFile) => raw.Trim().ToLowerInvariant() switch
+    {
+        "dsp" => MultiplierMapping.Dsp,
+        "lut" => MultiplierMapping.Lut,
+        "auto" => MultiplierMapping.Auto,
+        _ => throw new FpgaException(ErrorCodes.InvalidLanes, projectFile, $"Multiplier of LayerParallelism '{pattern}' is '{raw}'; use Dsp, Lut or Auto"),
+    };
+}

@@ -1,0 +1,65 @@
+using System.Text;
+using TransformerFpga.Diagnostics;
+
+namespace TransformerFpga.Reports;
+
+/// <summary>
+/// Collects output files in memory, then puts them in place folder by folder: each file is written
+/// to a temporary name beside its target and renamed over it (atomic on one file system); files
+/// whose bytes are unchanged are not touched, so timestamps survive a rebuild with the same result;
+/// files no longer produced are removed from the folders that were replaced.
+/// </summary>
+public sealed class OutputWriter
+{
+    private readonly SortedDictionary<string, byte[]> _files = new(StringComparer.Ordinal);
+
+    public void Add(string relativePath, string text) => _files[relativePath.Replace('\\', '/')] = Encoding.UTF8.GetBytes(text.Replace("\r\n", "\n"));
+
+    public void Add(string relativePath, byte[] bytes) => _files[relativePath.Replace('\\', '/')] = bytes;
+
+    public IEnumerable<string> Paths => _files.Keys;
+
+    /// <summary>Writes the files whose first path segment is one of <paramref name="folders"/>.</summary>
+    public void Commit(string outputDirectory, params string[] folders)
+    {
+        try
+        {
+            foreach (string folder in folders)
+            {
+                string root = Path.Combine(outputDirectory, folder);
+                var wanted = _files.Where(f => f.Key.StartsWith(folder + "/", StringComparison.Ordinal)).ToList();
+                var staged = new List<(string Temporary, string Target)>();
+                foreach (var (relative, bytes) in wanted)
+                {
+                    string target = Path.Combine(outputDirectory, relative);
+                    if (File.Exists(target) && new FileInfo(target).Length == bytes.Length && File.ReadAllBytes(target).AsSpan().SequenceEqual(bytes))
+                        continue;
+                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                    string temporary = target + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    File.WriteAllBytes(temporary, bytes);
+                    staged.Add((temporary, target));
+                }
+                foreach (var (temporary, target) in staged) File.Move(temporary, target, overwrite: true);
+                if (Directory.Exists(root))
+                {
+                    var keep = new HashSet<string>(wanted.Select(f => Path.GetFullPath(Path.Combine(outputDirectory, f.Key))), StringComparer.Ordinal);
+                    foreach (string file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+                        if (!keep.Contains(Path.GetFullPath(file)) && !IsTestbenchOutput(file))
+                            File.Delete(file);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FpgaException(ErrorCodes.OutputWriteFailed, outputDirectory, "cannot write outputs: " + e.Message + "; check FpgaOutputDir and that no other program holds the files");
+        }
+    }
+
+    /// <summary>Files the GHDL testbench writes beside the vectors; they belong to the user's last run.</summary>
+    private static bool IsTestbenchOutput(string file)
+    {
+        string name = Path.GetFileName(file);
+        return name.EndsWith("_out.txt", StringComparison.Ordinal) || name.EndsWith("_cycles.txt", StringComparison.Ordinal)
+            || name.EndsWith(".cf", StringComparison.Ordinal) || name.EndsWith(".o", StringComparison.Ordinal);
+    }
+}
