@@ -1,0 +1,185 @@
+using System.Buffers.Binary;
+using System.Text;
+using TransformerFpga.Diagnostics;
+using TransformerFpga.Model;
+using TransformerFpga.Pipeline;
+
+namespace TransformerFpga.Tests;
+
+/// <summary>Every malformed input ends in one coded error naming a file, never an exception.</summary>
+[TestClass]
+public sealed class BadInputTests
+{
+    private sealed class Case(string name, string code, Action<Setup> mutate)
+    {
+        public string Name { get; } = name;
+        public string Code { get; } = code;
+        public Action<Setup> Mutate { get; } = mutate;
+        public override string ToString() => Name;
+    }
+
+    /// <summary>A valid synthetic model in a project folder, and the request that builds it.</summary>
+    private sealed class Setup
+    {
+        public Setup(TestFolder folder)
+        {
+            ModelPath = SyntheticModel.Write(folder.File("model"), new SyntheticModelSpec(), seed: 2);
+            ProjectFile = folder.File("Hardware.csproj");
+            File.WriteAllText(ProjectFile, "<Project />");
+            Request = new BuildRequest(ProjectFile, ["model/synthetic.json"], [], [], [], new BuildSettings { OutputDir = folder.File("out") });
+        }
+
+        public string ModelPath { get; }
+        public string ModelDirectory => Path.GetDirectoryName(ModelPath)!;
+        public string WeightsPath => Path.Combine(ModelDirectory, "synthetic.safetensors");
+        public string CsvPath => Path.Combine(ModelDirectory, "synthetic.csv");
+        public string ProjectFile { get; }
+        public BuildRequest Request { get; set; }
+
+        public void EditJson(string from, string to)
+        {
+            string text = File.ReadAllText(ModelPath);
+            Assert.IsTrue(text.Contains(from), $"model JSON has no '{from}'");
+            File.WriteAllText(ModelPath, text.Replace(from, to));
+        }
+
+        public void EditWeights(Func<Dictionary<string, Tensor>, Dictionary<string, Tensor>> edit) =>
+            File.WriteAllBytes(WeightsPath, SafeTensors.Serialize(edit(SafeTensors.Read(WeightsPath))));
+
+        public void EditCsvLine(int line, string text)
+        {
+            var lines = File.ReadAllLines(CsvPath);
+            lines[line] = text;
+            File.WriteAllLines(CsvPath, lines);
+        }
+
+        public void Items(LayerItem[]? precision = null, LayerItem[]? buffers = null, LayerItem[]? lanes = null) =>
+            Request = Request with { Precisions = precision ?? [], Buffers = buffers ?? [], Parallelism = lanes ?? [] };
+
+        public void Settings(Func<BuildSettings, BuildSettings> edit) => Request = Request with { Settings = edit(Request.Settings) };
+    }
+
+    private static LayerItem Item(string pattern, params (string Key, string Value)[] metadata) =>
+        new(pattern, metadata.ToDictionary(m => m.Key, m => m.Value));
+
+    private static IEnumerable<Case> Cases()
+    {
+        yield return new("model JSON missing", ErrorCodes.ModelFileMissing, s => File.Delete(s.ModelPath));
+        yield return new("JSON syntax error", ErrorCodes.ModelJsonSyntax, s => s.EditJson("\"window\": 8,", "\"window\": 8,,"));
+        yield return new("JSON truncated", ErrorCodes.ModelJsonSyntax, s => File.WriteAllText(s.ModelPath, File.ReadAllText(s.ModelPath)[..40]));
+        yield return new("window is a string", ErrorCodes.ModelJsonInvalid, s => s.EditJson("\"window\": 8", "\"window\": \"eight\""));
+        yield return new("unknown property", ErrorCodes.ModelJsonInvalid, s => s.EditJson("\"window\": 8", "\"windwo\": 8"));
+        yield return new("unknown format version", ErrorCodes.ModelFormatVersion, s => s.EditJson("transformer-fpga/1", "transformer-fpga/9"));
+        yield return new("d_model not divisible by heads", ErrorCodes.ModelJsonInvalid, s => s.EditJson("\"heads\": 1", "\"heads\": 3"));
+        yield return new("zero window", ErrorCodes.ModelJsonInvalid, s => s.EditJson("\"window\": 8", "\"window\": 0"));
+        yield return new("negative d_model", ErrorCodes.ModelJsonInvalid, s => s.EditJson("\"dModel\": 8", "\"dModel\": -8"));
+        yield return new("absurd d_model", ErrorCodes.ModelJsonInvalid, s => s.EditJson("\"dModel\": 8", "\"dModel\": 1000000"));
+        yield return new("unknown norm", ErrorCodes.ModelJsonInvalid, s => s.EditJson("\"norm\": \"batch\"", "\"norm\": \"group\""));
+        yield return new("input column count", ErrorCodes.ModelJsonInvalid, s => s.EditJson("\"inputFeatures\": 2", "\"inputFeatures\": 3"));
+        yield return new("weights missing", ErrorCodes.WeightsFileMissing, s => File.Delete(s.WeightsPath));
+        yield return new("weights outside project", ErrorCodes.PathOutsideProject, s => s.EditJson("\"weights\": \"synthetic.safetensors\"", "\"weights\": \"../../elsewhere.safetensors\""));
+        yield return new("safetensors truncated header", ErrorCodes.SafeTensorsMalformed, s => File.WriteAllBytes(s.WeightsPath, File.ReadAllBytes(s.WeightsPath)[..20]));
+        yield return new("safetensors oversized header", ErrorCodes.SafeTensorsMalformed, s =>
+        {
+            var bytes = File.ReadAllBytes(s.WeightsPath);
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes, ulong.MaxValue / 2);
+            File.WriteAllBytes(s.WeightsPath, bytes);
+        });
+        yield return new("safetensors tiny file", ErrorCodes.SafeTensorsMalformed, s => File.WriteAllBytes(s.WeightsPath, [1, 2, 3]));
+        yield return new("safetensors data truncated", ErrorCodes.SafeTensorsMalformed, s =>
+        {
+            var bytes = File.ReadAllBytes(s.WeightsPath);
+            File.WriteAllBytes(s.WeightsPath, bytes[..^16]);
+        });
+        yield return new("safetensors header not JSON", ErrorCodes.SafeTensorsMalformed, s =>
+        {
+            var bytes = File.ReadAllBytes(s.WeightsPath);
+            bytes[8] = (byte)'[';
+            bytes[9] = (byte)'x';
+            File.WriteAllBytes(s.WeightsPath, bytes);
+        });
+        yield return new("wrong dtype", ErrorCodes.TensorDtype, s =>
+        {
+            var bytes = File.ReadAllBytes(s.WeightsPath);
+            string text = Encoding.UTF8.GetString(bytes);
+            int at = text.IndexOf("\"F32\"", StringComparison.Ordinal);
+            Encoding.UTF8.GetBytes("\"I32\"").CopyTo(bytes, at);
+            File.WriteAllBytes(s.WeightsPath, bytes);
+        });
+        yield return new("missing tensor", ErrorCodes.TensorMissingOrShape, s => s.EditWeights(t => { t.Remove("encoder.0.ffn.fc1.bias"); return t; }));
+        yield return new("wrong shape", ErrorCodes.TensorMissingOrShape, s => s.EditWeights(t => { t["head.weight"] = new Tensor([2, 4], new float[8]); return t; }));
+        yield return new("NaN weight", ErrorCodes.TensorNotFinite, s => s.EditWeights(t => { t["embedding.weight"].Data[3] = float.NaN; return t; }));
+        yield return new("infinite weight", ErrorCodes.TensorNotFinite, s => s.EditWeights(t => { t["encoder.0.attn.k.weight"].Data[0] = float.PositiveInfinity; return t; }));
+        yield return new("negative variance", ErrorCodes.TensorNotFinite, s => s.EditWeights(t => { t["encoder.0.norm1.running_var"].Data[0] = -1; return t; }));
+        yield return new("CSV missing", ErrorCodes.DataFileMissing, s => File.Delete(s.CsvPath));
+        yield return new("CSV empty", ErrorCodes.DataMalformed, s => File.WriteAllText(s.CsvPath, ""));
+        yield return new("CSV non-numeric cell", ErrorCodes.DataMalformed, s => s.EditCsvLine(5, "4,abc,1.0"));
+        yield return new("CSV short row", ErrorCodes.DataMalformed, s => s.EditCsvLine(7, "6,1.0"));
+        yield return new("CSV missing column", ErrorCodes.DataColumnMissing, s => s.EditCsvLine(0, "time,x0,y1"));
+        yield return new("CSV fewer rows than a window", ErrorCodes.DataTooShort, s => File.WriteAllLines(s.CsvPath, File.ReadAllLines(s.CsvPath)[..5]));
+        yield return new("no TransformerModel item", ErrorCodes.ModelItemCount, s => s.Request = s.Request with { ModelItems = [] });
+        yield return new("two TransformerModel items", ErrorCodes.ModelItemCount, s => s.Request = s.Request with { ModelItems = ["model/synthetic.json", "model/other.json"] });
+        yield return new("item matches no layer", ErrorCodes.ItemMatchesNoLayer, s => s.Items(precision: [Item("encoder7.*", ("WeightBits", "4"))]));
+        yield return new("bits 0", ErrorCodes.InvalidBits, s => s.Items(precision: [Item("head", ("WeightBits", "0"))]));
+        yield return new("bits 1", ErrorCodes.InvalidBits, s => s.Items(precision: [Item("head", ("ActivationBits", "1"))]));
+        yield return new("bits 17", ErrorCodes.InvalidBits, s => s.Items(precision: [Item("head", ("WeightBits", "17"))]));
+        yield return new("bits eight", ErrorCodes.InvalidBits, s => s.Items(precision: [Item("head", ("WeightBits", "eight"))]));
+        yield return new("default bits invalid", ErrorCodes.InvalidBits, s => s.Settings(x => x with { DefaultWeightBits = "9.5" }));
+        yield return new("unknown buffer resource", ErrorCodes.InvalidBufferResource, s => s.Items(buffers: [Item("embedding", ("Resource", "Flash"))]));
+        yield return new("lanes 0", ErrorCodes.InvalidLanes, s => s.Items(lanes: [Item("embedding", ("Lanes", "0"))]));
+        yield return new("unknown part", ErrorCodes.UnknownPart, s => s.Settings(x => x with { Part = "xc9z99" }));
+        yield return new("clock not a number", ErrorCodes.InvalidProperty, s => s.Settings(x => x with { ClockMHz = "fast" }));
+        yield return new("model outside project", ErrorCodes.PathOutsideProject, s => s.Request = s.Request with { ModelItems = ["../model.json"] });
+    }
+
+    public static IEnumerable<object[]> CaseData => Cases().Select(c => new object[] { c.Name });
+
+    [TestMethod]
+    [DynamicData(nameof(CaseData))]
+    public void MalformedInputGivesItsCode(string name)
+    {
+        var @case = Cases().Single(c => c.Name == name);
+        using var folder = new TestFolder();
+        var setup = new Setup(folder);
+        @case.Mutate(setup);
+        var outcome = FpgaBuild.Run(setup.Request);
+        Assert.IsFalse(outcome.Success, $"{name}: the build succeeded");
+        var errors = outcome.Diagnostics.Where(d => d.Severity == Severity.Error).ToList();
+        Assert.AreEqual(1, errors.Count, $"{name}: {string.Join("; ", errors)}");
+        Assert.AreEqual(@case.Code, errors[0].Code, $"{name}: {errors[0].Message}");
+        Assert.IsFalse(string.IsNullOrEmpty(errors[0].File), $"{name}: the error names no file");
+        StringAssert.DoesNotMatch(errors[0].Message, new System.Text.RegularExpressions.Regex(@"\bat \w+\.\w+"), "a stack trace leaked");
+    }
+
+    [TestMethod]
+    public void ValidModelBuilds()
+    {
+        using var folder = new TestFolder();
+        var setup = new Setup(folder);
+        var outcome = FpgaBuild.Run(setup.Request);
+        Assert.IsTrue(outcome.Success, string.Join("; ", outcome.Diagnostics));
+        Assert.IsTrue(File.Exists(folder.File("out/report/simulation.json")));
+    }
+
+    [TestMethod]
+    public void JsonErrorsCarryTheLine()
+    {
+        using var folder = new TestFolder();
+        var setup = new Setup(folder);
+        setup.EditJson("\"norm\": \"batch\"", "\"norm\": \"group\"");
+        var error = FpgaBuild.Run(setup.Request).Diagnostics.Single();
+        Assert.AreEqual(7, error.Line); // the "norm" key's line in the generated JSON
+        Assert.AreEqual(setup.ModelPath, error.File);
+    }
+
+    [TestMethod]
+    public void CsvErrorsCarryTheLine()
+    {
+        using var folder = new TestFolder();
+        var setup = new Setup(folder);
+        setup.EditCsvLine(5, "4,abc,1.0");
+        var error = FpgaBuild.Run(setup.Request).Diagnostics.Single();
+        Assert.AreEqual(6, error.Line);
+        Assert.AreEqual(setup.CsvPath, error.File);
+    }
+}
