@@ -45,7 +45,12 @@ public static class SafeTensors
         long dataStart = 8 + (long)headerLength;
         long dataLength = bytes.Length - dataStart;
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(bytes.AsMemory(8, (int)headerLength), new JsonDocumentOptions { MaxDepth = 16 }); }
+        try
+        {
+            string header = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes, 8, (int)headerLength);
+            doc = JsonDocument.Parse(header, new JsonDocumentOptions { MaxDepth = 16 });
+        }
+        catch (DecoderFallbackException) { throw Bad("header is not valid UTF-8"); }
         catch (JsonException e) { throw Bad("header is not valid JSON (" + e.Message + ")"); }
         using (doc)
         {
