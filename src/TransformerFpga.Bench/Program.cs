@@ -12,8 +12,14 @@ switch (benchmark)
     case "simulator":
         SimulatorThroughput();
         break;
+    case "sensitivity":
+        Sensitivity(args.Length > 1 ? args[1] : "samples/SeattleTemperature/model/forecaster.json");
+        break;
+    case "accuracy":
+        Accuracy(args.Length > 1 ? args[1] : "samples/SeattleTemperature/model/forecaster.json");
+        break;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; known: simulator");
+        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; known: simulator, accuracy [model.json]");
         return 2;
 }
 return 0;
@@ -43,6 +49,44 @@ static void SimulatorThroughput()
     finally
     {
         try { Directory.Delete(folder, true); } catch (IOException) { }
+    }
+}
+
+// Test MSE of persistence, the float model and the integer model at uniform 4 to 16 bits.
+static void Accuracy(string modelPath)
+{
+    var config = ModelLoader.LoadConfig(modelPath);
+    var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
+    var eight = evaluation.Evaluate(evaluation.Quantize(_ => new LayerBits(8, 8)));
+    Console.WriteLine($"{config.Name}: {eight.Targets.Length} test windows, MSE in target units squared");
+    if (eight.PersistenceVsTarget is { } persistence) Console.WriteLine($"persistence      {persistence.Mse,10:G4}");
+    Console.WriteLine($"float            {eight.FloatVsTarget.Mse,10:G4}");
+    foreach (int bits in new[] { 4, 6, 8, 10, 12, 16 })
+    {
+        var r = evaluation.Evaluate(evaluation.Quantize(_ => new LayerBits(bits, bits)));
+        Console.WriteLine($"integer {bits,2} bit   {r.IntegerVsTarget.Mse,10:G4}  ({(r.IntegerVsTarget.Mse / r.FloatVsTarget.Mse - 1) * 100,6:+0.0;-0.0} % vs float; integer-vs-float MSE {r.IntegerVsFloat.Mse:G3})");
+    }
+}
+
+// Test MSE with one layer at 8 (or 4) bits and every other layer at 16: where the error comes from.
+static void Sensitivity(string modelPath)
+{
+    var config = ModelLoader.LoadConfig(modelPath);
+    var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
+    foreach (var (label, plan) in new (string, Func<string, LayerBits>)[]
+    {
+        ("all 8", _ => new LayerBits(8, 8)),
+        ("8, head out 16", n => n == "head" ? new LayerBits(8, 16) : new LayerBits(8, 8)),
+        ("8, head out 16, norm w 16", n => n == "head" ? new LayerBits(8, 16) : n.Contains("norm") ? new LayerBits(16, 8) : new LayerBits(8, 8)),
+        ("8, head/pool out 16, norm w 16", n => n is "head" or "pool" ? new LayerBits(8, 16) : n.Contains("norm") ? new LayerBits(16, 8) : new LayerBits(8, 8)),
+        ("8, head out 16, norm w 16, softmax 16", n => n == "head" ? new LayerBits(8, 16) : n.Contains("norm") ? new LayerBits(16, 8) : n.Contains("softmax") ? new LayerBits(8, 16) : new LayerBits(8, 8)),
+    })
+        Console.WriteLine($"{label,-40} {evaluation.Evaluate(evaluation.Quantize(plan)).IntegerVsTarget.Mse:G4}");
+    foreach (var layer in IntegerTransformer.LayerNames(config))
+    {
+        var w8 = evaluation.Evaluate(evaluation.Quantize(n => n == layer ? new LayerBits(8, 16) : new LayerBits(16, 16))).IntegerVsTarget.Mse;
+        var a8 = evaluation.Evaluate(evaluation.Quantize(n => n == layer ? new LayerBits(16, 8) : new LayerBits(16, 16))).IntegerVsTarget.Mse;
+        Console.WriteLine($"{layer,-24} weights 8 bit {w8,10:G4}   activations 8 bit {a8,10:G4}");
     }
 }
 
