@@ -173,6 +173,19 @@ public sealed class BadInputTests
     }
 
     [TestMethod]
+    public void ItemErrorsPointAtTheItemLine()
+    {
+        using var folder = new TestFolder();
+        var setup = new Setup(folder);
+        File.WriteAllText(setup.ProjectFile, "<Project>\n  <ItemGroup>\n    <LayerPrecision Include=\"head\" WeightBits=\"8\" />\n    <LayerPrecision Include=\"encoder0.ffn.%2A\" WeightBits=\"eight\" />\n  </ItemGroup>\n</Project>\n");
+        setup.Items(precision: [Item("head", ("WeightBits", "8")), Item("encoder0.ffn.*", ("WeightBits", "eight"))]);
+        var error = FpgaBuild.Run(setup.Request).Diagnostics.Single();
+        Assert.AreEqual(ErrorCodes.InvalidBits, error.Code);
+        Assert.AreEqual(4, error.Line);
+        Assert.AreEqual(setup.ProjectFile, error.File);
+    }
+
+    [TestMethod]
     public void CsvErrorsCarryTheLine()
     {
         using var folder = new TestFolder();

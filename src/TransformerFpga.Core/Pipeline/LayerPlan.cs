@@ -42,33 +42,67 @@ public sealed class LayerPlan
         var choices = layers.ToDictionary(l => l, _ => new LayerChoice(new LayerBits(defaultWeight, defaultActivation), defaultBuffer, defaultLanes, MultiplierMapping.Auto), StringComparer.Ordinal);
 
         foreach (var item in request.Precisions)
-        {
-            int? weight = item.Get("WeightBits") is { } wb ? ParseBits(wb, $"WeightBits of LayerPrecision '{item.Pattern}'", projectFile) : null;
-            int? activation = item.Get("ActivationBits") is { } ab ? ParseBits(ab, $"ActivationBits of LayerPrecision '{item.Pattern}'", projectFile) : null;
-            foreach (var layer in Matching(layers, item, "LayerPrecision", projectFile))
+            AtItemLine(projectFile, "LayerPrecision", item.Pattern, () =>
             {
-                var c = choices[layer];
-                choices[layer] = c with { Bits = new LayerBits(weight ?? c.Bits.WeightBits, activation ?? c.Bits.ActivationBits) };
-            }
-        }
+                int? weight = item.Get("WeightBits") is { } wb ? ParseBits(wb, $"WeightBits of LayerPrecision '{item.Pattern}'", projectFile) : null;
+                int? activation = item.Get("ActivationBits") is { } ab ? ParseBits(ab, $"ActivationBits of LayerPrecision '{item.Pattern}'", projectFile) : null;
+                foreach (var layer in Matching(layers, item, "LayerPrecision", projectFile))
+                {
+                    var c = choices[layer];
+                    choices[layer] = c with { Bits = new LayerBits(weight ?? c.Bits.WeightBits, activation ?? c.Bits.ActivationBits) };
+                }
+            });
         foreach (var item in request.Buffers)
-        {
-            string raw = item.Get("Resource") ?? throw new FpgaException(ErrorCodes.InvalidBufferResource, projectFile, $"BufferResource '{item.Pattern}' has no Resource metadata; set Resource=\"Block\", \"Distributed\" or \"Auto\"");
-            var resource = ParseResource(raw, $"Resource of BufferResource '{item.Pattern}'", projectFile);
-            foreach (var layer in Matching(layers, item, "BufferResource", projectFile))
-                choices[layer] = choices[layer] with { Buffer = resource };
-        }
-        foreach (var item in request.Parallelism)
-        {
-            int? lanes = item.Get("Lanes") is { } l ? ParseLanes(l, $"Lanes of LayerParallelism '{item.Pattern}'", projectFile) : null;
-            MultiplierMapping? multiplier = item.Get("Multiplier") is { } m ? ParseMultiplier(m, item.Pattern, projectFile) : null;
-            foreach (var layer in Matching(layers, item, "LayerParallelism", projectFile))
+            AtItemLine(projectFile, "BufferResource", item.Pattern, () =>
             {
-                var c = choices[layer];
-                choices[layer] = c with { Lanes = lanes ?? c.Lanes, Multiplier = multiplier ?? c.Multiplier };
-            }
-        }
+                string raw = item.Get("Resource") ?? throw new FpgaException(ErrorCodes.InvalidBufferResource, projectFile, $"BufferResource '{item.Pattern}' has no Resource metadata; set Resource=\"Block\", \"Distributed\" or \"Auto\"");
+                var resource = ParseResource(raw, $"Resource of BufferResource '{item.Pattern}'", projectFile);
+                foreach (var layer in Matching(layers, item, "BufferResource", projectFile))
+                    choices[layer] = choices[layer] with { Buffer = resource };
+            });
+        foreach (var item in request.Parallelism)
+            AtItemLine(projectFile, "LayerParallelism", item.Pattern, () =>
+            {
+                int? lanes = item.Get("Lanes") is { } l ? ParseLanes(l, $"Lanes of LayerParallelism '{item.Pattern}'", projectFile) : null;
+                MultiplierMapping? multiplier = item.Get("Multiplier") is { } m ? ParseMultiplier(m, item.Pattern, projectFile) : null;
+                foreach (var layer in Matching(layers, item, "LayerParallelism", projectFile))
+                {
+                    var c = choices[layer];
+                    choices[layer] = c with { Lanes = lanes ?? c.Lanes, Multiplier = multiplier ?? c.Multiplier };
+                }
+            });
         return new LayerPlan(layers, choices);
+    }
+
+    /// <summary>Runs one item's resolution; an error about it points at the item's line in the project file.</summary>
+    private static void AtItemLine(string projectFile, string itemType, string pattern, Action resolve)
+    {
+        try { resolve(); }
+        catch (FpgaException e) when (e.Line == 0 && e.File == projectFile)
+        {
+            throw new FpgaException(e.Code, e.File, ItemLine(projectFile, itemType, pattern), e.Message);
+        }
+    }
+
+    /// <summary>
+    /// 1-based line of &lt;itemType Include="pattern"&gt; in the project file (wildcards may be written
+    /// escaped), or 0 when the item comes from elsewhere (an import, a property).
+    /// </summary>
+    internal static int ItemLine(string projectFile, string itemType, string pattern)
+    {
+        string[] lines;
+        try { lines = File.ReadAllLines(projectFile); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) { return 0; }
+        string escaped = pattern.Replace("*", "%2A").Replace("?", "%3F");
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string line = lines[i];
+            if (!line.Contains("<" + itemType, StringComparison.Ordinal)) continue;
+            foreach (string form in new[] { pattern, escaped, escaped.Replace("%2A", "%2a").Replace("%3F", "%3f") })
+                if (line.Contains("Include=\"" + form + "\"", StringComparison.Ordinal) || line.Contains("Include='" + form + "'", StringComparison.Ordinal))
+                    return i + 1;
+        }
+        return 0;
     }
 
     /// <summary>A plan with explicit choices (used by tests and the search).</summary>
