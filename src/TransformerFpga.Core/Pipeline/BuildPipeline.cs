@@ -1,6 +1,7 @@
 using System.Globalization;
 using TransformerFpga.Diagnostics;
 using TransformerFpga.Hardware;
+using TransformerFpga.Hdl;
 using TransformerFpga.Integer;
 using TransformerFpga.Model;
 using TransformerFpga.Reports;
@@ -34,6 +35,7 @@ internal static class BuildPipeline
         progress("calibrating and quantizing " + config.Name);
         var evaluation = new ModelEvaluation(config, weights, cancellation);
         var model = evaluation.Quantize(plan.Bits);
+        plan.ValidateLanes(model, projectFile);
         progress("simulating " + evaluation.Test.Count.ToString(CultureInfo.InvariantCulture) + " test windows");
         var result = evaluation.Evaluate(model);
         cancellation.ThrowIfCancellationRequested();
@@ -42,6 +44,12 @@ internal static class BuildPipeline
         outputs.Add("report/simulation.json", SimulationReport.Json(model, result));
         outputs.Add("report/predictions.csv", SimulationReport.PredictionsCsv(result));
         outputs.Commit(settings.OutputDir, "report");
+
+        progress("generating VHDL");
+        string topName = string.IsNullOrWhiteSpace(settings.TopName) ? config.Name : settings.TopName;
+        var design = HdlGenerator.Generate(model, plan, topName, TestVectors.Select(model, evaluation.Test.Inputs), outputs);
+        SynthesisScripts.Generate(design, settings.Part, clock, outputs);
+        outputs.Commit(settings.OutputDir, "hdl", "yosys", "vivado");
 
         var f = result.FloatVsTarget;
         var i = result.IntegerVsTarget;

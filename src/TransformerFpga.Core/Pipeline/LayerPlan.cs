@@ -109,6 +109,9 @@ public sealed class LayerPlan
     public static LayerPlan From(IReadOnlyList<string> layers, Func<string, LayerChoice> choose) =>
         new(layers, layers.ToDictionary(l => l, choose, StringComparer.Ordinal));
 
+    /// <summary>Checks the choices against the model's sizes: a linear layer's lanes must divide its outputs (TFPGA024).</summary>
+    public void ValidateLanes(IntegerTransformer model, string projectFile) => Hdl.HardwareModel.ValidateLanes(model, this, projectFile);
+
     private static List<string> Matching(IReadOnlyList<string> layers, LayerItem item, string itemType, string projectFile)
     {
         var pattern = new Regex("^" + Regex.Escape(item.Pattern.Trim()).Replace("\\*", ".*").Replace("\\?", ".") + "$", RegexOptions.CultureInvariant);

@@ -1,0 +1,73 @@
+-- TransformerFpga shared arithmetic: the integer primitives of Quantization/IntegerMath.cs.
+-- round_shift = IntegerMath.RoundShift (half away from zero), saturate = IntegerMath.Saturate.
+library ieee;
+use ieee.std_logic_1164.all;
+use ieee.numeric_std.all;
+
+package tfpga_pkg is
+  -- p * 2^-n rounded half away from zero; same width as p (the result never needs more).
+  function round_shift(p : signed; n : natural) return signed;
+  -- Clamp v to the signed bits-wide range.
+  function saturate(v : signed; bits : positive) return signed;
+  -- max(0, v) when enabled.
+  function relu(v : signed; enabled : boolean) return signed;
+end package;
+
+package body tfpga_pkg is
+  function round_shift(p : signed; n : natural) return signed is
+    constant W : positive := p'length;
+    variable pv : signed(W - 1 downto 0) := p;
+    variable m : unsigned(W downto 0);
+    variable half : unsigned(W downto 0) := (others => '0');
+    variable r : signed(W downto 0);
+  begin
+    if n = 0 then
+      return pv;
+    end if;
+    if n > W then
+      -- |p| <= 2^(W-1) < 2^(n-1): rounds to zero
+      return to_signed(0, W);
+    end if;
+    if pv(W - 1) = '1' then
+      m := unsigned(-resize(pv, W + 1));
+    else
+      m := unsigned(resize(pv, W + 1));
+    end if;
+    half(n - 1) := '1';
+    m := shift_right(m + half, n);
+    r := signed(m);
+    if pv(W - 1) = '1' then
+      r := -r;
+    end if;
+    return resize(r, W);
+  end function;
+
+  function saturate(v : signed; bits : positive) return signed is
+    constant W : positive := v'length;
+    variable vv : signed(W - 1 downto 0) := v;
+    variable hi, lo : signed(W - 1 downto 0);
+  begin
+    if W <= bits then
+      return resize(vv, bits);
+    end if;
+    hi := (others => '0');
+    hi(bits - 2 downto 0) := (others => '1');
+    lo := (others => '1');
+    lo(bits - 2 downto 0) := (others => '0');
+    if vv > hi then
+      return resize(hi, bits);
+    elsif vv < lo then
+      return resize(lo, bits);
+    end if;
+    return resize(vv, bits);
+  end function;
+
+  function relu(v : signed; enabled : boolean) return signed is
+    variable vv : signed(v'length - 1 downto 0) := v;
+  begin
+    if enabled and vv(vv'left) = '1' then
+      return to_signed(0, vv'length);
+    end if;
+    return vv;
+  end function;
+end package body;

@@ -1,0 +1,70 @@
+using TransformerFpga.Hdl;
+using TransformerFpga.Quantization;
+
+namespace TransformerFpga.Layers.Attention;
+
+/// <summary>The hardware of <see cref="ScoresLayer"/> (scores.vhd), <see cref="SoftmaxLayer"/> (softmax.vhd) and <see cref="ContextLayer"/> (context.vhd).</summary>
+public static class AttentionHardware
+{
+    public const string ScoresTemplate = "scores.vhd", ScoresEntity = "tfpga_scores";
+    public const string SoftmaxTemplate = "softmax.vhd", SoftmaxEntity = "tfpga_softmax";
+    public const string ContextTemplate = "context.vhd", ContextEntity = "tfpga_context";
+
+    /// <summary>Per output: HeadDim MAC cycles, drain, multiply, round, write.</summary>
+    public static long Cycles(ScoresLayer layer) => (long)layer.Heads * layer.Window * layer.Window * (layer.HeadDim + 4);
+
+    /// <summary>Per row: max pass (W + 1), exp-sum pass (W + 2), restoring division (RecipBits + 1), output pass (W + 4).</summary>
+    public static long Cycles(SoftmaxLayer layer) => (long)layer.Rows * (3L * layer.Columns + SoftmaxLayer.ReciprocalBits + 8);
+
+    /// <summary>Per output: Window MAC cycles, drain, multiply, round, write.</summary>
+    public static long Cycles(ContextLayer layer) => (long)layer.Window * layer.Columns * (layer.Window + 4);
+
+    public static void Fill(ScoresLayer layer, VhdlTemplate template)
+    {
+        int qb = layer.Sources[0].Output.Bits, kb = layer.Sources[1].Output.Bits;
+        int acc = Math.Max(Vhdl.SignedWidth(layer.HeadDim * (1L << (qb - 1)) * (1L << (kb - 1))), qb + kb);
+        int m0Bits = Vhdl.SignedWidth(layer.Requant.Multiplier);
+        template.SetRegion("constants", Vhdl.Lines(
+            Vhdl.Positive("HEADS", layer.Heads),
+            Vhdl.Positive("WIN", layer.Window),
+            Vhdl.Positive("DM", layer.DModel),
+            Vhdl.Positive("DH", layer.HeadDim),
+            Vhdl.Positive("ACC_BITS", acc),
+            Vhdl.Positive("M0_BITS", m0Bits),
+            Vhdl.Constant("M0", "signed(M0_BITS - 1 downto 0)", Vhdl.Bits(layer.Requant.Multiplier, m0Bits)),
+            Vhdl.Natural("SHIFT", layer.Requant.Shift)));
+    }
+
+    public static void Fill(ContextLayer layer, VhdlTemplate template)
+    {
+        int pb = layer.Sources[0].Output.Bits, vb = layer.Sources[1].Output.Bits;
+        int acc = Math.Max(Vhdl.SignedWidth(layer.Window * (1L << (pb - 1)) * (1L << (vb - 1))), pb + vb);
+        int m0Bits = Vhdl.SignedWidth(layer.Requant.Multiplier);
+        template.SetRegion("constants", Vhdl.Lines(
+            Vhdl.Positive("HEADS", layer.Heads),
+            Vhdl.Positive("WIN", layer.Window),
+            Vhdl.Positive("DM", layer.Columns),
+            Vhdl.Positive("DH", layer.HeadDim),
+            Vhdl.Positive("ACC_BITS", acc),
+            Vhdl.Positive("M0_BITS", m0Bits),
+            Vhdl.Constant("M0", "signed(M0_BITS - 1 downto 0)", Vhdl.Bits(layer.Requant.Multiplier, m0Bits)),
+            Vhdl.Natural("SHIFT", layer.Requant.Shift)));
+    }
+
+    public static void Fill(SoftmaxLayer layer, VhdlTemplate template)
+    {
+        int w = layer.Columns;
+        int sumBits = IntegerMath.BitLength((long)w * layer.ExpTable.Max());
+        int rBits = IntegerMath.BitLength((1L << SoftmaxLayer.ReciprocalBits) / layer.ExpTable[0]);
+        template.SetRegion("constants", Vhdl.Lines(
+            Vhdl.Positive("ROWS", layer.Rows),
+            Vhdl.Positive("WIN", w),
+            Vhdl.Positive("EXP_LEN", layer.ExpTable.Length),
+            Vhdl.Natural("IDX_SHIFT", layer.IndexShift),
+            Vhdl.Positive("RECIP_BITS", SoftmaxLayer.ReciprocalBits),
+            Vhdl.Positive("SUM_BITS", sumBits),
+            Vhdl.Positive("R_BITS", rBits)));
+        template.SetRegion("rom", Vhdl.Lines(
+            Vhdl.Constant("EXP_TABLE", "exp_rom_t", Vhdl.Aggregate(layer.ExpTable.Select(e => Vhdl.UnsignedBits(e, 16)), "    ", 6, 2, Vhdl.UnsignedBits(0, 16)))));
+    }
+}

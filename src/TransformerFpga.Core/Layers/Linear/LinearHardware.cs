@@ -1,0 +1,54 @@
+using TransformerFpga.Hdl;
+
+namespace TransformerFpga.Layers.Linear;
+
+/// <summary>The hardware of a <see cref="LinearLayer"/>: template linear.vhd, its constants and its latency.</summary>
+public static class LinearHardware
+{
+    public const string Template = "linear.vhd";
+    public const string TemplateEntity = "tfpga_linear";
+
+    /// <summary>Per group of <paramref name="lanes"/> outputs: In MAC cycles, drain, multiply, round, one write per lane.</summary>
+    public static long Cycles(LinearLayer layer, int lanes) => (long)layer.Rows * (layer.Out / lanes) * (layer.In + lanes + 3);
+
+    /// <summary>Signed accumulator width from the actual bias and the operand ranges (never overflows).</summary>
+    public static int AccumulatorWidth(LinearLayer layer)
+    {
+        long maxBias = layer.Bias.Length == 0 ? 0 : layer.Bias.Max(b => Math.Abs(b));
+        long product = (1L << (layer.WeightBits - 1)) * (1L << (layer.InputBits - 1));
+        return Math.Max(Vhdl.SignedWidth(maxBias + layer.In * product), layer.WeightBits + layer.InputBits);
+    }
+
+    public static void Fill(LinearLayer layer, int lanes, VhdlTemplate template)
+    {
+        if (lanes < 1 || layer.Out % lanes != 0) throw new ArgumentOutOfRangeException(nameof(lanes));
+        int groups = layer.Out / lanes, wb = layer.WeightBits;
+        long maxBias = layer.Bias.Length == 0 ? 0 : layer.Bias.Max(b => Math.Abs(b));
+        int bb = Vhdl.SignedWidth(maxBias);
+        int m0Bits = Vhdl.SignedWidth(layer.Requant.Multiplier);
+        template.SetRegion("constants", Vhdl.Lines(
+            Vhdl.Positive("ROWS", layer.Rows),
+            Vhdl.Positive("N_IN", layer.In),
+            Vhdl.Positive("N_OUT", layer.Out),
+            Vhdl.Positive("LANES", lanes),
+            Vhdl.Positive("WB", wb),
+            Vhdl.Positive("BB", bb),
+            Vhdl.Positive("ACC_BITS", AccumulatorWidth(layer)),
+            Vhdl.Positive("M0_BITS", m0Bits),
+            Vhdl.Constant("M0", "signed(M0_BITS - 1 downto 0)", Vhdl.Bits(layer.Requant.Multiplier, m0Bits)),
+            Vhdl.Natural("SHIFT", layer.Requant.Shift),
+            Vhdl.Constant("RELU_ON", "boolean", layer.Relu ? "true" : "false")));
+        // One ROM word per address holds all lanes, lane 0 in the low bits.
+        string Word(Func<int, long> lane, int width) =>
+            "\"" + string.Concat(Enumerable.Range(0, lanes).Reverse().Select(l => Vhdl.Bits(lane(l), width)[1..^1])) + "\"";
+        var weightWords = Enumerable.Range(0, groups * layer.In).Select(a =>
+        {
+            int g = a / layer.In, i = a % layer.In;
+            return Word(l => layer.Weights[(g * lanes + l) * layer.In + i], wb);
+        });
+        var biasWords = Enumerable.Range(0, groups).Select(g => Word(l => layer.Bias[g * lanes + l], bb));
+        template.SetRegion("rom", Vhdl.Lines(
+            Vhdl.Constant("WEIGHTS", "wrom_t", Vhdl.Aggregate(weightWords, "    ", 4, 2, Word(_ => 0, wb))),
+            Vhdl.Constant("BIAS", "brom_t", Vhdl.Aggregate(biasWords, "    ", 4, 2, Word(_ => 0, bb)))));
+    }
+}
