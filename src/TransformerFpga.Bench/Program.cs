@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
+using TransformerFpga.Hdl;
 using TransformerFpga.Integer;
+using TransformerFpga.Pipeline;
 using TransformerFpga.Model;
 
 // Prints performance figures; nothing here is asserted. Usage:
-//   dotnet run -c Release --project src/TransformerFpga.Bench [-- simulator]
+//   dotnet run -c Release --project src/TransformerFpga.Bench [-- simulator|accuracy|sensitivity|cycles|resources …]
 string benchmark = args.Length > 0 ? args[0] : "simulator";
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 switch (benchmark)
@@ -18,8 +20,13 @@ switch (benchmark)
     case "accuracy":
         Accuracy(args.Length > 1 ? args[1] : "samples/SeattleTemperature/model/forecaster.json");
         break;
+    case "cycles":
+        Cycles();
+        break;
+    case "resources" when args.Length >= 5:
+        return TransformerFpga.Bench.ResourceBenchmark.Run(args);
     default:
-        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; known: simulator, accuracy [model.json]");
+        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; known: simulator, accuracy [model.json], sensitivity [model.json], cycles, resources fit|table FOLDER FIRST-SEED COUNT [OUT.json]");
         return 2;
 }
 return 0;
@@ -52,6 +59,42 @@ static void SimulatorThroughput()
     }
 }
 
+// Latency of the generated hardware for the reference model (HardwareModel, equal to GHDL's count) at
+// several lane settings, and the multipliers the MAC layers use (the XC7S15 has 20 DSP48E1).
+static void Cycles()
+{
+    string folder = Path.Combine(Path.GetTempPath(), "tfpga-bench-" + Environment.ProcessId);
+    try
+    {
+        var spec = new SyntheticModelSpec(Window: 24, InputFeatures: 3, DModel: 16, Heads: 1, FfnDim: 64, Rows: 200, Name: "reference");
+        var config = ModelLoader.LoadConfig(SyntheticModel.Write(folder, spec, seed: 1));
+        var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
+        var model = evaluation.Quantize(_ => new LayerBits(8, 8));
+        var names = model.Layers.Select(l => l.Name).ToList();
+        long macs = MacsPerWindow(config);
+        Console.WriteLine($"reference model: d=16, window 24, 3 features, ffn 64, 1 head, 8 bit; {macs:N0} MACs per window");
+        Console.WriteLine($"device bound with 20 DSPs: {macs / 20:N0} cycles; target <= 14,000 cycles");
+        Console.WriteLine("lanes (default, per MAC layer: largest divisor <= it) | cycles | us at 100 MHz | MAC-layer multipliers (lanes + 1 requantizer each) | other multipliers");
+        foreach (int lanes in new[] { 1, 2, 4, 8, 16 })
+        {
+            var plan = LayerPlan.From(names, _ => new LayerChoice(new LayerBits(8, 8), BufferResource.Auto, lanes, MultiplierMapping.Auto));
+            long cycles = HardwareModel.TotalCycles(model, plan);
+            var hardware = model.Layers.Where(HardwareModel.HasHardware).ToList();
+            int mac = hardware.Sum(l => HardwareModel.MacMultipliers(l, HardwareModel.Lanes(l, plan[l.Name])));
+            int other = hardware.Sum(HardwareModel.OtherMultipliers);
+            Console.WriteLine($"{lanes,5} | {cycles,7:N0} | {cycles / 100.0,8:N1} | {mac,4} | {other,3}");
+        }
+        var best = LayerPlan.From(names, _ => new LayerChoice(new LayerBits(8, 8), BufferResource.Auto, 16, MultiplierMapping.Auto));
+        Console.WriteLine("per layer at lanes 16: name, lanes, cycles (incl. 2 hand-off)");
+        foreach (var layer in model.Layers.Where(HardwareModel.HasHardware))
+            Console.WriteLine($"  {layer.Name,-22} {HardwareModel.Lanes(layer, best[layer.Name]),3} {HardwareModel.Cycles(layer, best[layer.Name]),7:N0}");
+    }
+    finally
+    {
+        try { Directory.Delete(folder, true); } catch (IOException) { }
+    }
+}
+
 // Test MSE of persistence, the float model and the integer model at uniform 4 to 16 bits.
 static void Accuracy(string modelPath)
 {
@@ -73,15 +116,6 @@ static void Sensitivity(string modelPath)
 {
     var config = ModelLoader.LoadConfig(modelPath);
     var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
-    foreach (var (label, plan) in new (string, Func<string, LayerBits>)[]
-    {
-        ("all 8", _ => new LayerBits(8, 8)),
-        ("8, head out 16", n => n == "head" ? new LayerBits(8, 16) : new LayerBits(8, 8)),
-        ("8, head out 16, norm w 16", n => n == "head" ? new LayerBits(8, 16) : n.Contains("norm") ? new LayerBits(16, 8) : new LayerBits(8, 8)),
-        ("8, head/pool out 16, norm w 16", n => n is "head" or "pool" ? new LayerBits(8, 16) : n.Contains("norm") ? new LayerBits(16, 8) : new LayerBits(8, 8)),
-        ("8, head out 16, norm w 16, softmax 16", n => n == "head" ? new LayerBits(8, 16) : n.Contains("norm") ? new LayerBits(16, 8) : n.Contains("softmax") ? new LayerBits(8, 16) : new LayerBits(8, 8)),
-    })
-        Console.WriteLine($"{label,-40} {evaluation.Evaluate(evaluation.Quantize(plan)).IntegerVsTarget.Mse:G4}");
     foreach (var layer in IntegerTransformer.LayerNames(config))
     {
         var w8 = evaluation.Evaluate(evaluation.Quantize(n => n == layer ? new LayerBits(8, 16) : new LayerBits(16, 16))).IntegerVsTarget.Mse;

@@ -177,7 +177,7 @@ public sealed class EndToEndTests
 
     // ---- helpers ----
 
-    private static void AssertSucceeded(DotNetResult result)
+    internal static void AssertSucceeded(DotNetResult result)
     {
         Assert.AreEqual(0, result.ExitCode, "build failed:\n" + result.Output);
     }
@@ -188,14 +188,14 @@ public sealed class EndToEndTests
         StringAssert.Contains(result.Output, "Building target \"FpgaGenerate\"", $"FpgaGenerate did not run after {what}");
     }
 
-    private static void AssertNoStackTrace(string output)
+    internal static void AssertNoStackTrace(string output)
     {
         var traces = output.Split('\n').Where(l => l.StartsWith("   at ", StringComparison.Ordinal)).ToList();
         Assert.AreEqual(0, traces.Count, "stack trace in the output:\n" + output);
     }
 
     /// <summary>Fails with `file[(line[,col])]: error CODE: message` where file is one of <paramref name="files"/>.</summary>
-    private static void AssertFailedWith(DotNetResult result, string code, params string[] files)
+    internal static void AssertFailedWith(DotNetResult result, string code, params string[] files)
     {
         Assert.AreNotEqual(0, result.ExitCode, "build succeeded:\n" + result.Output);
         AssertNoStackTrace(result.Output);

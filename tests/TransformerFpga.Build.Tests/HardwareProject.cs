@@ -12,7 +12,26 @@ public enum Consumption
     ProjectSdk,
 }
 
-/// <summary>A throw-away hardware project with a small random model (d=8, window 8, 2 features).</summary>
+/// <summary>
+/// The random model and data of a <see cref="HardwareProject"/>. The defaults are the small model
+/// (d=8, window 8, 2 features); names are written as JSON strings and CSV cells, so they can hold any text.
+/// </summary>
+public sealed record ModelShape
+{
+    public int Window { get; init; } = HardwareProject.Window;
+    public int DModel { get; init; } = HardwareProject.DModel;
+    public int Ffn { get; init; } = HardwareProject.Ffn;
+    public int TestRows { get; init; } = HardwareProject.TestRows;
+    public int CalibrationRows { get; init; } = HardwareProject.CalibrationRows;
+    /// <summary>The model JSON's "name".</summary>
+    public string ModelName { get; init; } = "m";
+    /// <summary>The second input column, also the target column.</summary>
+    public string TargetColumn { get; init; } = HardwareProject.Target;
+    /// <summary>Seed of the weights; null = derived from the project name.</summary>
+    public int? Seed { get; init; }
+}
+
+/// <summary>A throw-away hardware project with a random model, by default a small one (d=8, window 8, 2 features).</summary>
 public sealed class HardwareProject
 {
     public const int Window = 8;
@@ -22,15 +41,45 @@ public sealed class HardwareProject
     public const int CalibrationRows = 64;
     public const string Target = "temperature";
 
-    public HardwareProject(Consumption consumption, string name)
+    /// <param name="parentDirectory">Folder the project folder is created in; default Root/projects.
+    /// The project folder is <paramref name="name"/>-<paramref name="consumption"/> by default, or
+    /// <paramref name="name"/> under a given <paramref name="parentDirectory"/>.</param>
+    public HardwareProject(Consumption consumption, string name, ModelShape? shape = null, string? parentDirectory = null)
     {
         Consumption = consumption;
-        Directory = Path.Combine(Packages.Root, "projects", name + "-" + consumption);
+        Directory = parentDirectory is null
+            ? Path.Combine(Packages.Root, "projects", name + "-" + consumption)
+            : Path.Combine(parentDirectory, name);
         if (System.IO.Directory.Exists(Directory)) System.IO.Directory.Delete(Directory, true);
         System.IO.Directory.CreateDirectory(Path.Combine(Directory, "model"));
         System.IO.Directory.CreateDirectory(Path.Combine(Directory, "data"));
         ProjectFile = Path.Combine(Directory, name + ".csproj");
-        WriteModel(seed: name.GetHashCode(StringComparison.Ordinal) & 0x7fff);
+        shape ??= new ModelShape();
+        WriteModel(shape, shape.Seed ?? (name.GetHashCode(StringComparison.Ordinal) & 0x7fff));
+    }
+
+    private HardwareProject(Consumption consumption, string directory, string projectFile)
+    {
+        Consumption = consumption;
+        Directory = directory;
+        ProjectFile = projectFile;
+    }
+
+    /// <summary>A byte-identical copy of the project's sources (not bin/ or obj/) in a folder of the same name under <paramref name="parentDirectory"/>.</summary>
+    public HardwareProject CopyTo(string parentDirectory)
+    {
+        string directory = Path.Combine(parentDirectory, Path.GetFileName(Directory));
+        if (System.IO.Directory.Exists(directory)) System.IO.Directory.Delete(directory, true);
+        foreach (string file in System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories))
+        {
+            string relative = Path.GetRelativePath(Directory, file);
+            string first = relative.Split(Path.DirectorySeparatorChar)[0];
+            if (first is "bin" or "obj") continue;
+            string target = Path.Combine(directory, relative);
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        return new HardwareProject(Consumption, directory, Path.Combine(directory, Path.GetFileName(ProjectFile)));
     }
 
     public Consumption Consumption { get; }
@@ -89,8 +138,9 @@ public sealed class HardwareProject
     public DotNetResult Clean(params string[] args) =>
         DotNet.Run(Directory, TimeSpan.FromMinutes(5), ["clean", ProjectFile, .. args]);
 
-    private void WriteModel(int seed)
+    private void WriteModel(ModelShape shape, int seed)
     {
+        int dModel = shape.DModel, ffn = shape.Ffn;
         var random = new Random(seed);
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         float Gaussian(double scale) => (float)(scale * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
@@ -102,42 +152,51 @@ public sealed class HardwareProject
         }
         void BatchNorm(string name)
         {
-            tensors[name + ".weight"] = new Tensor([DModel], Enumerable.Range(0, DModel).Select(_ => 1 + Gaussian(0.1)).ToArray());
-            tensors[name + ".bias"] = new Tensor([DModel], Enumerable.Range(0, DModel).Select(_ => Gaussian(0.1)).ToArray());
-            tensors[name + ".running_mean"] = new Tensor([DModel], Enumerable.Range(0, DModel).Select(_ => Gaussian(0.2)).ToArray());
-            tensors[name + ".running_var"] = new Tensor([DModel], Enumerable.Range(0, DModel).Select(_ => (float)(0.5 + random.NextDouble())).ToArray());
+            tensors[name + ".weight"] = new Tensor([dModel], Enumerable.Range(0, dModel).Select(_ => 1 + Gaussian(0.1)).ToArray());
+            tensors[name + ".bias"] = new Tensor([dModel], Enumerable.Range(0, dModel).Select(_ => Gaussian(0.1)).ToArray());
+            tensors[name + ".running_mean"] = new Tensor([dModel], Enumerable.Range(0, dModel).Select(_ => Gaussian(0.2)).ToArray());
+            tensors[name + ".running_var"] = new Tensor([dModel], Enumerable.Range(0, dModel).Select(_ => (float)(0.5 + random.NextDouble())).ToArray());
         }
-        Linear("embedding", DModel, 2);
-        foreach (string p in new[] { "q", "k", "v", "out" }) Linear("encoder.0.attn." + p, DModel, DModel);
+        Linear("embedding", dModel, 2);
+        foreach (string p in new[] { "q", "k", "v", "out" }) Linear("encoder.0.attn." + p, dModel, dModel);
         BatchNorm("encoder.0.norm1");
-        Linear("encoder.0.ffn.fc1", Ffn, DModel);
-        Linear("encoder.0.ffn.fc2", DModel, Ffn);
+        Linear("encoder.0.ffn.fc1", ffn, dModel);
+        Linear("encoder.0.ffn.fc2", dModel, ffn);
         BatchNorm("encoder.0.norm2");
-        Linear("head", 1, DModel);
+        Linear("head", 1, dModel);
         File.WriteAllBytes(Weights, SafeTensors.Serialize(tensors));
 
+        string name = JsonString(shape.ModelName), target = JsonString(shape.TargetColumn);
         File.WriteAllText(ModelJson, $$"""
             {
               "format": "transformer-fpga/1",
-              "name": "m",
+              "name": {{name}},
               "weights": "m.safetensors",
-              "window": {{Window}}, "inputFeatures": 2, "outputFeatures": 1,
-              "dModel": {{DModel}}, "heads": 1, "ffnDim": {{Ffn}}, "encoderLayers": 1,
+              "window": {{shape.Window}}, "inputFeatures": 2, "outputFeatures": 1,
+              "dModel": {{dModel}}, "heads": 1, "ffnDim": {{ffn}}, "encoderLayers": 1,
               "norm": "batch", "activation": "relu", "positionalEncoding": "sinusoidal", "pooling": "average",
               "data": {
                 "calibration": "../data/calib.csv", "test": "../data/test.csv",
-                "inputColumns": ["pressure", "{{Target}}"], "targetColumns": ["{{Target}}"],
+                "inputColumns": ["pressure", {{target}}], "targetColumns": [{{target}}],
                 "normalization": { "mean": [1015.0, 12.0], "std": [6.0, 5.0] }
               }
             }
-            """);
-        WriteCsv(Path.Combine(Directory, "data", "calib.csv"), CalibrationRows, 0);
-        WriteCsv(TestCsv, TestRows, CalibrationRows);
+            """, new UTF8Encoding(false));
+        WriteCsv(Path.Combine(Directory, "data", "calib.csv"), shape.TargetColumn, shape.CalibrationRows, 0);
+        WriteCsv(TestCsv, shape.TargetColumn, shape.TestRows, shape.CalibrationRows);
     }
 
-    private static void WriteCsv(string path, int rows, int offset)
+    /// <summary>A JSON string literal; non-ASCII stays as UTF-8, quotes and control characters are escaped.</summary>
+    private static string JsonString(string value) =>
+        System.Text.Json.JsonSerializer.Serialize(value, new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+
+    /// <summary>A CSV cell (RFC 4180): quoted when it holds a comma, a quote or a line break.</summary>
+    private static string CsvCell(string value) =>
+        value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+
+    private static void WriteCsv(string path, string target, int rows, int offset)
     {
-        var sb = new StringBuilder("hour,pressure," + Target + "\n");
+        var sb = new StringBuilder("hour,pressure," + CsvCell(target) + "\n");
         for (int i = 0; i < rows; i++)
         {
             int t = i + offset;
@@ -147,6 +206,6 @@ public sealed class HardwareProject
               .Append(pressure.ToString("F2", CultureInfo.InvariantCulture)).Append(',')
               .Append(temperature.ToString("F2", CultureInfo.InvariantCulture)).Append('\n');
         }
-        File.WriteAllText(path, sb.ToString());
+        File.WriteAllText(path, sb.ToString(), new UTF8Encoding(false));
     }
 }

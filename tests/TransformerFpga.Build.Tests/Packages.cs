@@ -83,7 +83,78 @@ public sealed record DotNetResult(int ExitCode, string Output);
 /// <summary>Runs the dotnet CLI without build servers or node reuse, with a clean MSBuild environment.</summary>
 public static class DotNet
 {
-    public static DotNetResult Run(string workingDirectory, TimeSpan timeout, params string[] args)
+    public static DotNetResult Run(string workingDirectory, TimeSpan timeout, params string[] args) =>
+        RunUntil(workingDirectory, timeout, null, null, null, args).Result;
+
+    /// <summary>
+    /// Runs dotnet and kills its whole process tree (SIGKILL: no cancellation, no cleanup) as soon as an
+    /// output line satisfies <paramref name="killOnLine"/> or <paramref name="killWhen"/> (polled every
+    /// millisecond) returns true. Killed is false when the process exited before the kill.
+    /// <paramref name="started"/> gets the process id right after the start.
+    /// </summary>
+    public static (DotNetResult Result, bool Killed) RunUntil(string workingDirectory, TimeSpan timeout,
+        Func<string, bool>? killOnLine, Func<bool>? killWhen, Action<int>? started, params string[] args)
+    {
+        using var process = new Process { StartInfo = StartInfo(workingDirectory, args) };
+        var output = new System.Text.StringBuilder();
+        var gate = new object();
+        bool killed = false;
+        void Kill()
+        {
+            lock (gate)
+            {
+                if (killed) return;
+                try
+                {
+                    if (process.HasExited) return;
+                    process.Kill(entireProcessTree: true);
+                    killed = true;
+                    output.AppendLine("[test] killed the dotnet process tree");
+                }
+                catch (InvalidOperationException) { }
+            }
+        }
+        void OnLine(string? line)
+        {
+            if (line is null) return;
+            lock (gate) output.AppendLine(line);
+            if (killOnLine is not null && killOnLine(line)) Kill();
+        }
+        process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        process.Start();
+        try { started?.Invoke(process.Id); }
+        catch
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            throw;
+        }
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var deadline = Stopwatch.StartNew();
+        if (killWhen is null)
+        {
+            if (!process.WaitForExit((int)timeout.TotalMilliseconds)) TimedOut();
+        }
+        else
+        {
+            while (!process.WaitForExit(1))
+            {
+                if (killWhen()) Kill();
+                if (deadline.Elapsed > timeout) TimedOut();
+            }
+        }
+        process.WaitForExit();
+        lock (gate) return (new DotNetResult(process.ExitCode, output.ToString()), killed);
+
+        void TimedOut()
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            lock (gate) throw new TimeoutException($"dotnet {string.Join(' ', args)} did not finish in {timeout}:\n{output}");
+        }
+    }
+
+    private static ProcessStartInfo StartInfo(string workingDirectory, string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -112,21 +183,6 @@ public static class DotNet
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
         start.Environment["DOTNET_CLI_UI_LANGUAGE"] = "en";
-
-        using var process = new Process { StartInfo = start };
-        var output = new System.Text.StringBuilder();
-        var gate = new object();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (gate) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (gate) output.AppendLine(e.Data); };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit((int)timeout.TotalMilliseconds))
-        {
-            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            throw new TimeoutException($"dotnet {string.Join(' ', args)} did not finish in {timeout}:\n{output}");
-        }
-        process.WaitForExit();
-        lock (gate) return new DotNetResult(process.ExitCode, output.ToString());
+        return start;
     }
 }

@@ -102,7 +102,7 @@ public sealed class ModelTests
         var r8 = evaluation.Evaluate(evaluation.Quantize(_ => new LayerBits(8, 8)));
         var r16 = evaluation.Evaluate(evaluation.Quantize(_ => new LayerBits(16, 16)));
         double variance = r8.FloatVsTarget.Mse + 1e-9;
-        Assert.IsTrue(r16.IntegerVsFloat.Mse < r8.IntegerVsFloat.Mse);
+        Assert.IsTrue(r16.IntegerVsFloat.Mse < r8.IntegerVsFloat.Mse, $"16-bit {r16.IntegerVsFloat.Mse} is not below 8-bit {r8.IntegerVsFloat.Mse}");
         Assert.IsTrue(r8.IntegerVsFloat.Mse < variance, $"8-bit integer error {r8.IntegerVsFloat.Mse} is not small against {variance}");
     }
 }

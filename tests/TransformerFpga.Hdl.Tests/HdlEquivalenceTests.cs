@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using TransformerFpga.Integer;
+using TransformerFpga.Layers.Attention;
 using TransformerFpga.Layers.Linear;
 using TransformerFpga.Model;
 using TransformerFpga.Pipeline;
@@ -73,12 +74,14 @@ internal static class HdlCase
         var buffers = names.ToDictionary(n => n, _ => random.Next(3) switch { 0 => BufferResource.Block, 1 => BufferResource.Distributed, _ => BufferResource.Auto });
         var model = evaluation.Quantize(n => bits[n]);
         var lanes = names.ToDictionary(n => n, _ => 1);
-        foreach (var layer in model.Layers.OfType<LinearLayer>())
+        foreach (var layer in model.Layers.Where(l => l is LinearLayer or ScoresLayer or ContextLayer))
         {
-            var divisors = Enumerable.Range(1, Math.Min(maxLanes, layer.Out)).Where(d => layer.Out % d == 0).ToArray();
+            var divisors = HardwareModel.ValidLanes(layer).Where(d => d <= maxLanes).ToArray();
             lanes[layer.Name] = divisors[random.Next(divisors.Length)];
         }
-        var plan = LayerPlan.From(names, n => new LayerChoice(bits[n], buffers[n], lanes[n], MultiplierMapping.Auto));
+        // A quarter of the layers build their multipliers from LUTs (shift and add).
+        var multipliers = names.ToDictionary(n => n, _ => random.Next(4) == 0 ? MultiplierMapping.Lut : MultiplierMapping.Auto);
+        var plan = LayerPlan.From(names, n => new LayerChoice(bits[n], buffers[n], lanes[n], multipliers[n], LanesExplicit: true));
         HardwareModel.ValidateLanes(model, plan, "test.csproj");
 
         int count = Math.Min(windows, evaluation.Test.Count);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using TransformerFpga.Diagnostics;
+using TransformerFpga.Integer;
 using TransformerFpga.Model;
 using TransformerFpga.Pipeline;
 
@@ -60,6 +61,27 @@ public sealed class PipelineTests
         StringAssert.Contains(error.Message, "encoder0.ffn.fc1");
         Assert.AreEqual(project, error.File);
         Assert.IsFalse(Directory.Exists(folder.File("out/hdl")));
+    }
+
+    /// <summary>Default lanes fall back to the largest divisor; explicit ones on scores/context must divide the head dimension.</summary>
+    [TestMethod]
+    public void DefaultLanesAreForgivingExplicitLanesStrict()
+    {
+        using var folder = new TestFolder();
+        var config = ModelLoader.LoadConfig(SyntheticModel.Write(folder.File("model"), new SyntheticModelSpec(Window: 8, DModel: 12, Heads: 4, FfnDim: 24), seed: 8));
+        var model = new ModelEvaluation(config, TransformerWeights.Load(config)).Quantize(_ => new LayerBits(8, 8));
+        var names = IntegerTransformer.LayerNames(config);
+        var plan = LayerPlan.From(names, _ => new LayerChoice(new LayerBits(8, 8), BufferResource.Auto, 4, MultiplierMapping.Auto));
+        HardwareModel.ValidateLanes(model, plan, "hw.csproj");
+        var layer = (string name) => model.Layers.Single(l => l.Name == name);
+        Assert.AreEqual(3, HardwareModel.Lanes(layer("encoder0.attn.scores"), plan["encoder0.attn.scores"]));
+        Assert.AreEqual(3, HardwareModel.Lanes(layer("encoder0.attn.context"), plan["encoder0.attn.context"]));
+        Assert.AreEqual(4, HardwareModel.Lanes(layer("encoder0.ffn.fc1"), plan["encoder0.ffn.fc1"]));
+        Assert.AreEqual(1, HardwareModel.Lanes(layer("head"), plan["head"]));
+        var strict = LayerPlan.From(names, n => new LayerChoice(new LayerBits(8, 8), BufferResource.Auto, 4, MultiplierMapping.Auto, LanesExplicit: n == "encoder0.attn.scores"));
+        var error = Assert.ThrowsExactly<FpgaException>(() => HardwareModel.ValidateLanes(model, strict, "hw.csproj"));
+        Assert.AreEqual(ErrorCodes.InvalidLanes, error.Code);
+        StringAssert.Contains(error.Message, "use one of 1, 3");
     }
 
     [TestMethod]

@@ -7,6 +7,8 @@ namespace TransformerFpga.Hardware;
 public readonly record struct Resources(int Lut, int LutRam, int Ff, int Bram18, int Dsp)
 {
     public static Resources operator +(Resources a, Resources b) => new(a.Lut + b.Lut, a.LutRam + b.LutRam, a.Ff + b.Ff, a.Bram18 + b.Bram18, a.Dsp + b.Dsp);
+
+    public static Resources operator *(Resources a, int n) => new(a.Lut * n, a.LutRam * n, a.Ff * n, a.Bram18 * n, a.Dsp * n);
 }
 
 /// <summary>A 7-series device from the Spartan-7 (DS180) and Artix-7 (DS181) datasheets.</summary>

@@ -26,23 +26,69 @@ public static class HardwareModel
     /// <summary>Layers with hardware of their own (a fused ReLU has none).</summary>
     public static bool HasHardware(QuantizedLayer layer) => layer.BufferOwner == layer;
 
-    /// <summary>MAC lanes the hardware uses: the plan's lanes for linear layers, 1 for every other kind.</summary>
-    public static int Lanes(QuantizedLayer layer, LayerChoice choice) => layer is LinearLayer ? choice.Lanes : 1;
+    /// <summary>
+    /// The dimension a layer's MAC lanes split, which the lanes must divide: a linear layer's outputs
+    /// (lanes outputs at a time), the head dimension of scores (the reduction, Q and K column-banked)
+    /// and of context (lanes output columns, V column-banked); 1 for kinds without lanes.
+    /// </summary>
+    public static int ParallelSize(QuantizedLayer layer) => layer switch
+    {
+        LinearLayer l => l.Out,
+        ScoresLayer s => s.HeadDim,
+        ContextLayer c => c.HeadDim,
+        _ => 1,
+    };
+
+    /// <summary>The lane counts a layer accepts: the divisors of <see cref="ParallelSize"/> up to <see cref="LayerPlan.MaxLanes"/>.</summary>
+    public static IEnumerable<int> ValidLanes(QuantizedLayer layer) =>
+        Enumerable.Range(1, Math.Min(ParallelSize(layer), LayerPlan.MaxLanes)).Where(d => ParallelSize(layer) % d == 0);
+
+    /// <summary>
+    /// MAC lanes the hardware uses: the plan's lanes for linear, scores and context layers (1 for every other
+    /// kind). Lanes that do not divide <see cref="ParallelSize"/> become the largest divisor below them when they
+    /// are a default; explicit ones are rejected by <see cref="ValidateLanes"/>.
+    /// </summary>
+    public static int Lanes(QuantizedLayer layer, LayerChoice choice)
+    {
+        int size = ParallelSize(layer);
+        if (size == 1) return 1;
+        int lanes = Math.Clamp(choice.Lanes, 1, size);
+        while (size % lanes != 0) lanes--;
+        return lanes;
+    }
+
+    /// <summary>Multipliers of a layer's MAC datapath: one per lane plus the shared requantizer (0 for kinds without lanes).</summary>
+    public static int MacMultipliers(QuantizedLayer layer, int lanes) => layer is LinearLayer or ScoresLayer or ContextLayer ? lanes + 1 : 0;
+
+    /// <summary>Multiply operators of the layers without lanes (posenc, softmax, residual, norms, pooling), as their templates write them.</summary>
+    public static int OtherMultipliers(QuantizedLayer layer) => layer switch
+    {
+        PositionalEncodingLayer => 1,
+        SoftmaxLayer => 2,
+        ResidualAddLayer => 2,
+        BatchNormLayer => 1,
+        LayerNormLayer => 4,
+        AveragePoolLayer => 1,
+        _ => 0,
+    };
 
     /// <summary>Cycles of the layer alone: from the edge that samples its start to the edge after which its done is high.</summary>
     public static long LayerCycles(QuantizedLayer layer, int lanes) => layer switch
     {
         LinearLayer l => LinearHardware.Cycles(l, lanes),
         PositionalEncodingLayer p => PositionalEncodingHardware.Cycles(p),
-        ScoresLayer s => AttentionHardware.Cycles(s),
+        ScoresLayer s => AttentionHardware.Cycles(s, lanes),
         SoftmaxLayer s => AttentionHardware.Cycles(s),
-        ContextLayer c => AttentionHardware.Cycles(c),
+        ContextLayer c => AttentionHardware.Cycles(c, lanes),
         ResidualAddLayer r => ResidualHardware.Cycles(r),
         BatchNormLayer b => BatchNormHardware.Cycles(b),
         LayerNormLayer n => LayerNormHardware.Cycles(n),
         AveragePoolLayer a => PoolingHardware.Cycles(a),
         _ => 0,
     };
+
+    /// <summary>Whether a layer's MAC multipliers are built from LUTs (Multiplier = Lut); Auto is DSP for now.</summary>
+    public static bool LutMultipliers(LayerChoice choice) => choice.Multiplier == MultiplierMapping.Lut;
 
     /// <summary>A layer's share of the total latency: its own cycles plus the sequencer hand-off; 0 for fused layers.</summary>
     public static long Cycles(QuantizedLayer layer, LayerChoice choice) =>
@@ -55,17 +101,22 @@ public static class HardwareModel
     public static BufferResource Buffer(long depth, int width, BufferResource choice) =>
         choice != BufferResource.Auto ? choice : depth * width >= AutoBlockRamBits ? BufferResource.Block : BufferResource.Distributed;
 
-    /// <summary>Throws TFPGA024 when a linear layer's output count is not a multiple of its lanes.</summary>
+    /// <summary>Throws TFPGA024 when a layer's explicit lanes (a LayerParallelism item) do not divide its parallel dimension.</summary>
     public static void ValidateLanes(IntegerTransformer model, LayerPlan plan, string projectFile)
     {
-        foreach (var layer in model.Layers.OfType<LinearLayer>())
+        foreach (var layer in model.Layers.Where(l => ParallelSize(l) > 1 || l is LinearLayer))
         {
-            int lanes = plan[layer.Name].Lanes;
-            if (layer.Out % lanes != 0)
+            var choice = plan[layer.Name];
+            int size = ParallelSize(layer);
+            if (choice.LanesExplicit && size % choice.Lanes != 0)
             {
-                var divisors = Enumerable.Range(1, layer.Out).Where(d => layer.Out % d == 0 && d <= LayerPlan.MaxLanes);
+                string what = layer switch
+                {
+                    LinearLayer => $"{size} outputs",
+                    _ => $"a head dimension of {size}",
+                };
                 throw new FpgaException(ErrorCodes.InvalidLanes, projectFile,
-                    $"layer '{layer.Name}' has {layer.Out} outputs, which {lanes} MAC lanes do not divide; use one of {string.Join(", ", divisors)} (LayerParallelism Lanes or FpgaDefaultLanes)");
+                    $"layer '{layer.Name}' has {what}, which {choice.Lanes} MAC lanes do not divide; use one of {string.Join(", ", ValidLanes(layer))} (LayerParallelism Lanes)");
             }
         }
     }

@@ -27,13 +27,23 @@ public static class HdlGenerator
     public const string TestbenchFile = "tb_tfpga_top.vhd";
 
     /// <summary>A buffer: the RAM a layer (or the top's x port) writes.</summary>
-    public sealed record BufferInfo(string Name, string Entity, string Signal, long Depth, int Width, BufferResource Resource)
+    /// <param name="Banks">
+    /// Column banks: a buffer read by an attention layer with lanes is that many RAMs of Depth / Banks words
+    /// (element e in bank e mod Banks, word e / Banks) read with one shared address, Banks elements per read.
+    /// </param>
+    public sealed record BufferInfo(string Name, string Entity, string Signal, long Depth, int Width, BufferResource Resource, int Banks = 1)
     {
-        public int AddressBits => Vhdl.AddressBits(Depth);
+        /// <summary>Words per bank (the depth of each RAM).</summary>
+        public long BankDepth => Depth / Banks;
+        /// <summary>Width of the (per-bank) address.</summary>
+        public int AddressBits => Vhdl.AddressBits(BankDepth);
+        /// <summary>Width of one read: Banks elements.</summary>
+        public int ReadWidth => Width * Banks;
     }
 
     /// <summary>One hardware layer: its sequencer step, entity and buffers.</summary>
-    public sealed record LayerInfo(int Step, QuantizedLayer Layer, string Entity, string Instance, int Lanes, BufferInfo Output, IReadOnlyList<BufferInfo> Sources);
+    public sealed record LayerInfo(int Step, QuantizedLayer Layer, string Entity, string Instance, int Lanes, BufferInfo Output, IReadOnlyList<BufferInfo> Sources,
+        bool LutMultipliers = false);
 
     /// <summary>The structure of the design (used by the generator, the Yosys script and tests).</summary>
     public sealed record Design(string Top, BufferInfo Input, IReadOnlyList<LayerInfo> Layers, IReadOnlyList<BufferInfo> Buffers)
@@ -49,16 +59,36 @@ public static class HdlGenerator
         var buffers = new List<BufferInfo> { input };
         var byOwner = new Dictionary<QuantizedLayer, BufferInfo>();
         var layers = new List<LayerInfo>();
+        // Column banks of Q, K (read by scores) and V (read by context): the reader's lanes.
+        var banks = new Dictionary<QuantizedLayer, int>();
+        foreach (var layer in model.Layers)
+        {
+            var banked = layer switch
+            {
+                ScoresLayer => layer.Sources.ToList(),
+                ContextLayer => [layer.Sources[1]],
+                _ => [],
+            };
+            int lanes = HardwareModel.Lanes(layer, plan[layer.Name]);
+            foreach (var source in banked.Select(s => s.BufferOwner))
+            {
+                if (lanes == 1) continue;
+                if (source is not LinearLayer || banks.TryGetValue(source, out int other) && other != lanes)
+                    throw new NotSupportedException($"layer '{layer.Name}' needs the buffer of '{source.Name}' in {lanes} column banks, which its writer cannot provide");
+                banks[source] = lanes;
+            }
+        }
         foreach (var layer in model.Layers.Where(HardwareModel.HasHardware))
         {
             string name = Vhdl.Identifier(layer.Name, "layer");
             var choice = plan[layer.Name];
             var output = new BufferInfo(layer.Name, top + "_" + name + "_buf", "buf_" + name, layer.Elements, layer.Output.Bits,
-                HardwareModel.Buffer(layer.Elements, layer.Output.Bits, choice.Buffer));
+                HardwareModel.Buffer(layer.Elements, layer.Output.Bits, choice.Buffer), banks.GetValueOrDefault(layer, 1));
             byOwner[layer] = output;
             buffers.Add(output);
             var sources = layer.Sources.Count == 0 ? [input] : layer.Sources.Select(s => byOwner[s.BufferOwner]).ToList();
-            layers.Add(new LayerInfo(layers.Count, layer, top + "_" + name, name, HardwareModel.Lanes(layer, choice), output, sources));
+            layers.Add(new LayerInfo(layers.Count, layer, top + "_" + name, name, HardwareModel.Lanes(layer, choice), output, sources,
+                HardwareModel.LutMultipliers(choice)));
         }
         return new Design(top, input, layers, buffers);
     }
@@ -109,7 +139,7 @@ public static class HdlGenerator
         var t = VhdlTemplate.Load(BufferFile).Rename("tfpga_buffer", buffer.Entity)
             .SetPortWidth("wr_addr", buffer.AddressBits).SetPortWidth("rd_addr", buffer.AddressBits)
             .SetPortWidth("wr_data", buffer.Width).SetPortWidth("rd_data", buffer.Width)
-            .SetRegion("constants", [Vhdl.Positive("DEPTH", buffer.Depth)])
+            .SetRegion("constants", [Vhdl.Positive("DEPTH", buffer.BankDepth)])
             .SetRegion("attributes", [$"attribute ram_style of mem : signal is \"{RamStyle(buffer.Resource)}\";"]);
         return t.ToString();
     }
@@ -121,15 +151,16 @@ public static class HdlGenerator
         var (file, entity) = TemplateOf(info.Layer);
         var t = VhdlTemplate.Load(file).Rename(entity, info.Entity);
         for (int k = 0; k < info.Sources.Count; k++)
-            t.SetPortWidth($"src{k}_rd_addr", info.Sources[k].AddressBits).SetPortWidth($"src{k}_rd_data", info.Sources[k].Width);
+            t.SetPortWidth($"src{k}_rd_addr", info.Sources[k].AddressBits).SetPortWidth($"src{k}_rd_data", info.Sources[k].ReadWidth);
         t.SetPortWidth("wr_addr", info.Output.AddressBits).SetPortWidth("wr_data", info.Output.Width);
+        if (info.Layer is LinearLayer) t.SetPortWidth("wr_bank", Vhdl.AddressBits(info.Output.Banks));
         switch (info.Layer)
         {
-            case LinearLayer l: LinearHardware.Fill(l, info.Lanes, t); break;
+            case LinearLayer l: LinearHardware.Fill(l, info.Lanes, info.Output.Banks, info.LutMultipliers, t); break;
             case PositionalEncodingLayer p: PositionalEncodingHardware.Fill(p, t); break;
-            case ScoresLayer s: AttentionHardware.Fill(s, t); break;
+            case ScoresLayer s: AttentionHardware.Fill(s, info.Lanes, info.LutMultipliers, t); break;
             case SoftmaxLayer s: AttentionHardware.Fill(s, t); break;
-            case ContextLayer c: AttentionHardware.Fill(c, t); break;
+            case ContextLayer c: AttentionHardware.Fill(c, info.Lanes, info.LutMultipliers, t); break;
             case ResidualAddLayer r: ResidualHardware.Fill(r, t); break;
             case BatchNormLayer b: BatchNormHardware.Fill(b, t); break;
             case LayerNormLayer n: LayerNormHardware.Fill(n, t); break;
@@ -177,7 +208,12 @@ public static class HdlGenerator
             signals.Add($"signal {s}_wr_addr : unsigned({b.AddressBits - 1} downto 0) := (others => '0');");
             signals.Add($"signal {s}_wr_data : signed({b.Width - 1} downto 0) := (others => '0');");
             signals.Add($"signal {s}_rd_addr : unsigned({b.AddressBits - 1} downto 0) := (others => '0');");
-            signals.Add($"signal {s}_rd_data : signed({b.Width - 1} downto 0);");
+            signals.Add($"signal {s}_rd_data : signed({b.ReadWidth - 1} downto 0);");
+            if (b.Banks > 1)
+            {
+                signals.Add($"signal {s}_wr_bank : unsigned({Vhdl.AddressBits(b.Banks) - 1} downto 0) := (others => '0');");
+                signals.Add($"signal {s}_wr_ens  : std_logic_vector(0 to {b.Banks - 1});");
+            }
             var r = readers[b];
             if (r.Count > 1) signals.Add($"signal {s}_rd_addrs : unsigned({r.Count * b.AddressBits - 1} downto 0);");
         }
@@ -197,9 +233,23 @@ public static class HdlGenerator
         body.Add("");
         foreach (var b in design.Buffers)
         {
-            body.Add($"b_{b.Signal[4..]} : entity work.{b.Entity}");
-            body.Add($"  port map (clk => clk, wr_en => {b.Signal}_wr_en, wr_addr => {b.Signal}_wr_addr, wr_data => {b.Signal}_wr_data,");
-            body.Add($"            rd_addr => {b.Signal}_rd_addr, rd_data => {b.Signal}_rd_data);");
+            if (b.Banks == 1)
+            {
+                body.Add($"b_{b.Signal[4..]} : entity work.{b.Entity}");
+                body.Add($"  port map (clk => clk, wr_en => {b.Signal}_wr_en, wr_addr => {b.Signal}_wr_addr, wr_data => {b.Signal}_wr_data,");
+                body.Add($"            rd_addr => {b.Signal}_rd_addr, rd_data => {b.Signal}_rd_data);");
+            }
+            else
+            {
+                body.Add($"-- {b.Banks} column banks (element e in bank e mod {b.Banks}), read together");
+                for (int k = 0; k < b.Banks; k++)
+                {
+                    body.Add($"{b.Signal}_wr_ens({k}) <= {b.Signal}_wr_en when {b.Signal}_wr_bank = {k} else '0';");
+                    body.Add($"b_{b.Signal[4..]}_{k} : entity work.{b.Entity}");
+                    body.Add($"  port map (clk => clk, wr_en => {b.Signal}_wr_ens({k}), wr_addr => {b.Signal}_wr_addr, wr_data => {b.Signal}_wr_data,");
+                    body.Add($"            rd_addr => {b.Signal}_rd_addr, rd_data => {b.Signal}_rd_data({(k + 1) * b.Width - 1} downto {k * b.Width}));");
+                }
+            }
             var r = readers[b];
             if (r.Count == 1)
                 body.Add($"{b.Signal}_rd_addr <= {r[0].Address};");
@@ -220,6 +270,8 @@ public static class HdlGenerator
             body.Add($"  port map (clk => clk, rst => rst, start => starts({layer.Step}), done => dones({layer.Step}),");
             for (int k = 0; k < layer.Sources.Count; k++)
                 body.Add($"            src{k}_rd_addr => lyr_{layer.Instance}_src{k}_addr, src{k}_rd_data => {layer.Sources[k].Signal}_rd_data,");
+            if (layer.Layer is LinearLayer)
+                body.Add($"            wr_bank => {(layer.Output.Banks > 1 ? own + "_wr_bank" : "open")},");
             body.Add($"            wr_en => {own}_wr_en, wr_addr => {own}_wr_addr, wr_data => {own}_wr_data);");
             body.Add("");
         }

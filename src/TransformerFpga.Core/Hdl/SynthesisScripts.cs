@@ -14,9 +14,10 @@ public static class SynthesisScripts
         {
             "# Open-source synthesis for Xilinx 7-series. Run from the output folder (the one holding hdl/):",
             "#   yosys -s yosys/synth.ys",
-            "# GHDL turns the VHDL-2008 sources into Verilog (it drops VHDL attributes, so each buffer's",
-            "# ram_style is set again below), then synth_xilinx maps it; stat -tech xilinx counts the cells.",
-            $"! mkdir -p yosys/work && cd hdl && ghdl -a --std=08 --workdir=../yosys/work $(cat sources.txt) && ghdl --synth --std=08 --workdir=../yosys/work --out=verilog {top} > ../yosys/work/{top}.v",
+            "# yosys/ghdl-verilog.sh turns the VHDL-2008 sources into Verilog with GHDL. GHDL drops VHDL",
+            "# attributes, so each buffer's ram_style is set again below; synth_xilinx maps the design and",
+            "# stat -tech xilinx counts the cells.",
+            "! sh yosys/ghdl-verilog.sh",
             $"read_verilog yosys/work/{top}.v",
             $"hierarchy -top {top}",
         };
@@ -25,6 +26,23 @@ public static class SynthesisScripts
         ys.Add($"synth_xilinx -family xc7 -noiopad -top {top}");
         ys.Add("stat -tech xilinx");
         outputs.Add("yosys/synth.ys", string.Join("\n", ys) + "\n");
+        outputs.Add("yosys/ghdl-verilog.sh",
+            $$"""
+            #!/bin/sh
+            # VHDL-2008 → Verilog for Yosys (run from the output folder, the one holding hdl/).
+            # GHDL writes one-hot case statements without a default branch, which Yosys would turn into
+            # latches; the perl filter adds "default: <first target> <= 'bx;" before each endcase.
+            set -e
+            mkdir -p yosys/work
+            cd hdl
+            ghdl -a --std=08 --workdir=../yosys/work $(cat sources.txt)
+            ghdl --synth --std=08 --workdir=../yosys/work --out=verilog {{top}} > ../yosys/work/{{top}}.ghdl.v
+            perl -ne 'if (/^\s*case \(/) { $in = 1; $lhs = ""; }
+              if ($in && $lhs eq "" && /:\s*([\w\\\$\[\]:.]+)\s*<=/) { $lhs = $1; }
+              if ($in && /^\s*endcase/) { print "      default: $lhs <= \x27bx;\n" if $lhs ne ""; $in = 0; }
+              print;' ../yosys/work/{{top}}.ghdl.v > ../yosys/work/{{top}}.v
+
+            """);
 
         string period = (1000.0 / clockMHz).ToString("0.###", CultureInfo.InvariantCulture);
         outputs.Add("vivado/constraints.xdc",

@@ -71,8 +71,8 @@ public sealed class IntegerTransformer
             LinearLayer Linear(string name, LinearWeights lw, QuantizedLayer source, int rows, bool relu = false) =>
                 Add(LinearLayer.Quantize(n + name, lw, source, source.Output, Scale(n + name), bits(n + name).WeightBits, rows, relu));
             QuantizedLayer Norm(string name, NormWeights nw, QuantizedLayer source) => config.Norm == NormKind.Batch
-                ? Add(BatchNormLayer.Quantize(n + name, nw, source, Scale(n + name), bits(n + name).WeightBits))
-                : Add(LayerNormLayer.Quantize(n + name, nw, source, Scale(n + name), bits(n + name).WeightBits));
+                ? Add(BatchNormLayer.Quantize(n + name, nw, source, Scale(n + name)))
+                : Add(LayerNormLayer.Quantize(n + name, nw, source, Scale(n + name)));
 
             var q = Linear("attn.q", p.Q, h, w);
             var k = Linear("attn.k", p.K, h, w);

@@ -43,19 +43,34 @@ internal static class BuildPipeline
         var outputs = new OutputWriter();
         outputs.Add("report/simulation.json", SimulationReport.Json(model, result));
         outputs.Add("report/predictions.csv", SimulationReport.PredictionsCsv(result));
-        outputs.Commit(settings.OutputDir, "report");
 
         progress("generating VHDL");
         string topName = string.IsNullOrWhiteSpace(settings.TopName) ? config.Name : settings.TopName;
         var design = HdlGenerator.Generate(model, plan, topName, TestVectors.Select(model, evaluation.Test.Inputs), outputs);
         SynthesisScripts.Generate(design, settings.Part, clock, outputs);
-        outputs.Commit(settings.OutputDir, "hdl", "yosys", "vivado");
+
+        progress("estimating resources");
+        var coefficients = ResourceCoefficients.Default;
+        var estimate = DesignEstimate.Build(model, plan, design, file => outputs.Text("hdl/" + file), device, settings.Part, clock, limit, coefficients);
+        DesignEstimate EstimatePlan(LayerPlan candidate)
+        {
+            var candidateModel = candidate.LayerNames.All(n => candidate.Bits(n) == plan.Bits(n)) ? model : evaluation.Quantize(candidate.Bits);
+            var scratch = new OutputWriter();
+            var candidateDesign = HdlGenerator.Generate(candidateModel, candidate, topName, [], scratch);
+            return DesignEstimate.Build(candidateModel, candidate, candidateDesign, file => scratch.Text("hdl/" + file), device, settings.Part, clock, limit, coefficients);
+        }
+        var budget = BudgetGate.Check(estimate, plan, EstimatePlan, asWarning: true, projectFile, cancellation);
+        diagnostics.AddRange(budget);
+        outputs.Add("report/resources.json", estimate.Json());
+        // report/ always describes this attempt; the hardware folders only change when the design fits the budget.
+        outputs.Commit(settings.OutputDir, "report");
+        if (budget.All(d => d.Severity != Severity.Error))
+            outputs.Commit(settings.OutputDir, "hdl", "yosys", "vivado");
 
         var f = result.FloatVsTarget;
         var i = result.IntegerVsTarget;
-        _ = device; _ = clock; _ = limit;
         return string.Create(CultureInfo.InvariantCulture,
-            $"{config.Name}: test MSE float {f.Mse:G4}, integer {i.Mse:G4} ({(f.Mse > 0 ? (i.Mse / f.Mse - 1) * 100 : 0):+0.0;-0.0} %) over {result.Targets.Length} windows");
+            $"{config.Name}: test MSE float {f.Mse:G4}, integer {i.Mse:G4} ({(f.Mse > 0 ? (i.Mse / f.Mse - 1) * 100 : 0):+0.0;-0.0} %) over {result.Targets.Length} windows\n") + estimate.SummaryLine();
     }
 
     private static double ParsePositive(string raw, string property, string projectFile, double max)

@@ -10,7 +10,12 @@ public enum BufferResource { Auto, Block, Distributed }
 public enum MultiplierMapping { Auto, Dsp, Lut }
 
 /// <summary>The resolved per-layer choices: bits, buffer memory, lanes and multiplier mapping.</summary>
-public sealed record LayerChoice(LayerBits Bits, BufferResource Buffer, int Lanes, MultiplierMapping Multiplier);
+/// <param name="LanesExplicit">
+/// True when <see cref="Lanes"/> comes from a LayerParallelism item: lanes that do not divide the layer's
+/// parallel dimension are then an error (TFPGA024). Default lanes (FpgaDefaultLanes) are forgiving: the
+/// hardware uses the largest divisor not above them.
+/// </param>
+public sealed record LayerChoice(LayerBits Bits, BufferResource Buffer, int Lanes, MultiplierMapping Multiplier, bool LanesExplicit = false);
 
 /// <summary>
 /// Resolves the LayerPrecision / BufferResource / LayerParallelism items over the layer names:
@@ -68,7 +73,7 @@ public sealed class LayerPlan
                 foreach (var layer in Matching(layers, item, "LayerParallelism", projectFile))
                 {
                     var c = choices[layer];
-                    choices[layer] = c with { Lanes = lanes ?? c.Lanes, Multiplier = multiplier ?? c.Multiplier };
+                    choices[layer] = c with { Lanes = lanes ?? c.Lanes, LanesExplicit = c.LanesExplicit || lanes is not null, Multiplier = multiplier ?? c.Multiplier };
                 }
             });
         return new LayerPlan(layers, choices);
@@ -109,7 +114,7 @@ public sealed class LayerPlan
     public static LayerPlan From(IReadOnlyList<string> layers, Func<string, LayerChoice> choose) =>
         new(layers, layers.ToDictionary(l => l, choose, StringComparer.Ordinal));
 
-    /// <summary>Checks the choices against the model's sizes: a linear layer's lanes must divide its outputs (TFPGA024).</summary>
+    /// <summary>Checks the choices against the model's sizes: explicit lanes must divide the layer's parallel dimension (TFPGA024).</summary>
     public void ValidateLanes(IntegerTransformer model, string projectFile) => Hdl.HardwareModel.ValidateLanes(model, this, projectFile);
 
     private static List<string> Matching(IReadOnlyList<string> layers, LayerItem item, string itemType, string projectFile)

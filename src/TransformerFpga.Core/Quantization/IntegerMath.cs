@@ -100,14 +100,15 @@ public sealed record Dyadic(long[] Multipliers, int Shift)
 
     public long Multiplier => Multipliers[0];
 
-    public static Dyadic For(ReadOnlySpan<double> reals, int mantissaBits = DefaultMantissaBits)
+    /// <param name="maxShift">Caps n, e.g. so that offsets pre-shifted by n stay inside 64 bits.</param>
+    public static Dyadic For(ReadOnlySpan<double> reals, int mantissaBits = DefaultMantissaBits, int maxShift = MaxShift)
     {
         double max = 0;
         foreach (double r in reals) max = Math.Max(max, Math.Abs(r));
         long limit = (1L << (mantissaBits - 1)) - 1;
         int shift = 0;
         if (max > 0)
-            while (shift < MaxShift && IntegerMath.RoundHalfAway(max * Math.Pow(2, shift + 1)) <= limit) shift++;
+            while (shift < Math.Min(maxShift, MaxShift) && IntegerMath.RoundHalfAway(max * Math.Pow(2, shift + 1)) <= limit) shift++;
         var m = new long[reals.Length];
         for (int i = 0; i < m.Length; i++)
             m[i] = Math.Clamp(IntegerMath.RoundHalfAway(reals[i] * Math.Pow(2, shift)), -limit, limit);
@@ -115,4 +116,12 @@ public sealed record Dyadic(long[] Multipliers, int Shift)
     }
 
     public static Dyadic For(double real, int mantissaBits = DefaultMantissaBits) => For([real], mantissaBits);
+
+    /// <summary>The largest shift n for which |offset|·2^n (plus headroom for products and rounding) fits in 64 bits.</summary>
+    public static int ShiftKeepingOffsetsIn64Bits(IEnumerable<double> offsets, int extraShift = 0)
+    {
+        double max = offsets.Select(Math.Abs).DefaultIfEmpty(0).Max();
+        int magnitude = max < 1 ? 0 : (int)Math.Ceiling(Math.Log2(max + 1));
+        return Math.Max(0, 60 - extraShift - magnitude);
+    }
 }

@@ -19,9 +19,13 @@ public sealed class OutputWriter
 
     public IEnumerable<string> Paths => _files.Keys;
 
+    /// <summary>The text of a file added earlier (for steps that read what the generator wrote).</summary>
+    public string Text(string relativePath) => Encoding.UTF8.GetString(_files[relativePath.Replace('\\', '/')]);
+
     /// <summary>Writes the files whose first path segment is one of <paramref name="folders"/>.</summary>
     public void Commit(string outputDirectory, params string[] folders)
     {
+        var pending = new List<string>();
         try
         {
             foreach (string folder in folders)
@@ -36,6 +40,7 @@ public sealed class OutputWriter
                         continue;
                     Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                     string temporary = target + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    pending.Add(temporary);
                     File.WriteAllBytes(temporary, bytes);
                     staged.Add((temporary, target));
                 }
@@ -51,6 +56,8 @@ public sealed class OutputWriter
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            foreach (string temporary in pending)
+                try { File.Delete(temporary); } catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { }
             throw new FpgaException(ErrorCodes.OutputWriteFailed, outputDirectory, "cannot write outputs: " + e.Message + "; check FpgaOutputDir and that no other program holds the files");
         }
     }

@@ -10,17 +10,26 @@ public static class AttentionHardware
     public const string SoftmaxTemplate = "softmax.vhd", SoftmaxEntity = "tfpga_softmax";
     public const string ContextTemplate = "context.vhd", ContextEntity = "tfpga_context";
 
-    /// <summary>Per output: HeadDim MAC cycles, drain, multiply, round, write.</summary>
-    public static long Cycles(ScoresLayer layer) => (long)layer.Heads * layer.Window * layer.Window * (layer.HeadDim + 4);
+    /// <summary>
+    /// <paramref name="lanes"/> MACs over the reduction (Q and K column-banked): HeadDim / lanes read cycles
+    /// per output, back to back; the last output's sum, hold, multiply, round and write add 6.
+    /// </summary>
+    public static long Cycles(ScoresLayer layer, int lanes) => (long)layer.Heads * layer.Window * layer.Window * (layer.HeadDim / lanes) + 6;
 
     /// <summary>Per row: max pass (W + 1), exp-sum pass (W + 2), restoring division (RecipBits + 1), output pass (W + 4).</summary>
     public static long Cycles(SoftmaxLayer layer) => (long)layer.Rows * (3L * layer.Columns + SoftmaxLayer.ReciprocalBits + 8);
 
-    /// <summary>Per output: Window MAC cycles, drain, multiply, round, write.</summary>
-    public static long Cycles(ContextLayer layer) => (long)layer.Window * layer.Columns * (layer.Window + 4);
+    /// <summary>
+    /// <paramref name="lanes"/> output columns per group (V column-banked); groups start every max(Window, lanes)
+    /// cycles, the last one adds its Window MAC cycles, hold, lanes multiplies, round and write.
+    /// </summary>
+    public static long Cycles(ContextLayer layer, int lanes) =>
+        ((long)layer.Window * (layer.Columns / lanes) - 1) * Math.Max(layer.Window, lanes) + layer.Window + lanes + 4;
 
-    public static void Fill(ScoresLayer layer, VhdlTemplate template)
+    public static void Fill(ScoresLayer layer, int lanes, bool lutMultipliers, VhdlTemplate template)
     {
+        if (lanes < 1 || layer.HeadDim % lanes != 0) throw new ArgumentOutOfRangeException(nameof(lanes));
+        Multipliers.Fill(template, lutMultipliers);
         int qb = layer.Sources[0].Output.Bits, kb = layer.Sources[1].Output.Bits;
         int acc = Math.Max(Vhdl.SignedWidth(layer.HeadDim * (1L << (qb - 1)) * (1L << (kb - 1))), qb + kb);
         int m0Bits = Vhdl.SignedWidth(layer.Requant.Multiplier);
@@ -29,14 +38,17 @@ public static class AttentionHardware
             Vhdl.Positive("WIN", layer.Window),
             Vhdl.Positive("DM", layer.DModel),
             Vhdl.Positive("DH", layer.HeadDim),
+            Vhdl.Positive("LANES", lanes),
             Vhdl.Positive("ACC_BITS", acc),
             Vhdl.Positive("M0_BITS", m0Bits),
             Vhdl.Constant("M0", "signed(M0_BITS - 1 downto 0)", Vhdl.Bits(layer.Requant.Multiplier, m0Bits)),
             Vhdl.Natural("SHIFT", layer.Requant.Shift)));
     }
 
-    public static void Fill(ContextLayer layer, VhdlTemplate template)
+    public static void Fill(ContextLayer layer, int lanes, bool lutMultipliers, VhdlTemplate template)
     {
+        if (lanes < 1 || layer.HeadDim % lanes != 0) throw new ArgumentOutOfRangeException(nameof(lanes));
+        Multipliers.Fill(template, lutMultipliers);
         int pb = layer.Sources[0].Output.Bits, vb = layer.Sources[1].Output.Bits;
         int acc = Math.Max(Vhdl.SignedWidth(layer.Window * (1L << (pb - 1)) * (1L << (vb - 1))), pb + vb);
         int m0Bits = Vhdl.SignedWidth(layer.Requant.Multiplier);
@@ -45,6 +57,7 @@ public static class AttentionHardware
             Vhdl.Positive("WIN", layer.Window),
             Vhdl.Positive("DM", layer.Columns),
             Vhdl.Positive("DH", layer.HeadDim),
+            Vhdl.Positive("LANES", lanes),
             Vhdl.Positive("ACC_BITS", acc),
             Vhdl.Positive("M0_BITS", m0Bits),
             Vhdl.Constant("M0", "signed(M0_BITS - 1 downto 0)", Vhdl.Bits(layer.Requant.Multiplier, m0Bits)),

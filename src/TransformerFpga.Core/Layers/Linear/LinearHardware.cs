@@ -8,8 +8,13 @@ public static class LinearHardware
     public const string Template = "linear.vhd";
     public const string TemplateEntity = "tfpga_linear";
 
-    /// <summary>Per group of <paramref name="lanes"/> outputs: In MAC cycles, drain, multiply, round, one write per lane.</summary>
-    public static long Cycles(LinearLayer layer, int lanes) => (long)layer.Rows * (layer.Out / lanes) * (layer.In + lanes + 3);
+    /// <summary>
+    /// Groups of <paramref name="lanes"/> outputs start every max(In, lanes) cycles (the writes of one group
+    /// overlap the MACs of the next); the last group takes In MAC cycles, one to hold its sums, then its
+    /// lanes stream through multiply, round and write: (groups − 1)·max(In, lanes) + In + lanes + 4.
+    /// </summary>
+    public static long Cycles(LinearLayer layer, int lanes) =>
+        ((long)layer.Rows * (layer.Out / lanes) - 1) * Math.Max(layer.In, lanes) + layer.In + lanes + 4;
 
     /// <summary>Signed accumulator width from the actual bias and the operand ranges (never overflows).</summary>
     public static int AccumulatorWidth(LinearLayer layer)
@@ -19,9 +24,13 @@ public static class LinearHardware
         return Math.Max(Vhdl.SignedWidth(maxBias + layer.In * product), layer.WeightBits + layer.InputBits);
     }
 
-    public static void Fill(LinearLayer layer, int lanes, VhdlTemplate template)
+    /// <param name="outBanks">Column banks of the output buffer (the lanes of the attention layer reading it), 1 for a plain buffer.</param>
+    /// <param name="lutMultipliers">Build the products from shifts and adds (LUTs) instead of "*" (DSP).</param>
+    public static void Fill(LinearLayer layer, int lanes, int outBanks, bool lutMultipliers, VhdlTemplate template)
     {
         if (lanes < 1 || layer.Out % lanes != 0) throw new ArgumentOutOfRangeException(nameof(lanes));
+        if (outBanks < 1 || layer.Out % outBanks != 0) throw new ArgumentOutOfRangeException(nameof(outBanks));
+        Multipliers.Fill(template, lutMultipliers);
         int groups = layer.Out / lanes, wb = layer.WeightBits;
         long maxBias = layer.Bias.Length == 0 ? 0 : layer.Bias.Max(b => Math.Abs(b));
         int bb = Vhdl.SignedWidth(maxBias);
@@ -31,6 +40,7 @@ public static class LinearHardware
             Vhdl.Positive("N_IN", layer.In),
             Vhdl.Positive("N_OUT", layer.Out),
             Vhdl.Positive("LANES", lanes),
+            Vhdl.Positive("OUT_BANKS", outBanks),
             Vhdl.Positive("WB", wb),
             Vhdl.Positive("BB", bb),
             Vhdl.Positive("ACC_BITS", AccumulatorWidth(layer)),

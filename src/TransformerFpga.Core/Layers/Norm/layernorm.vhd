@@ -1,7 +1,7 @@
 -- TransformerFpga integer layer norm (LayerNormLayer.Simulate), per row of DM channels:
 --   S = sum_c x_c,  D_c = DM * x_c - S,  r = max(1, floor(sqrt(sum_c D_c^2 + EPS))),
 --   R = floor(2^K / r),  u_c = round(D_c * R * 2^-(K-16)),
---   y_c = sat(round((u_c * G[c] + B[c]) * 2^-(SHIFT+16)))
+--   y_c = sat(round((u_c * G[c] + B[c]) * 2^-SHIFT))
 -- Per row: sum pass (DM + 1), square pass (DM + 2), load (1), digit-by-digit square root (RT_BITS),
 -- restoring division (K + 1), output pass (DM + 5).
 -- Cycles: ROWS * (3 * DM + RT_BITS + K + 10)
@@ -100,7 +100,9 @@ begin
       end if;
       q2 <= q1;
       if q2 = '1' then
-        squares <= squares + resize(unsigned(abs (resize(cen_q, CEN_BITS + 1)) * abs (resize(cen_q, CEN_BITS + 1))), SQ_BITS);
+        -- a square is never negative, so the signed product reinterpreted as unsigned is exact
+        -- (no abs(): GHDL's Verilog writer cannot express it)
+        squares <= squares + resize(unsigned(cen_q * cen_q), SQ_BITS);
       end if;
       -- output pass pipeline
       o2 <= o1; o3 <= o2; o4 <= o3; o5 <= o4;
@@ -118,7 +120,7 @@ begin
         s_q <= resize(nrm_q * g2_q, S_BITS) + resize(b2_q, S_BITS);
       end if;
       if o4 = '1' then
-        y_q <= saturate(round_shift(s_q, SHIFT + 16), YB);
+        y_q <= saturate(round_shift(s_q, SHIFT), YB);
       end if;
       s1 <= '0';
       q1 <= '0';

@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using TransformerFpga.Hdl;
+using TransformerFpga.Integer;
+using TransformerFpga.Pipeline;
+
+namespace TransformerFpga.Hardware;
+
+/// <summary>One row of resources.json: a layer with the buffer it writes, or the input buffer, or the control.</summary>
+public sealed record LayerEstimate(string Name, int WeightBits, int ActivationBits, int Lanes, string BufferResource, Resources Resources, long Cycles);
+
+/// <summary>The estimate of a whole design against a device: per layer, in total, latency, and whether it fits.</summary>
+public sealed record DesignEstimate(string Top, string Part, Device Device, double ClockMHz, double LimitPercent, IReadOnlyList<LayerEstimate> Layers, long LatencyCycles)
+{
+    public Resources Total => Layers.Aggregate(new Resources(), (sum, l) => sum + l.Resources);
+
+    /// <summary>What the design may use of each resource: the device's capacity × the utilization limit.</summary>
+    public Resources Budget => Scale(Device.Capacity, LimitPercent);
+
+    public static Resources Scale(Resources capacity, double percent) => new(
+        (int)Math.Floor(capacity.Lut * percent / 100), (int)Math.Floor(capacity.LutRam * percent / 100), (int)Math.Floor(capacity.Ff * percent / 100),
+        (int)Math.Floor(capacity.Bram18 * percent / 100), (int)Math.Floor(capacity.Dsp * percent / 100));
+
+    /// <summary>(name, used, available) of every resource over budget.</summary>
+    public IReadOnlyList<(string Resource, int Used, int Available)> OverBudget
+    {
+        get
+        {
+            var t = Total;
+            var b = Budget;
+            return new[] { ("LUT", t.Lut, b.Lut), ("LUTRAM", t.LutRam, b.LutRam), ("FF", t.Ff, b.Ff), ("BRAM18", t.Bram18, b.Bram18), ("DSP", t.Dsp, b.Dsp) }
+                .Where(r => r.Item2 > r.Item3).ToList();
+        }
+    }
+
+    public bool Fits => OverBudget.Count == 0;
+
+    public static int Pick(Resources r, string resource) => resource switch
+    {
+        "LUT" => r.Lut, "LUTRAM" => r.LutRam, "FF" => r.Ff, "BRAM18" => r.Bram18, "DSP" => r.Dsp,
+        _ => throw new ArgumentOutOfRangeException(nameof(resource)),
+    };
+
+    public static DesignEstimate Build(IntegerTransformer model, LayerPlan plan, HdlGenerator.Design design, Func<string, string> hdlFile,
+        Device device, string part, double clockMHz, double limitPercent, ResourceCoefficients coefficients)
+    {
+        var modules = ResourceModel.Modules(design, hdlFile);
+        var byEntity = modules.ToDictionary(m => m.Entity, m => ResourceModel.Estimate(m, design, coefficients), StringComparer.Ordinal);
+        var rows = new List<LayerEstimate>();
+        foreach (var layer in model.Layers)
+        {
+            var choice = plan[layer.Name];
+            var info = design.Layers.FirstOrDefault(l => l.Layer == layer);
+            var resources = info is null ? new Resources() : byEntity[info.Entity] + byEntity[info.Output.Entity];
+            string buffer = info is null ? "Fused" : info.Output.Resource.ToString();
+            rows.Add(new LayerEstimate(layer.Name, layer.WeightBits, layer.ActivationBits, HardwareModel.Lanes(layer, choice), buffer, resources, HardwareModel.Cycles(layer, choice)));
+        }
+        rows.Add(new LayerEstimate("input", 0, design.Input.Width, 1, design.Input.Resource.ToString(), byEntity[design.Input.Entity], 0));
+        rows.Add(new LayerEstimate("control", 0, 0, 1, "None", byEntity[design.Top], 0));
+        return new DesignEstimate(design.Top, part, device, clockMHz, limitPercent, rows, HardwareModel.TotalCycles(model, plan));
+    }
+
+    /// <summary>report/resources.json, keys as SPEC §7.</summary>
+    public string Json()
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            void Write(string name, Resources r)
+            {
+                json.WriteStartObject(name);
+                json.WriteNumber("lut", r.Lut);
+                json.WriteNumber("lutram", r.LutRam);
+                json.WriteNumber("ff", r.Ff);
+                json.WriteNumber("bram18", r.Bram18);
+                json.WriteNumber("dsp", r.Dsp);
+                json.WriteEndObject();
+            }
+            json.WriteStartObject();
+            json.WriteString("top", Top);
+            json.WriteString("part", Part);
+            json.WriteNumber("clock_mhz", ClockMHz);
+            json.WriteNumber("utilization_limit_percent", LimitPercent);
+            Write("capacity", Device.Capacity);
+            Write("budget", Budget);
+            Write("total", Total);
+            json.WriteNumber("latency_cycles", LatencyCycles);
+            json.WriteNumber("latency_us", LatencyCycles / ClockMHz);
+            json.WriteBoolean("fits", Fits);
+            json.WriteStartArray("layers");
+            foreach (var l in Layers)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", l.Name);
+                json.WriteNumber("weight_bits", l.WeightBits);
+                json.WriteNumber("activation_bits", l.ActivationBits);
+                json.WriteNumber("lanes", l.Lanes);
+                json.WriteString("buffer_resource", l.BufferResource);
+                json.WriteNumber("lut", l.Resources.Lut);
+                json.WriteNumber("lutram", l.Resources.LutRam);
+                json.WriteNumber("ff", l.Resources.Ff);
+                json.WriteNumber("bram18", l.Resources.Bram18);
+                json.WriteNumber("dsp", l.Resources.Dsp);
+                json.WriteNumber("cycles", l.Cycles);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    /// <summary>`LUT 6,120/8,000 (77 %) · FF … · BRAM18 … · DSP … · 11,904 cycles = 119 µs @ 100 MHz`.</summary>
+    public string SummaryLine()
+    {
+        var t = Total;
+        var c = Device.Capacity;
+        string Part(string name, int used, int available) =>
+            string.Create(CultureInfo.InvariantCulture, $"{name} {used:N0}/{available:N0} ({(available == 0 ? 0 : 100.0 * used / available):0} %)");
+        return string.Join(" · ", Part("LUT", t.Lut, c.Lut), Part("LUTRAM", t.LutRam, c.LutRam), Part("FF", t.Ff, c.Ff), Part("BRAM18", t.Bram18, c.Bram18), Part("DSP", t.Dsp, c.Dsp),
+            string.Create(CultureInfo.InvariantCulture, $"{LatencyCycles:N0} cycles = {LatencyCycles / ClockMHz:0.#} µs @ {ClockMHz:0.###} MHz"));
+    }
+}

@@ -1,0 +1,113 @@
+using TransformerFpga.Hdl;
+using TransformerFpga.Layers;
+using TransformerFpga.Layers.Attention;
+using TransformerFpga.Layers.Linear;
+using TransformerFpga.Layers.Norm;
+using TransformerFpga.Layers.Pooling;
+using TransformerFpga.Layers.PositionalEncoding;
+using TransformerFpga.Layers.Residual;
+using TransformerFpga.Pipeline;
+
+namespace TransformerFpga.Hardware;
+
+/// <summary>The kinds of generated modules the resource model tells apart.</summary>
+public enum ModuleKind
+{
+    Top, BlockBuffer, DistributedBuffer, Linear, PositionalEncoding, Scores, Softmax, Context, ResidualAdd, BatchNorm, LayerNorm, AveragePool,
+}
+
+/// <summary>One generated entity (or the top with its read multiplexers) and the layer it belongs to.</summary>
+/// <remarks>A buffer split into column banks is one entity instantiated <paramref name="Instances"/> times.</remarks>
+public sealed record DesignModule(string Entity, string Layer, ModuleKind Kind, VhdlModule Vhdl, int Instances = 1);
+
+/// <summary>
+/// Estimates LUT, LUT-as-memory, FF, RAMB18 and DSP48E1 per generated module. LUT, FF and the LUTs
+/// Yosys turns into shift registers are linear in structural features of the module (widths, lanes,
+/// ROM bits — read from the generated VHDL), with coefficients per module kind fitted to synthesis;
+/// block RAM, LUT RAM of the buffers and DSPs follow counting rules. Each layer kind's features and
+/// rules live beside its template (the *Resources classes).
+/// </summary>
+public static class ResourceModel
+{
+    public static IReadOnlyList<DesignModule> Modules(HdlGenerator.Design design, Func<string, string> fileText)
+    {
+        var modules = new List<DesignModule>
+        {
+            new(design.Top, "(top)", ModuleKind.Top, VhdlModule.Parse(fileText(design.Top + ".vhd"))),
+        };
+        foreach (var b in design.Buffers)
+            modules.Add(new(b.Entity, b.Name, b.Resource == BufferResource.Block ? ModuleKind.BlockBuffer : ModuleKind.DistributedBuffer, VhdlModule.Parse(fileText(b.Entity + ".vhd")), b.Banks));
+        foreach (var l in design.Layers)
+            modules.Add(new(l.Entity, l.Layer.Name, KindOf(l.Layer), VhdlModule.Parse(fileText(l.Entity + ".vhd"))));
+        return modules;
+    }
+
+    public static ModuleKind KindOf(QuantizedLayer layer) => layer.Kind switch
+    {
+        LayerKind.Linear => ModuleKind.Linear,
+        LayerKind.PositionalEncoding => ModuleKind.PositionalEncoding,
+        LayerKind.Scores => ModuleKind.Scores,
+        LayerKind.Softmax => ModuleKind.Softmax,
+        LayerKind.Context => ModuleKind.Context,
+        LayerKind.ResidualAdd => ModuleKind.ResidualAdd,
+        LayerKind.BatchNorm => ModuleKind.BatchNorm,
+        LayerKind.LayerNorm => ModuleKind.LayerNorm,
+        LayerKind.AveragePool => ModuleKind.AveragePool,
+        _ => throw new NotSupportedException("no hardware for " + layer.Kind),
+    };
+
+    /// <summary>The structural features of a module, first the constant 1.</summary>
+    public static double[] Features(DesignModule module, HdlGenerator.Design design) => module.Kind switch
+    {
+        ModuleKind.Top => TopFeatures(design),
+        ModuleKind.BlockBuffer or ModuleKind.DistributedBuffer => BufferResources.Features(module.Vhdl, module.Kind == ModuleKind.BlockBuffer),
+        ModuleKind.Linear => LinearResources.Features(module.Vhdl),
+        ModuleKind.PositionalEncoding => PositionalEncodingResources.Features(module.Vhdl),
+        ModuleKind.Scores or ModuleKind.Context => AttentionResources.MacFeatures(module.Vhdl),
+        ModuleKind.Softmax => AttentionResources.SoftmaxFeatures(module.Vhdl),
+        ModuleKind.ResidualAdd => ResidualResources.Features(module.Vhdl),
+        ModuleKind.BatchNorm => NormResources.BatchFeatures(module.Vhdl),
+        ModuleKind.LayerNorm => NormResources.LayerFeatures(module.Vhdl),
+        ModuleKind.AveragePool => PoolingResources.Features(module.Vhdl),
+        _ => throw new NotSupportedException(module.Kind.ToString()),
+    };
+
+    /// <summary>The sequencer grows with the number of layers; the read multiplexers with their inputs × address bits.</summary>
+    private static double[] TopFeatures(HdlGenerator.Design design)
+    {
+        var readers = new Dictionary<HdlGenerator.BufferInfo, int>();
+        foreach (var l in design.Layers)
+            foreach (var s in l.Sources) readers[s] = readers.GetValueOrDefault(s) + 1;
+        double muxBits = readers.Where(r => r.Value > 1).Sum(r => (double)r.Value * r.Key.AddressBits);
+        return [1, design.Layers.Count, muxBits];
+    }
+
+    /// <summary>RAMB18 halves and DSP48E1 by counting rules.</summary>
+    public static (int Bram18, int Dsp) Counted(DesignModule module) => module.Kind switch
+    {
+        ModuleKind.BlockBuffer => (BufferResources.BlockRam18(module.Vhdl), 0),
+        ModuleKind.DistributedBuffer or ModuleKind.Top => (0, 0),
+        ModuleKind.Linear => (RomBlocks.Bram18(module.Vhdl), LinearResources.Dsp(module.Vhdl)),
+        ModuleKind.Scores or ModuleKind.Context => (0, AttentionResources.MacDsp(module.Vhdl)),
+        ModuleKind.Softmax => (RomBlocks.Bram18(module.Vhdl), AttentionResources.SoftmaxDsp(module.Vhdl)),
+        ModuleKind.PositionalEncoding => (RomBlocks.Bram18(module.Vhdl), PositionalEncodingResources.Dsp(module.Vhdl)),
+        ModuleKind.ResidualAdd => (0, ResidualResources.Dsp(module.Vhdl)),
+        ModuleKind.BatchNorm => (RomBlocks.Bram18(module.Vhdl), NormResources.BatchDsp(module.Vhdl)),
+        ModuleKind.LayerNorm => (RomBlocks.Bram18(module.Vhdl), NormResources.LayerDsp(module.Vhdl)),
+        ModuleKind.AveragePool => (0, PoolingResources.Dsp(module.Vhdl)),
+        _ => throw new NotSupportedException(module.Kind.ToString()),
+    };
+
+    /// <summary>The estimate of one module (all its instances) with fitted LUT, FF and LUT-RAM coefficients.</summary>
+    public static Resources Estimate(DesignModule module, HdlGenerator.Design design, ResourceCoefficients coefficients)
+    {
+        var f = Features(module, design);
+        var c = coefficients.For(module.Kind);
+        double Dot(double[] w) { double s = 0; for (int i = 0; i < f.Length && i < w.Length; i++) s += w[i] * f[i]; return s; }
+        var (bram, dsp) = Counted(module);
+        int lutRam = module.Kind == ModuleKind.DistributedBuffer ? BufferResources.LutRam(module.Vhdl) : (int)Math.Round(Math.Max(0, Dot(c.LutRam)));
+        int lut = (int)Math.Round(Math.Max(0, Dot(c.Lut)));
+        if (module.Kind == ModuleKind.DistributedBuffer) lut = Math.Max(lut, lutRam);
+        return new Resources(lut, lutRam, (int)Math.Round(Math.Max(0, Dot(c.Ff))), bram, dsp) * module.Instances;
+    }
+}

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Globalization;
+using TransformerFpga.Hdl;
+using TransformerFpga.Integer;
+using TransformerFpga.Layers.Linear;
+using TransformerFpga.Model;
+using TransformerFpga.Pipeline;
+using TransformerFpga.Reports;
+
+namespace TransformerFpga.Hardware;
+
+/// <summary>
+/// Holds the resource model against Yosys: generates seeded random designs (sizes, bits, lanes,
+/// buffers and norm vary), synthesizes them with the generated yosys/synth.ys and compares the
+/// estimate with the synthesized cell counts. Used by the accuracy test, the fitting benchmark and
+/// by anyone who wants to check the estimate on their machine.
+/// </summary>
+public static class SynthesisCheck
+{
+    public sealed record GeneratedDesign(string Name, string Folder, IntegerTransformer Model, LayerPlan Plan, HdlGenerator.Design Design);
+
+    public sealed record Comparison(string Name, Resources Estimate, Resources Synthesis, IReadOnlyList<DesignModule> Modules, IReadOnlyDictionary<string, Resources> ModuleSynthesis);
+
+    /// <summary>Writes hdl/ and yosys/ of the design of <paramref name="seed"/> under <paramref name="folder"/>.</summary>
+    public static GeneratedDesign Generate(int seed, string folder)
+    {
+        var random = new Random(seed);
+        int[] dModels = [8, 16, 24, 32];
+        int d = dModels[random.Next(dModels.Length)];
+        int heads = random.Next(3) == 0 ? 2 : 1;
+        string name = "d" + seed.ToString(CultureInfo.InvariantCulture);
+        int window = 8 + 4 * random.Next(5);
+        var spec = new SyntheticModelSpec(Window: window, InputFeatures: 1 + random.Next(4), OutputFeatures: 1, DModel: d, Heads: heads,
+            FfnDim: d * (2 + 2 * random.Next(2)), EncoderLayers: 1, Norm: random.Next(3) == 0 ? "layer" : "batch", Rows: window + 40, Name: name);
+        var config = ModelLoader.LoadConfig(SyntheticModel.Write(Path.Combine(folder, "model"), spec, seed));
+        var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
+        var names = IntegerTransformer.LayerNames(config);
+        int uniform = 4 + 2 * random.Next(3);
+        var bits = names.ToDictionary(n => n, _ => random.Next(2) == 0 ? new LayerBits(uniform, uniform) : new LayerBits(3 + random.Next(6), 3 + random.Next(6)));
+        var buffers = names.ToDictionary(n => n, _ => random.Next(3) switch { 0 => BufferResource.Block, 1 => BufferResource.Distributed, _ => BufferResource.Auto });
+        var multipliers = names.ToDictionary(n => n, _ => random.Next(4) == 0 ? MultiplierMapping.Lut : MultiplierMapping.Auto);
+        var model = evaluation.Quantize(n => bits[n]);
+        var lanes = names.ToDictionary(n => n, _ => 1);
+        foreach (var layer in model.Layers.OfType<LinearLayer>())
+        {
+            var divisors = Enumerable.Range(1, Math.Min(8, layer.Out)).Where(x => layer.Out % x == 0).ToArray();
+            lanes[layer.Name] = divisors[random.Next(divisors.Length)];
+        }
+        var plan = LayerPlan.From(names, n => new LayerChoice(bits[n], buffers[n], lanes[n], multipliers[n]));
+        var outputs = new OutputWriter();
+        var design = HdlGenerator.Generate(model, plan, name, [], outputs);
+        SynthesisScripts.Generate(design, "xc7s15ftgb196-1", 100, outputs);
+        outputs.Commit(folder, "hdl", "yosys");
+        return new GeneratedDesign(name, folder, model, plan, design);
+    }
+
+    /// <summary>Runs yosys/synth.ys in the design folder; returns the exit code (the log is yosys/yosys.log).</summary>
+    public static int RunYosys(string folder, TimeSpan timeout)
+    {
+        var info = new ProcessStartInfo("yosys", "-q -l yosys/yosys.log -s yosys/synth.ys")
+        {
+            WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start yosys");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit((int)timeout.TotalMilliseconds))
+        {
+            process.Kill(entireProcessTree: true);
+            return -1;
+        }
+        output.Wait();
+        error.Wait();
+        return process.ExitCode;
+    }
+
+    public static Comparison Compare(GeneratedDesign design, ResourceCoefficients coefficients)
+    {
+        var synthesis = YosysStatistics.Parse(File.ReadAllText(Path.Combine(design.Folder, "yosys", "yosys.log")));
+        var modules = ResourceModel.Modules(design.Design, file => File.ReadAllText(Path.Combine(design.Folder, "hdl", file)));
+        var estimate = modules.Aggregate(new Resources(), (sum, m) => sum + ResourceModel.Estimate(m, design.Design, coefficients));
+        return new Comparison(design.Name, estimate, synthesis[YosysStatistics.DesignTotal], modules, synthesis);
+    }
+
+    /// <summary>Every module with its features and synthesized resources; the top absorbs what the listed modules do not (read multiplexers).</summary>
+    public static IEnumerable<ModuleSample> Samples(GeneratedDesign design, Comparison comparison)
+    {
+        var listed = new Resources();
+        foreach (var module in comparison.Modules.Where(m => m.Kind != ModuleKind.Top))
+        {
+            var r = comparison.ModuleSynthesis[module.Entity];
+            listed += r * module.Instances;
+            yield return new ModuleSample(module.Kind, ResourceModel.Features(module, design.Design), r);
+        }
+        var total = comparison.Synthesis;
+        var top = comparison.Modules.Single(m => m.Kind == ModuleKind.Top);
+        yield return new ModuleSample(ModuleKind.Top, ResourceModel.Features(top, design.Design),
+            new Resources(total.Lut - listed.Lut, total.LutRam - listed.LutRam, total.Ff - listed.Ff, total.Bram18 - listed.Bram18, total.Dsp - listed.Dsp));
+    }
+
+    /// <summary>The table: estimate, synthesis and error per resource per design, then mean and worst error.</summary>
+    public static string Table(IReadOnlyList<Comparison> comparisons)
+    {
+        var lines = new List<string> { "| design | resource | estimate | Yosys | error |", "|---|---|---:|---:|---:|" };
+        foreach (var c in comparisons)
+            foreach (var (name, e, s) in Rows(c))
+                lines.Add(string.Create(CultureInfo.InvariantCulture, $"| {c.Name} | {name} | {e} | {s} | {Error(name, e, s)} |"));
+        lines.Add("");
+        foreach (string resource in new[] { "LUT", "LUTRAM", "FF", "BRAM18", "DSP" })
+        {
+            var errors = comparisons.Select(c => Rows(c).Single(r => r.Name == resource)).Select(r => ErrorValue(r.Name, r.Estimate, r.Synthesis)).ToList();
+            string unit = resource is "BRAM18" or "DSP" ? "" : " %";
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"{resource}: mean |error| {errors.Average(Math.Abs):0.0}{unit}, worst {errors.Max(Math.Abs):0.0}{unit}"));
+        }
+        return string.Join("\n", lines) + "\n";
+    }
+
+    public static IEnumerable<(string Name, int Estimate, int Synthesis)> Rows(Comparison c) =>
+    [
+        ("LUT", c.Estimate.Lut, c.Synthesis.Lut), ("LUTRAM", c.Estimate.LutRam, c.Synthesis.LutRam), ("FF", c.Estimate.Ff, c.Synthesis.Ff),
+        ("BRAM18", c.Estimate.Bram18, c.Synthesis.Bram18), ("DSP", c.Estimate.Dsp, c.Synthesis.Dsp),
+    ];
+
+    /// <summary>Percent for LUT, LUTRAM and FF; absolute difference for BRAM18 and DSP.</summary>
+    public static double ErrorValue(string resource, int estimate, int synthesis) =>
+        resource is "BRAM18" or "DSP" ? estimate - synthesis : synthesis == 0 ? (estimate == 0 ? 0 : 100) : (estimate - synthesis) * 100.0 / synthesis;
+
+    private static string Error(string resource, int estimate, int synthesis) =>
+        ErrorValue(resource, estimate, synthesis).ToString(resource is "BRAM18" or "DSP" ? "+0;-0;0" : "+0.0 '%';-0.0 '%';0.0 '%'", CultureInfo.InvariantCulture);
+}

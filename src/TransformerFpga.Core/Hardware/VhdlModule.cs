@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace TransformerFpga.Hardware;
+
+/// <summary>A ROM constant of a generated entity: entries × bits.</summary>
+public readonly record struct RomShape(string Name, int Depth, int Width)
+{
+    public long Bits => (long)Depth * Width;
+}
+
+/// <summary>
+/// What the resource model reads from one generated entity: its constants, ROMs, port widths and
+/// ram_style, parsed from the marked regions the generator filled. The estimate therefore follows
+/// the structure actually emitted, not a second description of it.
+/// </summary>
+public sealed class VhdlModule
+{
+    private static readonly Regex Entity = new(@"^entity\s+(\w+)\s+is", RegexOptions.Multiline | RegexOptions.CultureInvariant);
+    private static readonly Regex NumberConstant = new(@"constant\s+(\w+)\s*:\s*(?:positive|natural|integer)\s*:=\s*(\d+)\s*;", RegexOptions.CultureInvariant);
+    private static readonly Regex BooleanConstant = new(@"constant\s+(\w+)\s*:\s*boolean\s*:=\s*(true|false)\s*;", RegexOptions.CultureInvariant);
+    private static readonly Regex RomConstant = new(@"constant\s+(\w+)\s*:\s*\w+\s*:=\s*\(", RegexOptions.CultureInvariant);
+    private static readonly Regex Port = new(@"^\s*(\w+)\s*:\s*(?:in|out)\s+(?:signed|unsigned|std_logic_vector)\((\d+) downto 0\)", RegexOptions.Multiline | RegexOptions.CultureInvariant);
+    private static readonly Regex BitsConstant = new(@"constant\s+(\w+)\s*:\s*(?:signed|unsigned)\([^)]*\)\s*:=\s*""([01]+)""\s*;", RegexOptions.CultureInvariant);
+    private static readonly Regex RamStyleAttribute = new(@"ram_style of \w+ : signal is ""(\w+)""", RegexOptions.CultureInvariant);
+
+    private VhdlModule(string entity, Dictionary<string, long> constants, List<RomShape> roms, Dictionary<string, int> ports, string? ramStyle,
+        Dictionary<string, long> bitConstants, bool lutMultipliers)
+    {
+        _bitConstants = bitConstants;
+        UsesLutMultipliers = lutMultipliers;
+        EntityName = entity;
+        Constants = constants;
+        Roms = roms;
+        Ports = ports;
+        RamStyle = ramStyle;
+    }
+
+    private readonly Dictionary<string, long> _bitConstants;
+
+    public string EntityName { get; }
+    /// <summary>True when the MAC products are built from LUTs (mul_shift_add) rather than DSPs.</summary>
+    public bool UsesLutMultipliers { get; }
+
+    /// <summary>A signed bit-string constant of the constants region (M0, MA, MB) as a number.</summary>
+    public long Constant(string name) => _bitConstants.TryGetValue(name, out long v) ? v : throw new KeyNotFoundException($"{EntityName} has no constant {name}");
+    public IReadOnlyDictionary<string, long> Constants { get; }
+    public IReadOnlyList<RomShape> Roms { get; }
+    public IReadOnlyDictionary<string, int> Ports { get; }
+    public string? RamStyle { get; }
+
+    public long this[string constant] => Constants.TryGetValue(constant, out long v) ? v : throw new KeyNotFoundException($"{EntityName} has no constant {constant}");
+    public long Get(string constant, long fallback) => Constants.TryGetValue(constant, out long v) ? v : fallback;
+    public int PortWidth(string port, int fallback = 0) => Ports.TryGetValue(port, out int w) ? w : fallback;
+    public long RomBits => Roms.Sum(r => r.Bits);
+
+    public static VhdlModule Parse(string text)
+    {
+        string entity = Entity.Match(text) is { Success: true } e ? e.Groups[1].Value : "";
+        var constants = new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
+        string constantRegion = Region(text, "constants");
+        foreach (Match m in NumberConstant.Matches(constantRegion))
+            constants[m.Groups[1].Value] = long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+        foreach (Match m in BooleanConstant.Matches(constantRegion))
+            constants[m.Groups[1].Value] = m.Groups[2].Value == "true" ? 1 : 0;
+        var roms = new List<RomShape>();
+        string romRegion = Region(text, "rom");
+        var starts = RomConstant.Matches(romRegion).Cast<Match>().ToList();
+        for (int i = 0; i < starts.Count; i++)
+        {
+            int from = starts[i].Index, to = i + 1 < starts.Count ? starts[i + 1].Index : romRegion.Length;
+            string body = romRegion[from..to];
+            int depth = Regex.Matches(body, "=>").Count;
+            var first = Regex.Match(body, "\"([01]+)\"");
+            roms.Add(new RomShape(starts[i].Groups[1].Value, depth, first.Success ? first.Groups[1].Value.Length : 0));
+        }
+        var ports = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        foreach (Match m in Port.Matches(Region(text, "ports")))
+            ports[m.Groups[1].Value] = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture) + 1;
+        string? ramStyle = RamStyleAttribute.Match(text) is { Success: true } r ? r.Groups[1].Value : null;
+        var bitConstants = new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
+        foreach (Match m in BitsConstant.Matches(constantRegion))
+        {
+            string bits = m.Groups[2].Value;
+            long value = 0;
+            foreach (char c in bits) value = value * 2 + (c - '0');
+            if (bits.Length < 64 && bits[0] == '1') value -= 1L << bits.Length; // two's complement
+            bitConstants[m.Groups[1].Value] = value;
+        }
+        bool lutMultipliers = Region(text, "multiplier").Contains("mul_shift_add(", StringComparison.Ordinal);
+        return new VhdlModule(entity, constants, roms, ports, ramStyle, bitConstants, lutMultipliers);
+    }
+
+    private static string Region(string text, string name)
+    {
+        int start = text.IndexOf("-- tfpga:" + name + "-begin", StringComparison.Ordinal);
+        int end = text.IndexOf("-- tfpga:" + name + "-end", StringComparison.Ordinal);
+        return start >= 0 && end > start ? text[start..end] : "";
+    }
+}

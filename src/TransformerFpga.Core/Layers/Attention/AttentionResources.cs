@@ -1,0 +1,31 @@
+using TransformerFpga.Hardware;
+using TransformerFpga.Layers.Linear;
+
+namespace TransformerFpga.Layers.Attention;
+
+/// <summary>The resource model's view of scores.vhd, context.vhd and softmax.vhd.</summary>
+public static class AttentionResources
+{
+    /// <summary>Scores and context: [1, lanes·acc, requant product, out, address bits, lanes·operand bits].</summary>
+    public static double[] MacFeatures(VhdlModule m)
+    {
+        long lanes = m.Get("LANES", 1), acc = m["ACC_BITS"], m0 = m["M0_BITS"];
+        int a = m.PortWidth("src0_rd_data"), b = m.PortWidth("src1_rd_data"), yb = m.PortWidth("wr_data");
+        return [1, lanes * acc, acc + m0, yb, LinearResources.AddressBits(m), lanes * (a + b) * (m.UsesLutMultipliers ? 1 : 0)];
+    }
+
+    public static int MacDsp(VhdlModule m)
+    {
+        long lanes = m.Get("LANES", 1);
+        int a = m.PortWidth("src0_rd_data"), b = m.PortWidth("src1_rd_data");
+        int mac = m.UsesLutMultipliers ? 0 : (int)lanes * DspRule.Signed(a, b);
+        return mac + DspRule.ByConstant((int)m["ACC_BITS"], m.Constant("M0"), (int)m["M0_BITS"]);
+    }
+
+    /// <summary>Softmax: [1, exp ROM bits/64, sum bits, reciprocal bits, product bits, out, address bits].</summary>
+    public static double[] SoftmaxFeatures(VhdlModule m) =>
+        [1, RomBlocks.LutRomBits(m) / 64.0, m["SUM_BITS"], m["RECIP_BITS"], m["R_BITS"], m.PortWidth("wr_data"), LinearResources.AddressBits(m)];
+
+    /// <summary>e·R (16 × R_BITS) and the scaling by Q.</summary>
+    public static int SoftmaxDsp(VhdlModule m) => DspRule.Count(16 + (int)m["R_BITS"], 16 + (int)m["R_BITS"], 16 + (int)m["R_BITS"]);
+}

@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using TransformerFpga.Integer;
+using TransformerFpga.Model;
+using TransformerFpga.Pipeline;
+using TransformerFpga.Reports;
+
+namespace TransformerFpga.Hdl.Tests;
+
+/// <summary>
+/// The generated yosys/synth.ys runs (GHDL → Verilog → synth_xilinx) on small designs: block buffers
+/// become RAMB18E1, distributed ones LUT RAM, and a layer whose Multiplier is Lut has no DSP48E1.
+/// Also the bundled Seattle sample, built through FpgaBuild.Run, passes its GHDL testbench.
+/// </summary>
+[TestClass]
+public sealed class SynthesisTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestMethod]
+    [DataRow(BufferResource.Block, 31)]
+    [DataRow(BufferResource.Distributed, 32)]
+    public void YosysMapsBuffersAndLutMultipliers(BufferResource buffers, int seed)
+    {
+        string yosys = Tool("yosys");
+        _ = Ghdl.Executable;
+        using var folder = new TestFolder();
+        var spec = new SyntheticModelSpec(Window: 8, InputFeatures: 2, DModel: 8, Heads: 1, FfnDim: 16, Name: "syn" + seed.ToString(CultureInfo.InvariantCulture));
+        var config = ModelLoader.LoadConfig(SyntheticModel.Write(folder.File("model"), spec, seed));
+        var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
+        var model = evaluation.Quantize(_ => new LayerBits(8, 8));
+        var names = IntegerTransformer.LayerNames(config);
+        const string lutLayer = "encoder0.ffn.fc1", lutScores = "encoder0.attn.scores";
+        var plan = LayerPlan.From(names, n => new LayerChoice(new LayerBits(8, 8), buffers, n.StartsWith("encoder0.", StringComparison.Ordinal) ? 2 : 1,
+            n is lutLayer or lutScores ? MultiplierMapping.Lut : MultiplierMapping.Dsp));
+        var outputs = new OutputWriter();
+        var design = HdlGenerator.Generate(model, plan, spec.Name, TestVectors.Select(model, evaluation.Test.Inputs, 2), outputs);
+        SynthesisScripts.Generate(design, "xc7s15ftgb196-1", 100, outputs);
+        string root = folder.File("out");
+        outputs.Commit(root, "hdl", "yosys", "vivado");
+
+        var (code, log) = Ghdl.Run(yosys, "-q -l yosys/synth.log -s yosys/synth.ys", root, timeoutSeconds: 300);
+        Assert.AreEqual(0, code, "yosys failed:\n" + Tail(log));
+        string synthLog = File.ReadAllText(Path.Combine(root, "yosys", "synth.log"));
+        var modules = Cells(synthLog[synthLog.LastIndexOf("Printing statistics.", StringComparison.Ordinal)..]);
+        TestContext.WriteLine(string.Join("\n", modules.Select(m => m.Key + ": " + string.Join(", ", m.Value.Select(c => c.Key + " " + c.Value)))));
+
+        long Count(Func<string, bool> module, string cell) => modules.Where(m => module(m.Key)).Sum(m => m.Value.GetValueOrDefault(cell));
+        bool IsBuffer(string m) => m.EndsWith("_buf", StringComparison.Ordinal);
+        if (buffers == BufferResource.Block)
+            Assert.IsTrue(Count(IsBuffer, "RAMB18E1") + Count(IsBuffer, "RAMB36E1") > 0, "block buffers use no RAMB18E1");
+        else
+        {
+            Assert.AreEqual(0, Count(IsBuffer, "RAMB18E1") + Count(IsBuffer, "RAMB36E1"), "distributed buffers use block RAM");
+            Assert.IsTrue(new[] { "RAM32M", "RAM64M", "RAM32X1D", "RAM64X1D", "RAM128X1D", "RAM32M16", "RAM64M8" }.Sum(c => Count(IsBuffer, c)) > 0, "distributed buffers use no LUT RAM");
+        }
+        foreach (string lut in new[] { lutLayer, lutScores })
+        {
+            string entity = design.Layers.Single(l => l.Layer.Name == lut).Entity;
+            Assert.IsTrue(modules.ContainsKey(entity), $"no module {entity} in the statistics");
+            Assert.AreEqual(0, Count(m => m == entity, "DSP48E1"), $"{lut} (Multiplier Lut) uses DSP48E1");
+        }
+        string dspLayer = design.Layers.Single(l => l.Layer.Name == "encoder0.ffn.fc2").Entity;
+        Assert.IsTrue(Count(m => m == dspLayer, "DSP48E1") > 0, "encoder0.ffn.fc2 (Multiplier Dsp) uses no DSP48E1");
+    }
+
+    /// <summary>The bundled sample, built like a user's project, passes its testbench on ≥ 8 windows in the latency model's cycles.</summary>
+    [TestMethod]
+    public void SeattleSampleIsBitExactInGhdl()
+    {
+        _ = Ghdl.Executable;
+        string sample = Path.Combine(RepositoryRoot(), "samples", "SeattleTemperature");
+        using var folder = new TestFolder();
+        string project = Path.Combine(sample, "SeattleTemperature.csproj");
+        var request = new BuildRequest(project, ["model/forecaster.json"], [], [], [],
+            new BuildSettings { OutputDir = folder.File("out"), DefaultLanes = "4", BudgetAsWarning = true });
+        var outcome = FpgaBuild.Run(request);
+        Assert.IsTrue(outcome.Success, string.Join("\n", outcome.Diagnostics.Select(d => d.Code + " " + d.Message)));
+        string hdl = folder.File("out/hdl");
+        var (code, output) = Ghdl.Run("/bin/sh", "run_ghdl.sh", hdl);
+        Assert.AreEqual(0, code, Tail(output));
+        string top = Path.GetFileNameWithoutExtension(File.ReadAllLines(Path.Combine(hdl, "sources.txt")).Last(l => l.Length > 0));
+        var cycles = File.ReadAllLines(Path.Combine(hdl, "vectors", top + "_cycles.txt"));
+        Assert.IsTrue(cycles.Length >= 8, "at least 8 test windows");
+        Assert.AreEqual(1, cycles.Distinct().Count());
+        var expected = File.ReadAllLines(Path.Combine(hdl, "vectors", top + "_expected.txt"));
+        CollectionAssert.AreEqual(expected, File.ReadAllLines(Path.Combine(hdl, "vectors", top + "_out.txt")));
+        TestContext.WriteLine($"{top}: {cycles.Length} windows, {cycles[0]} cycles each");
+    }
+
+    /// <summary>Cell counts per module from Yosys' stat output.</summary>
+    private static Dictionary<string, Dictionary<string, long>> Cells(string stat)
+    {
+        var modules = new Dictionary<string, Dictionary<string, long>>(StringComparer.Ordinal);
+        Dictionary<string, long>? current = null;
+        foreach (string line in stat.Split('\n'))
+        {
+            var header = Regex.Match(line, @"^=== (\S+) ===");
+            if (header.Success)
+            {
+                string name = header.Groups[1].Value.TrimStart('\\');
+                current = modules[name] = new Dictionary<string, long>(StringComparer.Ordinal);
+                continue;
+            }
+            var cell = Regex.Match(line, @"^\s+(\S+)\s+(\d+)\s*$");
+            if (current != null && cell.Success)
+                current[cell.Groups[1].Value.TrimStart('\\')] = long.Parse(cell.Groups[2].Value, CultureInfo.InvariantCulture);
+        }
+        return modules;
+    }
+
+    private static string Tool(string name)
+    {
+        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+            if (File.Exists(Path.Combine(dir, name))) return Path.Combine(dir, name);
+        Assert.Fail($"{name} is not on PATH (Debian/Ubuntu: apt-get install {name})");
+        return "";
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (Directory.Exists(Path.Combine(dir.FullName, "samples", "SeattleTemperature"))) return dir.FullName;
+        Assert.Fail("samples/SeattleTemperature not found above " + AppContext.BaseDirectory);
+        return "";
+    }
+
+    private static string Tail(string text) => text.Length <= 4000 ? text : "…" + text[^4000..];
+}
