@@ -26,7 +26,7 @@ public sealed class BadInputTests
             ModelPath = SyntheticModel.Write(folder.File("model"), new SyntheticModelSpec(), seed: 2);
             ProjectFile = folder.File("Hardware.csproj");
             File.WriteAllText(ProjectFile, "<Project />");
-            Request = new BuildRequest(ProjectFile, ["model/synthetic.json"], [], [], [], new BuildSettings { OutputDir = folder.File("out") });
+            Request = new BuildRequest(ProjectFile, ["model/synthetic.json"], [], [], [], new BuildSettings { OutputDir = folder.File("out"), BudgetAsWarning = true });
         }
 
         public string ModelPath { get; }
@@ -194,5 +194,57 @@ public sealed class BadInputTests
         var error = FpgaBuild.Run(setup.Request).Diagnostics.Single();
         Assert.AreEqual(6, error.Line);
         Assert.AreEqual(setup.CsvPath, error.File);
+    }
+}
+
+[TestClass]
+public sealed class BudgetGateTests
+{
+    private static BuildRequest Request(TestFolder folder, bool asWarning, string limit)
+    {
+        SyntheticModel.Write(folder.File("model"), new SyntheticModelSpec(), seed: 2);
+        string project = folder.File("Hardware.csproj");
+        File.WriteAllText(project, "<Project />");
+        return new BuildRequest(project, ["model/synthetic.json"], [], [], [],
+            new BuildSettings { OutputDir = folder.File("out"), BudgetAsWarning = asWarning, UtilizationLimitPercent = limit });
+    }
+
+    [TestMethod]
+    public void OverBudgetFailsWithOneCodedErrorPerResourceAndKeepsNoHardware()
+    {
+        using var folder = new TestFolder();
+        var outcome = FpgaBuild.Run(Request(folder, asWarning: false, limit: "1"));
+        Assert.IsFalse(outcome.Success);
+        var errors = outcome.Diagnostics.Where(d => d.Severity == Severity.Error).ToList();
+        CollectionAssert.IsSubsetOf(new[] { "TFPGA101", "TFPGA103" }, errors.Select(e => e.Code).ToList(), string.Join("\n", errors));
+        Assert.AreEqual(errors.Count, errors.Select(e => e.Code).Distinct().Count(), "one diagnostic per resource");
+        StringAssert.Contains(errors.First(e => e.Code == "TFPGA101").Message, "largest consumers:");
+        StringAssert.Contains(errors.First(e => e.Code == "TFPGA101").Message, "available");
+        Assert.IsTrue(File.Exists(folder.File("out/report/resources.json")), "report/ describes the failed attempt");
+        StringAssert.Contains(File.ReadAllText(folder.File("out/report/resources.json")), "\"fits\": false");
+        Assert.IsFalse(Directory.Exists(folder.File("out/hdl")), "a design over budget must not replace the hardware outputs");
+    }
+
+    [TestMethod]
+    public void BudgetAsWarningBuildsAndWarns()
+    {
+        using var folder = new TestFolder();
+        var outcome = FpgaBuild.Run(Request(folder, asWarning: true, limit: "1"));
+        Assert.IsTrue(outcome.Success, string.Join("\n", outcome.Diagnostics));
+        Assert.IsTrue(outcome.Diagnostics.Any(d => d.Severity == Severity.Warning && d.Code == "TFPGA101"));
+        Assert.IsTrue(File.Exists(folder.File("out/hdl/sources.txt")));
+        StringAssert.Contains(outcome.Summary!, "cycles");
+    }
+
+    [TestMethod]
+    public void GenerousPartFitsWithoutDiagnostics()
+    {
+        using var folder = new TestFolder();
+        var request = Request(folder, asWarning: false, limit: "100");
+        request = request with { Settings = request.Settings with { Part = "xc7a100tcsg324-1" } };
+        var outcome = FpgaBuild.Run(request);
+        Assert.IsTrue(outcome.Success, string.Join("\n", outcome.Diagnostics));
+        Assert.AreEqual(0, outcome.Diagnostics.Count, string.Join("\n", outcome.Diagnostics));
+        StringAssert.Contains(File.ReadAllText(folder.File("out/report/resources.json")), "\"fits\": true");
     }
 }

@@ -26,7 +26,7 @@ public sealed class DeterminismTests
             {
                 CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo(culture);
                 string output = folder.File("out-" + (culture == "" ? "invariant" : culture));
-                var request = new BuildRequest(project, ["model/synthetic.json"], [], [], [], new BuildSettings { OutputDir = output });
+                var request = new BuildRequest(project, ["model/synthetic.json"], [], [], [], new BuildSettings { OutputDir = output, BudgetAsWarning = true });
                 var outcome = FpgaBuild.Run(request);
                 Assert.IsTrue(outcome.Success, string.Join("; ", outcome.Diagnostics));
                 snapshots.Add(Snapshot(output));
@@ -56,7 +56,7 @@ public sealed class DeterminismTests
         SyntheticModel.Write(folder.File("model"), new SyntheticModelSpec(), seed: 9);
         string project = folder.File("Hardware.csproj");
         File.WriteAllText(project, "<Project />");
-        var request = new BuildRequest(project, ["model/synthetic.json"], [], [], [], new BuildSettings { OutputDir = folder.File("out") });
+        var request = new BuildRequest(project, ["model/synthetic.json"], [], [], [], new BuildSettings { OutputDir = folder.File("out"), BudgetAsWarning = true });
         Assert.IsTrue(FpgaBuild.Run(request).Success);
         var before = Directory.EnumerateFiles(folder.File("out"), "*", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc);
         Thread.Sleep(50);

@@ -12,7 +12,7 @@ public sealed class PipelineTests
     private static BuildRequest Request(string projectFile, string model, string output, string lanes = "1", string? top = null,
         IReadOnlyList<LayerItem>? parallelism = null) =>
         new(projectFile, [Path.GetRelativePath(Path.GetDirectoryName(projectFile)!, model)], [], [], parallelism ?? [],
-            new BuildSettings { OutputDir = output, DefaultLanes = lanes, TopName = top });
+            new BuildSettings { OutputDir = output, DefaultLanes = lanes, TopName = top, BudgetAsWarning = true });
 
     /// <summary>The build writes hdl/ whose testbench passes, with ≥ 8 windows, the cycles of the latency model and a sanitized top name.</summary>
     [TestMethod]

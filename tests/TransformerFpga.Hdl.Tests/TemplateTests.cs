@@ -33,6 +33,11 @@ public sealed class TemplateTests
         Assert.AreEqual("my_model_v2", Vhdl.Identifier("my--model  v2_"));
         Assert.AreEqual("m_2fast", Vhdl.Identifier("2fast"));
         Assert.AreEqual("entity_0", Vhdl.Identifier("entity"));
+        Assert.AreEqual("top_tfpga_rdmux", Vhdl.TopIdentifier("tfpga_rdmux"));
+        Assert.AreEqual("top_tb_x", Vhdl.TopIdentifier("tb_x"));
+        string a = Vhdl.Identifier(new string('a', 240) + "1"), b = Vhdl.Identifier(new string('a', 240) + "2");
+        Assert.IsTrue(a.Length <= Vhdl.MaxIdentifierLength, a);
+        Assert.AreNotEqual(a, b);
         Assert.AreEqual("top", Vhdl.Identifier("__"));
         Assert.AreEqual("encoder0_attn_q", Vhdl.Identifier("encoder0.attn.q"));
     }

@@ -53,7 +53,7 @@ public static class HdlGenerator
 
     public static Design Plan(IntegerTransformer model, LayerPlan plan, string topName)
     {
-        string top = Vhdl.Identifier(topName);
+        string top = Vhdl.TopIdentifier(topName);
         var input = new BufferInfo("input", top + "_input_buf", "buf_input", model.InputElements, model.Input.Bits,
             HardwareModel.Buffer(model.InputElements, model.Input.Bits, BufferResource.Auto));
         var buffers = new List<BufferInfo> { input };

@@ -40,7 +40,24 @@ public static class Vhdl
         if (s.Length == 0) s = fallback;
         if (!char.IsAsciiLetter(s[0])) s = "m_" + s;
         if (Keywords.Contains(s)) s += "_0";
+        if (s.Length > MaxIdentifierLength)
+        {
+            // Keep names (and the file names made from them) short; a hash of the full name keeps them distinct.
+            uint hash = 2166136261;
+            foreach (char ch in raw) hash = (hash ^ ch) * 16777619;
+            s = s[..(MaxIdentifierLength - 9)].TrimEnd('_') + "_" + hash.ToString("x8", CultureInfo.InvariantCulture);
+        }
         return s;
+    }
+
+    /// <summary>Longest identifier produced; entity and file names add a layer name and a suffix to it.</summary>
+    public const int MaxIdentifierLength = 40;
+
+    /// <summary>The top entity's name: a legal identifier that cannot collide with the fixed files (tfpga_*, tb_*).</summary>
+    public static string TopIdentifier(string raw)
+    {
+        string s = Identifier(raw);
+        return s.StartsWith("tfpga", StringComparison.Ordinal) || s.StartsWith("tb_", StringComparison.Ordinal) ? "top_" + s : s;
     }
 
     /// <summary>Address width of a memory of <paramref name="depth"/> words (at least 1).</summary>

@@ -59,7 +59,7 @@ internal static class BuildPipeline
             var candidateDesign = HdlGenerator.Generate(candidateModel, candidate, topName, [], scratch);
             return DesignEstimate.Build(candidateModel, candidate, candidateDesign, file => scratch.Text("hdl/" + file), device, settings.Part, clock, limit, coefficients);
         }
-        var budget = BudgetGate.Check(estimate, plan, EstimatePlan, asWarning: true, projectFile, cancellation);
+        var budget = BudgetGate.Check(estimate, plan, EstimatePlan, settings.BudgetAsWarning, projectFile, cancellation);
         diagnostics.AddRange(budget);
         outputs.Add("report/resources.json", estimate.Json());
         // report/ always describes this attempt; the hardware folders only change when the design fits the budget.

@@ -62,10 +62,16 @@ public sealed class OutputWriter
         }
     }
 
-    /// <summary>Files the GHDL testbench writes beside the vectors; they belong to the user's last run.</summary>
+    /// <summary>
+    /// Files the tools write into the output folders (the GHDL testbench's results and work library,
+    /// Yosys's log and work folder); they belong to the user's last run and are never deleted.
+    /// </summary>
     private static bool IsTestbenchOutput(string file)
     {
         string name = Path.GetFileName(file);
+        if (name.EndsWith(".log", StringComparison.Ordinal)) return true;
+        string? parent = Path.GetFileName(Path.GetDirectoryName(file));
+        if (parent is "work") return true;
         return name.EndsWith("_out.txt", StringComparison.Ordinal) || name.EndsWith("_cycles.txt", StringComparison.Ordinal)
             || name.EndsWith(".cf", StringComparison.Ordinal) || name.EndsWith(".o", StringComparison.Ordinal);
     }
