@@ -141,8 +141,12 @@ public sealed class BadInputTests
         var @case = Cases().Single(c => c.Name == name);
         using var folder = new TestFolder();
         var setup = new Setup(folder);
+        Assert.IsTrue(FpgaBuild.Run(setup.Request).Success, "the unmutated model must build");
+        var previous = Directory.EnumerateFiles(folder.File("out"), "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
         @case.Mutate(setup);
         var outcome = FpgaBuild.Run(setup.Request);
+        foreach (var (file, bytes) in previous)
+            CollectionAssert.AreEqual(bytes, File.ReadAllBytes(file), $"{name}: {file} changed although the build failed on its input");
         Assert.IsFalse(outcome.Success, $"{name}: the build succeeded");
         var errors = outcome.Diagnostics.Where(d => d.Severity == Severity.Error).ToList();
         Assert.AreEqual(1, errors.Count, $"{name}: {string.Join("; ", errors)}");
