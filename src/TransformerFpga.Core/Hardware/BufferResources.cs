@@ -12,6 +12,12 @@ public static class BufferResources
     public static int BlockRam18(VhdlModule m)
     {
         var (depth, width) = Shape(m);
+        return BlockRam18(depth, width);
+    }
+
+    /// <summary>RAMB18 halves for a memory of depth × width.</summary>
+    public static int BlockRam18(long depth, int width)
+    {
         foreach (var (d, w) in Ramb18Shapes)
             if (depth <= d) return (width + w - 1) / w;
         long blocks = (depth + 16383) / 16384;

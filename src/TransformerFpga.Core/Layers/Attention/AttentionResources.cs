@@ -18,8 +18,8 @@ public static class AttentionResources
     {
         long lanes = m.Get("LANES", 1);
         int a = m.PortWidth("src0_rd_data"), b = m.PortWidth("src1_rd_data");
-        int mac = m.UsesLutMultipliers ? 0 : (int)lanes * DspRule.Signed(a, b);
-        return mac + DspRule.ByConstant((int)m["ACC_BITS"], m.Constant("M0"), (int)m["M0_BITS"]);
+        if (m.UsesLutMultipliers) return 0;
+        return (int)lanes * DspRule.Signed(a, b) + DspRule.ByConstant((int)m["ACC_BITS"], m.Constant("M0"), (int)m["M0_BITS"]);
     }
 
     /// <summary>Softmax: [1, exp ROM bits/64, sum bits, reciprocal bits, product bits, out, address bits].</summary>
