@@ -238,6 +238,14 @@ public sealed class BudgetGateTests
         Assert.IsTrue(outcome.Diagnostics.Any(d => d.Severity == Severity.Warning && d.Code == "TFPGA101"));
         Assert.IsTrue(File.Exists(folder.File("out/hdl/sources.txt")));
         StringAssert.Contains(outcome.Summary!, "cycles");
+        string summary = File.ReadAllText(folder.File("out/report/summary.md"));
+        StringAssert.Contains(summary, "| layer | bits (w/a) |");
+        StringAssert.Contains(summary, "| encoder0.ffn.fc1 |");
+        StringAssert.Contains(summary, "Does not fit");
+        var svg = System.Xml.Linq.XDocument.Parse(File.ReadAllText(folder.File("out/report/resources.svg")));
+        var labels = svg.Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value).ToList();
+        CollectionAssert.IsSubsetOf(new[] { "LUT", "LUTRAM", "FF", "BRAM18", "DSP" }, labels);
+        Assert.IsTrue(svg.Descendants().Count(e => e.Name.LocalName == "rect") > 5, "stacked bars per layer");
     }
 
     [TestMethod]

@@ -62,6 +62,10 @@ internal static class BuildPipeline
         var budget = BudgetGate.Check(estimate, plan, EstimatePlan, settings.BudgetAsWarning, projectFile, cancellation);
         diagnostics.AddRange(budget);
         outputs.Add("report/resources.json", estimate.Json());
+        var accuracy = result.FloatVsTarget;
+        outputs.Add("report/summary.md", ResourceSummary.Markdown(estimate, string.Create(CultureInfo.InvariantCulture,
+            $"Test MSE: float {accuracy.Mse:G4}, integer {result.IntegerVsTarget.Mse:G4}, integer vs float {result.IntegerVsFloat.Mse:G4} ({result.Targets.Length} windows).")));
+        outputs.Add("report/resources.svg", ResourceSummary.Svg(estimate));
         // report/ always describes this attempt; the hardware folders only change when the design fits the budget.
         outputs.Commit(settings.OutputDir, "report");
         if (budget.All(d => d.Severity != Severity.Error))
