@@ -34,7 +34,7 @@ public sealed class SynthesisTests
         var plan = LayerPlan.From(names, n => new LayerChoice(new LayerBits(8, 8), buffers, n.StartsWith("encoder0.", StringComparison.Ordinal) ? 2 : 1,
             n is lutLayer or lutScores ? MultiplierMapping.Lut : MultiplierMapping.Dsp));
         var outputs = new OutputWriter();
-        var design = HdlGenerator.Generate(model, plan, spec.Name, TestVectors.Select(model, evaluation.Test.Inputs, 2), outputs);
+        var design = HdlGenerator.Generate(model, plan, spec.Name, TestVectors.Select(model, evaluation.Test.Inputs, evaluation.Evaluate(model).QuantizedOutputs, 2), outputs);
         SynthesisScripts.Generate(design, "xc7s15ftgb196-1", 100, outputs);
         string root = folder.File("out");
         outputs.Commit(root, "hdl", "yosys", "vivado");

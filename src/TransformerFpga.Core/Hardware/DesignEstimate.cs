@@ -29,18 +29,13 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
         {
             var t = Total;
             var b = Budget;
-            return new[] { ("LUT", t.Lut, b.Lut), ("LUTRAM", t.LutRam, b.LutRam), ("FF", t.Ff, b.Ff), ("BRAM18", t.Bram18, b.Bram18), ("DSP", t.Dsp, b.Dsp) }
-                .Where(r => r.Item2 > r.Item3).ToList();
+            return Resources.Names.Select(n => (n, t[n], b[n])).Where(r => r.Item2 > r.Item3).ToList();
         }
     }
 
     public bool Fits => OverBudget.Count == 0;
 
-    public static int Pick(Resources r, string resource) => resource switch
-    {
-        "LUT" => r.Lut, "LUTRAM" => r.LutRam, "FF" => r.Ff, "BRAM18" => r.Bram18, "DSP" => r.Dsp,
-        _ => throw new ArgumentOutOfRangeException(nameof(resource)),
-    };
+    public static int Pick(Resources r, string resource) => r[resource];
 
     public static DesignEstimate Build(IntegerTransformer model, LayerPlan plan, HdlGenerator.Design design, Func<string, string> hdlFile,
         Device device, string part, double clockMHz, double limitPercent, ResourceCoefficients coefficients)

@@ -9,6 +9,15 @@ public readonly record struct Resources(int Lut, int LutRam, int Ff, int Bram18,
     public static Resources operator +(Resources a, Resources b) => new(a.Lut + b.Lut, a.LutRam + b.LutRam, a.Ff + b.Ff, a.Bram18 + b.Bram18, a.Dsp + b.Dsp);
 
     public static Resources operator *(Resources a, int n) => new(a.Lut * n, a.LutRam * n, a.Ff * n, a.Bram18 * n, a.Dsp * n);
+
+    /// <summary>The resource names used in diagnostics and reports, in report order.</summary>
+    public static readonly IReadOnlyList<string> Names = ["LUT", "LUTRAM", "FF", "BRAM18", "DSP"];
+
+    public int this[string name] => name switch
+    {
+        "LUT" => Lut, "LUTRAM" => LutRam, "FF" => Ff, "BRAM18" => Bram18, "DSP" => Dsp,
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
 }
 
 /// <summary>A 7-series device from the Spartan-7 (DS180) and Artix-7 (DS181) datasheets.</summary>

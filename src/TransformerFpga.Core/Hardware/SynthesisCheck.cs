@@ -106,7 +106,7 @@ public static class SynthesisCheck
             foreach (var (name, e, s) in Rows(c))
                 lines.Add(string.Create(CultureInfo.InvariantCulture, $"| {c.Name} | {name} | {e} | {s} | {Error(name, e, s)} |"));
         lines.Add("");
-        foreach (string resource in new[] { "LUT", "LUTRAM", "FF", "BRAM18", "DSP" })
+        foreach (string resource in Resources.Names)
         {
             var errors = comparisons.Select(c => Rows(c).Single(r => r.Name == resource)).Select(r => ErrorValue(r.Name, r.Estimate, r.Synthesis)).ToList();
             string unit = resource is "BRAM18" or "DSP" ? "" : " %";
@@ -116,10 +116,7 @@ public static class SynthesisCheck
     }
 
     public static IEnumerable<(string Name, int Estimate, int Synthesis)> Rows(Comparison c) =>
-    [
-        ("LUT", c.Estimate.Lut, c.Synthesis.Lut), ("LUTRAM", c.Estimate.LutRam, c.Synthesis.LutRam), ("FF", c.Estimate.Ff, c.Synthesis.Ff),
-        ("BRAM18", c.Estimate.Bram18, c.Synthesis.Bram18), ("DSP", c.Estimate.Dsp, c.Synthesis.Dsp),
-    ];
+        Resources.Names.Select(n => (n, c.Estimate[n], c.Synthesis[n]));
 
     /// <summary>Percent for LUT, LUTRAM and FF; absolute difference for BRAM18 and DSP.</summary>
     public static double ErrorValue(string resource, int estimate, int synthesis) =>

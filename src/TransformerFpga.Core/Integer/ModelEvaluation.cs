@@ -44,8 +44,15 @@ public sealed class ModelEvaluation
     public SimulationResult Evaluate(IntegerTransformer model)
     {
         var workspace = model.CreateWorkspace();
-        var integer = Test.Inputs.Select(x => Denormalize(model.Predict(x, workspace))).ToArray();
-        return new SimulationResult(Config.Data.TargetColumns, Test.Targets, FloatPredictions, integer, Persistence, CalibrationWindows.Length);
+        var quantized = new int[Test.Count][];
+        var integer = new double[Test.Count][];
+        for (int w = 0; w < Test.Count; w++)
+        {
+            model.QuantizeInput(Test.Inputs[w], workspace.Input);
+            quantized[w] = (int[])model.Simulate(workspace).Clone();
+            integer[w] = Denormalize(quantized[w].Select(q => model.OutputLayer.Output.Dequantize(q)).ToArray());
+        }
+        return new SimulationResult(Config.Data.TargetColumns, Test.Targets, FloatPredictions, integer, Persistence, CalibrationWindows.Length, quantized);
     }
 
     public double[] Denormalize(double[] normalized)

@@ -46,7 +46,7 @@ internal static class BuildPipeline
 
         progress("generating VHDL");
         string topName = string.IsNullOrWhiteSpace(settings.TopName) ? config.Name : settings.TopName;
-        var design = HdlGenerator.Generate(model, plan, topName, TestVectors.Select(model, evaluation.Test.Inputs), outputs);
+        var design = HdlGenerator.Generate(model, plan, topName, TestVectors.Select(model, evaluation.Test.Inputs, result.QuantizedOutputs), outputs);
         SynthesisScripts.Generate(design, settings.Part, clock, outputs);
 
         progress("estimating resources");

@@ -12,7 +12,7 @@ namespace TransformerFpga.Reports;
 /// </summary>
 public static class ResourceSummary
 {
-    private static readonly string[] Resources = ["LUT", "LUTRAM", "FF", "BRAM18", "DSP"];
+    private static readonly IReadOnlyList<string> Resources = Hardware.Resources.Names;
     private static readonly string[] Palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 
     private static string F(double v, string format = "0.#") => v.ToString(format, CultureInfo.InvariantCulture);
@@ -46,13 +46,13 @@ public static class ResourceSummary
         double maxPercent = Math.Max(100, Resources.Max(r => 100.0 * DesignEstimate.Pick(design.Total, r) / Math.Max(1, DesignEstimate.Pick(capacity, r))));
         double scale = width / maxPercent;
         var layers = design.Layers.Where(l => Resources.Any(r => DesignEstimate.Pick(l.Resources, r) > 0)).ToList();
-        int legendTop = top + Resources.Length * (barHeight + gap) + 20;
+        int legendTop = top + Resources.Count * (barHeight + gap) + 20;
         int height = legendTop + (layers.Count + 1) / 2 * 16 + 10;
         var svg = new StringBuilder();
         svg.Append(string.Create(CultureInfo.InvariantCulture,
             $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{left + width + 60}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"11\">\n"));
         svg.Append(string.Create(CultureInfo.InvariantCulture, $"<text x=\"{left}\" y=\"18\" font-size=\"13\">{SecurityElement.Escape(design.Top)} on {SecurityElement.Escape(design.Part)}: share of the device per resource, by layer</text>\n"));
-        for (int i = 0; i < Resources.Length; i++)
+        for (int i = 0; i < Resources.Count; i++)
         {
             string resource = Resources[i];
             int y = top + i * (barHeight + gap);

@@ -24,14 +24,18 @@ public readonly record struct ErrorMetrics(double Mse, double Mae)
     }
 }
 
-/// <summary>Predictions of the float and integer models on the test windows, in the targets' units.</summary>
+/// <summary>
+/// Predictions of the float and integer models on the test windows, in the targets' units, and the
+/// integer model's raw quantized outputs (what the hardware computes) per window.
+/// </summary>
 public sealed record SimulationResult(
     string[] TargetColumns,
     double[][] Targets,
     double[][] FloatPredictions,
     double[][] IntegerPredictions,
     double[][]? PersistencePredictions,
-    int CalibrationWindows)
+    int CalibrationWindows,
+    int[][] QuantizedOutputs)
 {
     public ErrorMetrics FloatVsTarget => ErrorMetrics.Between(FloatPredictions, Targets);
     public ErrorMetrics IntegerVsTarget => ErrorMetrics.Between(IntegerPredictions, Targets);
