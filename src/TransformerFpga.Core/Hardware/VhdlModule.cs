@@ -11,7 +11,7 @@ public readonly record struct RomShape(string Name, int Depth, int Width)
 
 /// <summary>
 /// What the resource model reads from one generated entity: its constants, ROMs, port widths and
-/// ram_style, parsed from the marked regions the generator filled. The estimate therefore follows
+/// multiplier mapping, parsed from the marked regions the generator filled. The estimate therefore follows
 /// the structure actually emitted, not a second description of it.
 /// </summary>
 public sealed class VhdlModule
@@ -22,9 +22,8 @@ public sealed class VhdlModule
     private static readonly Regex RomConstant = new(@"constant\s+(\w+)\s*:\s*\w+\s*:=\s*\(", RegexOptions.CultureInvariant);
     private static readonly Regex Port = new(@"^\s*(\w+)\s*:\s*(?:in|out)\s+(?:signed|unsigned|std_logic_vector)\((\d+) downto 0\)", RegexOptions.Multiline | RegexOptions.CultureInvariant);
     private static readonly Regex BitsConstant = new(@"constant\s+(\w+)\s*:\s*(?:signed|unsigned)\([^)]*\)\s*:=\s*""([01]+)""\s*;", RegexOptions.CultureInvariant);
-    private static readonly Regex RamStyleAttribute = new(@"ram_style of \w+ : signal is ""(\w+)""", RegexOptions.CultureInvariant);
 
-    private VhdlModule(string entity, Dictionary<string, long> constants, List<RomShape> roms, Dictionary<string, int> ports, string? ramStyle,
+    private VhdlModule(string entity, Dictionary<string, long> constants, List<RomShape> roms, Dictionary<string, int> ports,
         Dictionary<string, long> bitConstants, bool lutMultipliers)
     {
         _bitConstants = bitConstants;
@@ -33,7 +32,6 @@ public sealed class VhdlModule
         Constants = constants;
         Roms = roms;
         Ports = ports;
-        RamStyle = ramStyle;
     }
 
     private readonly Dictionary<string, long> _bitConstants;
@@ -47,7 +45,6 @@ public sealed class VhdlModule
     public IReadOnlyDictionary<string, long> Constants { get; }
     public IReadOnlyList<RomShape> Roms { get; }
     public IReadOnlyDictionary<string, int> Ports { get; }
-    public string? RamStyle { get; }
 
     public long this[string constant] => Constants.TryGetValue(constant, out long v) ? v : throw new KeyNotFoundException($"{EntityName} has no constant {constant}");
     public long Get(string constant, long fallback) => Constants.TryGetValue(constant, out long v) ? v : fallback;
@@ -77,7 +74,6 @@ public sealed class VhdlModule
         var ports = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         foreach (Match m in Port.Matches(Region(text, "ports")))
             ports[m.Groups[1].Value] = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture) + 1;
-        string? ramStyle = RamStyleAttribute.Match(text) is { Success: true } r ? r.Groups[1].Value : null;
         var bitConstants = new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
         foreach (Match m in BitsConstant.Matches(constantRegion))
         {
@@ -88,7 +84,7 @@ public sealed class VhdlModule
             bitConstants[m.Groups[1].Value] = value;
         }
         bool lutMultipliers = Region(text, "multiplier").Contains("mul_shift_add(", StringComparison.Ordinal);
-        return new VhdlModule(entity, constants, roms, ports, ramStyle, bitConstants, lutMultipliers);
+        return new VhdlModule(entity, constants, roms, ports, bitConstants, lutMultipliers);
     }
 
     private static string Region(string text, string name)
