@@ -230,6 +230,76 @@ public sealed class BudgetGateTests
     }
 
     [TestMethod]
+    public void AutoMultipliersMoveToLutsUntilTheDspsFitAndExplicitOnesStay()
+    {
+        using var folder = new TestFolder();
+        // The sample's architecture (d 16, window 24, ffn 64): every MAC layer on DSPs needs 48 DSP48E1.
+        SyntheticModel.Write(folder.File("model"), new SyntheticModelSpec(Window: 24, InputFeatures: 3, DModel: 16, FfnDim: 64, Rows: 300), seed: 3);
+        string project = folder.File("Hardware.csproj");
+        File.WriteAllText(project, "<Project />");
+        var settings = new BuildSettings { OutputDir = folder.File("out") };
+        var auto = FpgaBuild.Run(new BuildRequest(project, ["model/synthetic.json"], [], [], [], settings));
+        Assert.IsTrue(auto.Success, string.Join("\n", auto.Diagnostics));
+        StringAssert.Contains(auto.Summary!, "fits xc7s15ftgb196-1 with ");
+        using (var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(folder.File("out/report/resources.json"))))
+        {
+            int dsp = json.RootElement.GetProperty("total").GetProperty("dsp").GetInt32();
+            Assert.IsTrue(dsp is > 0 and <= 20, $"DSP {dsp}");
+        }
+        // The linear layers use LUT multipliers now: their templates say so to Vivado.
+        Assert.IsTrue(Directory.GetFiles(folder.File("out/hdl"), "*.vhd").Any(f => File.ReadAllText(f).Contains("use_dsp of", StringComparison.Ordinal)));
+
+        var pinned = FpgaBuild.Run(new BuildRequest(project, ["model/synthetic.json"], [], [],
+            [new LayerItem("*", new Dictionary<string, string> { ["Multiplier"] = "Dsp" })], settings));
+        Assert.IsFalse(pinned.Success, "Multiplier=Dsp on every layer must not be overridden by the Auto rule");
+        Assert.IsTrue(pinned.Diagnostics.Any(d => d.Code == "TFPGA105"), string.Join("\n", pinned.Diagnostics));
+        StringAssert.Contains(pinned.Diagnostics.First(d => d.Code == "TFPGA105").Message, "set Multiplier of ");
+    }
+
+    [TestMethod]
+    public void UniformEightBitDModel64AllDistributedFailsAndTheSuggestedChangeFits()
+    {
+        using var folder = new TestFolder();
+        SyntheticModel.Write(folder.File("model"), new SyntheticModelSpec(Window: 8, InputFeatures: 3, DModel: 64, Heads: 1, FfnDim: 128, Rows: 300), seed: 5);
+        string project = folder.File("Hardware.csproj");
+        File.WriteAllText(project, "<Project />");
+        var settings = new BuildSettings { OutputDir = folder.File("out"), DefaultBufferResource = "Distributed" };
+        var failed = FpgaBuild.Run(new BuildRequest(project, ["model/synthetic.json"], [], [], [], settings));
+
+        Assert.IsFalse(failed.Success);
+        var errors = failed.Diagnostics.Where(d => d.Severity == Severity.Error).ToList();
+        Assert.IsTrue(errors.Count > 0 && errors.All(e => e.Code.StartsWith("TFPGA1", StringComparison.Ordinal)), string.Join("\n", failed.Diagnostics));
+        string message = errors[0].Message;
+        const string marker = "smallest change found that fits: ";
+        StringAssert.Contains(message, marker);
+        string suggestion = message[(message.IndexOf(marker, StringComparison.Ordinal) + marker.Length)..message.LastIndexOf(" → ", StringComparison.Ordinal)];
+
+        // Apply the suggestion as a user would: each clause becomes an item of the project.
+        var precisions = new List<LayerItem>();
+        var buffers = new List<LayerItem>();
+        var parallelism = new List<LayerItem>();
+        foreach (string clause in suggestion.Split(" and "))
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(clause, @"^set (BufferResource|Multiplier of|Lanes of|WeightBits of|ActivationBits of) (\S+) to (\S+)$");
+            Assert.IsTrue(m.Success, "not an actionable change: " + clause);
+            var (what, layer, value) = (m.Groups[1].Value, m.Groups[2].Value, m.Groups[3].Value);
+            var item = (string key) => new LayerItem(layer, new Dictionary<string, string> { [key] = value });
+            switch (what)
+            {
+                case "BufferResource": buffers.Add(item("Resource")); break;
+                case "Multiplier of": parallelism.Add(item("Multiplier")); break;
+                case "Lanes of": parallelism.Add(item("Lanes")); break;
+                case "WeightBits of": precisions.Add(item("WeightBits")); break;
+                default: precisions.Add(item("ActivationBits")); break;
+            }
+        }
+        var fixedBuild = FpgaBuild.Run(new BuildRequest(project, ["model/synthetic.json"], precisions, buffers, parallelism, settings));
+        Assert.IsTrue(fixedBuild.Success, suggestion + "\n" + string.Join("\n", fixedBuild.Diagnostics));
+        StringAssert.Contains(File.ReadAllText(folder.File("out/report/resources.json")), "\"fits\": true");
+        Assert.IsTrue(File.Exists(folder.File("out/hdl/sources.txt")));
+    }
+
+    [TestMethod]
     public void BudgetAsWarningBuildsAndWarns()
     {
         using var folder = new TestFolder();

@@ -35,6 +35,15 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
 
     public bool Fits => OverBudget.Count == 0;
 
+    /// <summary>Sum over resources of the share by which <paramref name="used"/> exceeds the budget; 0 when it fits.</summary>
+    public static double Overflow(Resources used, Resources budget)
+    {
+        double sum = 0;
+        foreach (var name in Resources.Names)
+            if (used[name] > budget[name]) sum += (used[name] - budget[name]) / (double)Math.Max(1, budget[name]);
+        return sum;
+    }
+
     public static int Pick(Resources r, string resource) => r[resource];
 
     public static DesignEstimate Build(IntegerTransformer model, LayerPlan plan, HdlGenerator.Design design, Func<string, string> hdlFile,
@@ -104,6 +113,17 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    /// <summary>`fits xc7s15ftgb196-1 with 822 LUT, … to spare` or `does not fit …: LUT over by 1,234, …`.</summary>
+    public string FitLine()
+    {
+        var t = Total;
+        var b = Budget;
+        string limit = LimitPercent < 100 ? string.Create(CultureInfo.InvariantCulture, $" at {LimitPercent:0.#} %") : "";
+        if (Fits)
+            return $"fits {Part}{limit} with " + string.Join(", ", Resources.Names.Select(n => string.Create(CultureInfo.InvariantCulture, $"{b[n] - t[n]:N0} {n}"))) + " to spare";
+        return $"does not fit {Part}{limit}: " + string.Join(", ", OverBudget.Select(o => string.Create(CultureInfo.InvariantCulture, $"{o.Resource} over by {o.Used - o.Available:N0}")));
     }
 
     /// <summary>`LUT 6,120/8,000 (77 %) · FF … · BRAM18 … · DSP … · 11,904 cycles = 119 µs @ 100 MHz`.</summary>

@@ -8,6 +8,8 @@ public readonly record struct Resources(int Lut, int LutRam, int Ff, int Bram18,
 {
     public static Resources operator +(Resources a, Resources b) => new(a.Lut + b.Lut, a.LutRam + b.LutRam, a.Ff + b.Ff, a.Bram18 + b.Bram18, a.Dsp + b.Dsp);
 
+    public static Resources operator -(Resources a, Resources b) => new(a.Lut - b.Lut, a.LutRam - b.LutRam, a.Ff - b.Ff, a.Bram18 - b.Bram18, a.Dsp - b.Dsp);
+
     public static Resources operator *(Resources a, int n) => new(a.Lut * n, a.LutRam * n, a.Ff * n, a.Bram18 * n, a.Dsp * n);
 
     /// <summary>The resource names used in diagnostics and reports, in report order.</summary>
@@ -23,6 +25,19 @@ public readonly record struct Resources(int Lut, int LutRam, int Ff, int Bram18,
 /// <summary>A 7-series device from the Spartan-7 (DS180) and Artix-7 (DS181) datasheets.</summary>
 public sealed record Device(string Name, Resources Capacity, string[] Packages)
 {
+    /// <summary>
+    /// Area as a weighted share of the device: LUTs, flip-flops, RAMB18 and DSPs each as a fraction of the
+    /// device's, summed (LUT RAM is part of the LUTs). × the LUT capacity it is a LUT-equivalent area.
+    /// </summary>
+    public double AreaFraction(Resources r)
+    {
+        var c = Capacity;
+        static double Share(int used, int capacity) => capacity == 0 ? 0 : (double)used / capacity;
+        return Share(r.Lut, c.Lut) + Share(r.Ff, c.Ff) + Share(r.Bram18, c.Bram18) + Share(r.Dsp, c.Dsp);
+    }
+
+    public double LutEquivalent(Resources r) => AreaFraction(r) * Capacity.Lut;
+
     // LUTRAM = distributed RAM Kb × 1024 / 64 bits per LUT; RAMB18 = 2 × 36 Kb blocks.
     public static readonly IReadOnlyList<Device> All =
     [

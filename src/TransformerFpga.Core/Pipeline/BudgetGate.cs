@@ -17,7 +17,7 @@ public static class BudgetGate
     };
 
     /// <summary>A change to the plan, as the user would write it.</summary>
-    public sealed record Change(string Description, LayerPlan Plan);
+    public sealed record Change(string Description, LayerPlan Plan, string Layer = "", int Kind = -1);
 
     /// <param name="estimate">Estimates a plan (regenerating its hardware).</param>
     public static IReadOnlyList<FpgaDiagnostic> Check(DesignEstimate design, LayerPlan plan, Func<LayerPlan, DesignEstimate> estimate,
@@ -41,64 +41,76 @@ public static class BudgetGate
         return diagnostics;
     }
 
-    /// <summary>Greedy over single changes to the largest consumers: at most four changes, each the one that removes most overflow.</summary>
+    /// <summary>
+    /// Greedy, at most <see cref="MaxChanges"/> changes, each the single-layer change that removes the most
+    /// overflow. Changes that keep the accuracy (buffer memory, multiplier mapping, lanes) are tried before
+    /// fewer bits, which are only suggested when no such change helps. The effect of every candidate is read
+    /// from a few whole-plan estimates (layers' resources add up), and the result is estimated exactly.
+    /// </summary>
     public static (IReadOnlyList<Change> Changes, DesignEstimate? Fitted) SearchFix(DesignEstimate design, LayerPlan plan, Func<LayerPlan, DesignEstimate> estimate, CancellationToken cancellation)
     {
         var applied = new List<Change>();
         var current = design;
         var currentPlan = plan;
-        for (int step = 0; step < 4 && !current.Fits; step++)
+        for (int step = 0; step < MaxChanges && !current.Fits; step++)
         {
-            Change? best = null;
-            DesignEstimate? bestEstimate = null;
-            double bestOverflow = Overflow(current);
-            foreach (var change in Candidates(current, currentPlan))
+            double overflow = Overflow(current);
+            (Change Change, double Gain)? best = null;
+            foreach (bool keepsAccuracy in new[] { true, false })
             {
-                cancellation.ThrowIfCancellationRequested();
-                var candidate = estimate(change.Plan);
-                double overflow = Overflow(candidate);
-                if (overflow < bestOverflow - 1e-9)
+                foreach (var (kind, kindIndex) in Kinds.Select((k, i) => (k, i)).Where(k => k.k.KeepsAccuracy == keepsAccuracy))
                 {
-                    (best, bestEstimate, bestOverflow) = (change, candidate, overflow);
-                    if (overflow == 0) break;
+                    cancellation.ThrowIfCancellationRequested();
+                    var rows = current.Layers.ToDictionary(l => l.Name, StringComparer.Ordinal);
+                    var eligible = currentPlan.LayerNames.Where(n => rows.ContainsKey(n) && kind.Apply(currentPlan[n], rows[n]) is not null).ToList();
+                    if (eligible.Count == 0) continue;
+                    var all = estimate(LayerPlan.From(currentPlan.LayerNames, n => eligible.Contains(n) ? kind.Apply(currentPlan[n], rows[n])! : currentPlan[n]));
+                    var after = all.Layers.ToDictionary(l => l.Name, StringComparer.Ordinal);
+                    foreach (var layer in eligible)
+                    {
+                        var delta = after[layer].Resources - rows[layer].Resources;
+                        double gain = overflow - DesignEstimate.Overflow(current.Total + delta, current.Budget);
+                        if (gain > 1e-9 && (best is null || gain > best.Value.Gain + 1e-9))
+                        {
+                            var choice = kind.Apply(currentPlan[layer], rows[layer])!;
+                            best = (new Change(kind.Describe(layer, choice), LayerPlan.From(currentPlan.LayerNames, n => n == layer ? choice : currentPlan[n]), layer, kindIndex), gain);
+                        }
+                    }
                 }
+                if (best is not null) break;
             }
-            if (best is null) return (applied, null);
-            applied.Add(best);
-            (current, currentPlan) = (bestEstimate!, best.Plan);
+            if (best is null) break;
+            // A second step of the same kind on the same layer (8 → 6 → 4 bits) is one change for the user.
+            applied.RemoveAll(c => c.Layer == best.Value.Change.Layer && c.Kind == best.Value.Change.Kind);
+            applied.Add(best.Value.Change);
+            currentPlan = best.Value.Change.Plan;
+            current = estimate(currentPlan);
         }
         return current.Fits ? (applied, current) : (applied, null);
     }
 
-    /// <summary>Sum over resources of the share by which the budget is exceeded.</summary>
-    private static double Overflow(DesignEstimate d)
-    {
-        var t = d.Total;
-        var b = d.Budget;
-        double Part(int used, int available) => used <= available ? 0 : (used - available) / (double)Math.Max(1, available);
-        return Part(t.Lut, b.Lut) + Part(t.LutRam, b.LutRam) + Part(t.Ff, b.Ff) + Part(t.Bram18, b.Bram18) + Part(t.Dsp, b.Dsp);
-    }
+    public const int MaxChanges = 12;
 
-    private static IEnumerable<Change> Candidates(DesignEstimate design, LayerPlan plan)
-    {
-        var layers = design.OverBudget
-            .SelectMany(o => design.Layers.Where(l => plan.LayerNames.Contains(l.Name)).OrderByDescending(l => DesignEstimate.Pick(l.Resources, o.Resource)).Take(3))
-            .Select(l => l.Name).Distinct().ToList();
-        LayerPlan With(string layer, LayerChoice choice) => LayerPlan.From(plan.LayerNames, n => n == layer ? choice : plan[n]);
-        foreach (var layer in layers)
-        {
-            var c = plan[layer];
-            var row = design.Layers.First(l => l.Name == layer);
-            if (row.BufferResource == "Distributed")
-                yield return new($"set BufferResource {layer} to Block", With(layer, c with { Buffer = BufferResource.Block }));
-            if (row.BufferResource == "Block")
-                yield return new($"set BufferResource {layer} to Distributed", With(layer, c with { Buffer = BufferResource.Distributed }));
-            if (c.Multiplier != MultiplierMapping.Lut && row.Resources.Dsp > 0)
-                yield return new($"set Multiplier of {layer} to Lut", With(layer, c with { Multiplier = MultiplierMapping.Lut }));
-            if (row.Lanes > 1)
-                yield return new($"set Lanes of {layer} to {row.Lanes / 2}", With(layer, c with { Lanes = row.Lanes / 2, LanesExplicit = true }));
-            if (c.Bits.WeightBits > 4)
-                yield return new($"set WeightBits of {layer} to {c.Bits.WeightBits - 2}", With(layer, c with { Bits = c.Bits with { WeightBits = c.Bits.WeightBits - 2 } }));
-        }
-    }
+    private static double Overflow(DesignEstimate d) => DesignEstimate.Overflow(d.Total, d.Budget);
+
+    /// <summary>A kind of single-layer change: the new choice (null when it does not apply) and how a user would write it.</summary>
+    private sealed record ChangeKind(bool KeepsAccuracy, Func<LayerChoice, LayerEstimate, LayerChoice?> Apply, Func<string, LayerChoice, string> Describe);
+
+    private static readonly ChangeKind[] Kinds =
+    [
+        new(true, (c, row) => row.BufferResource == "Distributed" ? c with { Buffer = BufferResource.Block } : row.BufferResource == "Block" ? c with { Buffer = BufferResource.Distributed } : null,
+            (layer, c) => $"set BufferResource {layer} to {c.Buffer}"),
+        new(true, (c, row) => c.Multiplier != MultiplierMapping.Lut && row.Resources.Dsp > 0 ? c with { Multiplier = MultiplierMapping.Lut }
+                : c.Multiplier == MultiplierMapping.Lut ? c with { Multiplier = MultiplierMapping.Dsp } : null,
+            (layer, c) => $"set Multiplier of {layer} to {c.Multiplier}"),
+        new(true, (c, row) => row.Lanes > 1 ? c with { Lanes = row.Lanes / 2, LanesExplicit = true } : null,
+            (layer, c) => $"set Lanes of {layer} to {c.Lanes}"),
+        new(false, (c, row) => row.WeightBits > MinSuggestedBits + 1 ? c with { Bits = c.Bits with { WeightBits = Math.Max(MinSuggestedBits, c.Bits.WeightBits - 2) } } : null,
+            (layer, c) => $"set WeightBits of {layer} to {c.Bits.WeightBits}"),
+        new(false, (c, row) => row.ActivationBits > MinSuggestedBits + 1 && row.BufferResource != "Fused" ? c with { Bits = c.Bits with { ActivationBits = Math.Max(MinSuggestedBits, c.Bits.ActivationBits - 2) } } : null,
+            (layer, c) => $"set ActivationBits of {layer} to {c.Bits.ActivationBits}"),
+    ];
+
+    /// <summary>Fewer bits than this are not suggested: accuracy usually collapses below.</summary>
+    private const int MinSuggestedBits = 4;
 }

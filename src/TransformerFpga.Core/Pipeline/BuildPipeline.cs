@@ -44,22 +44,21 @@ internal static class BuildPipeline
         outputs.Add("report/simulation.json", SimulationReport.Json(model, result));
         outputs.Add("report/predictions.csv", SimulationReport.PredictionsCsv(result));
 
-        progress("generating VHDL");
         string topName = string.IsNullOrWhiteSpace(settings.TopName) ? config.Name : settings.TopName;
+        var estimator = new PlanEstimator(evaluation, topName, device, settings.Part, clock, limit, ResourceCoefficients.Default);
+        estimator.Add(plan, model);
+        var auto = AutoMapping.Resolve(plan, estimator.Estimate);
+        if (auto.Switches.Count > 0)
+            progress("Auto layers moved to fit the budget: " + string.Join(", ", auto.Switches));
+        plan = auto.Plan;
+
+        progress("generating VHDL");
         var design = HdlGenerator.Generate(model, plan, topName, TestVectors.Select(model, evaluation.Test.Inputs, result.QuantizedOutputs), outputs);
         SynthesisScripts.Generate(design, settings.Part, clock, outputs);
 
         progress("estimating resources");
-        var coefficients = ResourceCoefficients.Default;
-        var estimate = DesignEstimate.Build(model, plan, design, file => outputs.Text("hdl/" + file), device, settings.Part, clock, limit, coefficients);
-        DesignEstimate EstimatePlan(LayerPlan candidate)
-        {
-            var candidateModel = candidate.LayerNames.All(n => candidate.Bits(n) == plan.Bits(n)) ? model : evaluation.Quantize(candidate.Bits);
-            var scratch = new OutputWriter();
-            var candidateDesign = HdlGenerator.Generate(candidateModel, candidate, topName, [], scratch);
-            return DesignEstimate.Build(candidateModel, candidate, candidateDesign, file => scratch.Text("hdl/" + file), device, settings.Part, clock, limit, coefficients);
-        }
-        var budget = BudgetGate.Check(estimate, plan, EstimatePlan, settings.BudgetAsWarning, projectFile, cancellation);
+        var estimate = estimator.Estimate(model, plan);
+        var budget = BudgetGate.Check(estimate, plan, estimator.Estimate, settings.BudgetAsWarning, projectFile, cancellation);
         diagnostics.AddRange(budget);
         outputs.Add("report/resources.json", estimate.Json());
         var accuracy = result.FloatVsTarget;
@@ -74,7 +73,7 @@ internal static class BuildPipeline
         var f = result.FloatVsTarget;
         var i = result.IntegerVsTarget;
         return string.Create(CultureInfo.InvariantCulture,
-            $"{config.Name}: test MSE float {f.Mse:G4}, integer {i.Mse:G4} ({(f.Mse > 0 ? (i.Mse / f.Mse - 1) * 100 : 0):+0.0;-0.0} %) over {result.Targets.Length} windows\n") + estimate.SummaryLine();
+            $"{config.Name}: test MSE float {f.Mse:G4}, integer {i.Mse:G4} ({(f.Mse > 0 ? (i.Mse / f.Mse - 1) * 100 : 0):+0.0;-0.0} %) over {result.Targets.Length} windows\n") + estimate.SummaryLine() + "\n" + estimate.FitLine();
     }
 
     private static double ParsePositive(string raw, string property, string projectFile, double max)
