@@ -208,7 +208,7 @@ public sealed class CalibrationTests
 
         var cases = new (string Name, string? Text, string Code, string Expected)[]
         {
-            ("missing.rpt", null, ErrorCodes.CalibrationReportMissing, "does not exist"),
+            ("missing.rpt", null, ErrorCodes.CalibrationReportMissing, "no Vivado utilization report"),
             ("empty.rpt", "", ErrorCodes.CalibrationReportMalformed, "not a Vivado"),
             ("flat.rpt", "1. Slice Logic\n--------------\n\n+-------------------------+------+-------+\n|        Site Type        | Used | Fixed |\n+-------------------------+------+-------+\n| Slice LUTs              | 4155 |     0 |\n", ErrorCodes.CalibrationReportMalformed, "utilization_hierarchical.rpt"),
             ("number.rpt", good.Replace(lastLayer, lastLayer.Replace("|         10 |", "|        1O |", StringComparison.Ordinal), StringComparison.Ordinal), ErrorCodes.CalibrationReportMalformed, "'1O'"),

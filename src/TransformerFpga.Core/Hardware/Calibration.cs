@@ -173,7 +173,7 @@ public static class Calibration
         catch (JsonException e)
         {
             throw new FpgaException(ErrorCodes.CalibrationFileMalformed, path, (int)(e.LineNumber ?? -1) + 1,
-                "the calibration file is not valid JSON (" + e.Message + "); rebuild with FpgaCalibrationReport set, or delete the file to use the shipped coefficients");
+                "the calibration file is not valid JSON of resource coefficients (" + e.Message + "); rebuild with FpgaCalibrationReport set, or delete the file to use the shipped coefficients");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -53,7 +53,7 @@ public static class VivadoUtilization
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
             throw new FpgaException(ErrorCodes.CalibrationReportMissing, path,
-                (File.Exists(path) ? "cannot read the Vivado utilization report: " + e.Message : "the Vivado utilization report does not exist")
+                (File.Exists(path) ? "cannot read the Vivado utilization report: " + e.Message : "there is no Vivado utilization report at this path")
                 + "; FpgaCalibrationReport names the file vivado/build.tcl writes as vivado-out/utilization_hierarchical.rpt (relative to the project folder)");
         }
         return Parse(text, path);
