@@ -165,6 +165,7 @@ public sealed class CalibrationTests
 
         // The file holds only the calibrated kinds, deterministic bytes; a second calibration does not rewrite it.
         byte[] bytes = File.ReadAllBytes(calibrationFile);
+        TestContext.WriteLine(File.ReadAllText(calibrationFile));
         Assert.IsFalse(bytes.Contains((byte)'\r'));
         var stamp = File.GetLastWriteTimeUtc(calibrationFile);
         Assert.IsTrue(FpgaBuild.Run(calibrating).Success);
