@@ -32,6 +32,8 @@ public sealed class FpgaGenerate : Microsoft.Build.Utilities.Task, ICancelableTa
     public string BudgetAsWarning { get; set; } = "";
     [Required] public string OutputDir { get; set; } = "";
     public string TopName { get; set; } = "";
+    /// <summary>$(FpgaCalibrationReport): Vivado's hierarchical utilization report to calibrate the estimate to.</summary>
+    public string CalibrationReport { get; set; } = "";
 
     public void Cancel() => _cancel.Cancel();
 
@@ -59,6 +61,7 @@ public sealed class FpgaGenerate : Microsoft.Build.Utilities.Task, ICancelableTa
             BudgetAsWarning = budgetAsWarning,
             OutputDir = Path.GetFullPath(OutputDir, Path.GetDirectoryName(projectFile)!),
             TopName = string.IsNullOrWhiteSpace(TopName) ? null : TopName.Trim(),
+            CalibrationReport = string.IsNullOrWhiteSpace(CalibrationReport) ? null : CalibrationReport.Trim(),
         };
         var request = new BuildRequest(
             projectFile,

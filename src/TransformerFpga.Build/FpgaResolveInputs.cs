@@ -8,7 +8,7 @@ namespace TransformerFpga.Build;
 
 /// <summary>
 /// Lists what FpgaGenerate depends on, for its Inputs: the files the model reads
-/// (<see cref="FpgaBuild.InputFiles"/>), and a text description of every item with all its metadata and
+/// (<see cref="FpgaBuild.InputFiles"/>), the calibration report or file (<see cref="FpgaBuild.CalibrationInputFiles"/>), and a text description of every item with all its metadata and
 /// every Fpga* property (written to a state file whose content changes exactly when the configuration does).
 /// Never fails: a missing model or a wrong item count is reported by FpgaGenerate (TFPGA001, TFPGA020).
 /// </summary>
@@ -20,6 +20,12 @@ public sealed class FpgaResolveInputs : Microsoft.Build.Utilities.Task
     public ITaskItem[] Precisions { get; set; } = [];
     public ITaskItem[] Buffers { get; set; } = [];
     public ITaskItem[] Parallelism { get; set; } = [];
+
+    /// <summary>$(MSBuildProjectFullPath), to find fpga-calibration.json beside it.</summary>
+    public string ProjectFile { get; set; } = "";
+
+    /// <summary>$(FpgaCalibrationReport), relative to the project folder; empty = none.</summary>
+    public string CalibrationReport { get; set; } = "";
 
     /// <summary>Properties as items: ItemSpec = name, metadata Value = value.</summary>
     public ITaskItem[] Properties { get; set; } = [];
@@ -43,6 +49,7 @@ public sealed class FpgaResolveInputs : Microsoft.Build.Utilities.Task
                 // Best effort; FpgaGenerate runs anyway and reports the problem with a code.
             }
         }
+        if (ProjectFile.Length > 0) files.AddRange(FpgaBuild.CalibrationInputFiles(ProjectFile, CalibrationReport));
         InputFiles = files.Distinct(StringComparer.Ordinal).Select(f => (ITaskItem)new TaskItem(f)).ToArray();
 
         var lines = new List<string>();

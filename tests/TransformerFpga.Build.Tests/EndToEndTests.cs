@@ -10,7 +10,7 @@ namespace TransformerFpga.Build.Tests;
 [TestClass]
 public sealed class EndToEndTests
 {
-    private const string SkipMessage = "Skipping target \"FpgaGenerate\" because all output files are up-to-date";
+    internal const string SkipMessage = "Skipping target \"FpgaGenerate\" because all output files are up-to-date";
 
     private static readonly string Items = """
         <LayerPrecision Include="encoder0.ffn.%2A" WeightBits="8" ActivationBits="8" />
@@ -182,7 +182,7 @@ public sealed class EndToEndTests
         Assert.AreEqual(0, result.ExitCode, "build failed:\n" + result.Output);
     }
 
-    private static void AssertRan(DotNetResult result, string what)
+    internal static void AssertRan(DotNetResult result, string what)
     {
         Assert.IsFalse(result.Output.Contains(SkipMessage, StringComparison.Ordinal), $"FpgaGenerate was skipped after {what}:\n{result.Output}");
         StringAssert.Contains(result.Output, "Building target \"FpgaGenerate\"", $"FpgaGenerate did not run after {what}");

@@ -25,5 +25,9 @@ public static class ErrorCodes
     public const string InvalidProperty = "TFPGA026";
     public const string PathOutsideProject = "TFPGA027";
     public const string OutputWriteFailed = "TFPGA030";
+    public const string CalibrationReportMissing = "TFPGA040";
+    public const string CalibrationReportMalformed = "TFPGA041";
+    public const string CalibrationReportMismatch = "TFPGA042";
+    public const string CalibrationFileMalformed = "TFPGA043";
     public const string InternalError = "TFPGA099";
 }

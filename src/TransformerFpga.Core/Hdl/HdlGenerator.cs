@@ -51,6 +51,17 @@ public static class HdlGenerator
         public BufferInfo OutputBuffer => Layers[^1].Output;
     }
 
+    /// <summary>The instance label of a layer in the top (what Vivado's hierarchical report names it).</summary>
+    public static string InstanceLabel(LayerInfo layer) => "u_" + layer.Instance;
+
+    /// <summary>The instance labels of a buffer's RAMs in the top: one, or one per column bank.</summary>
+    public static IReadOnlyList<string> InstanceLabels(BufferInfo buffer) => buffer.Banks == 1
+        ? ["b_" + buffer.Signal[4..]]
+        : Enumerable.Range(0, buffer.Banks).Select(k => "b_" + buffer.Signal[4..] + "_" + k.ToString(CultureInfo.InvariantCulture)).ToList();
+
+    /// <summary>The instance label of a buffer's read-address multiplexer (only buffers with several readers have one).</summary>
+    public static string MuxLabel(BufferInfo buffer) => "m_" + buffer.Signal[4..];
+
     public static Design Plan(IntegerTransformer model, LayerPlan plan, string topName)
     {
         string top = Vhdl.TopIdentifier(topName);
@@ -233,9 +244,10 @@ public static class HdlGenerator
         body.Add("");
         foreach (var b in design.Buffers)
         {
+            var labels = InstanceLabels(b);
             if (b.Banks == 1)
             {
-                body.Add($"b_{b.Signal[4..]} : entity work.{b.Entity}");
+                body.Add($"{labels[0]} : entity work.{b.Entity}");
                 body.Add($"  port map (clk => clk, wr_en => {b.Signal}_wr_en, wr_addr => {b.Signal}_wr_addr, wr_data => {b.Signal}_wr_data,");
                 body.Add($"            rd_addr => {b.Signal}_rd_addr, rd_data => {b.Signal}_rd_data);");
             }
@@ -245,7 +257,7 @@ public static class HdlGenerator
                 for (int k = 0; k < b.Banks; k++)
                 {
                     body.Add($"{b.Signal}_wr_ens({k}) <= {b.Signal}_wr_en when {b.Signal}_wr_bank = {k} else '0';");
-                    body.Add($"b_{b.Signal[4..]}_{k} : entity work.{b.Entity}");
+                    body.Add($"{labels[k]} : entity work.{b.Entity}");
                     body.Add($"  port map (clk => clk, wr_en => {b.Signal}_wr_ens({k}), wr_addr => {b.Signal}_wr_addr, wr_data => {b.Signal}_wr_data,");
                     body.Add($"            rd_addr => {b.Signal}_rd_addr, rd_data => {b.Signal}_rd_data({(k + 1) * b.Width - 1} downto {k * b.Width}));");
                 }
@@ -256,7 +268,7 @@ public static class HdlGenerator
             else if (r.Count > 1)
             {
                 body.Add($"{b.Signal}_rd_addrs <= {string.Join(" & ", r.Select(x => x.Address))};");
-                body.Add($"m_{b.Signal[4..]} : entity work.tfpga_rdmux");
+                body.Add($"{MuxLabel(b)} : entity work.tfpga_rdmux");
                 body.Add($"  generic map (N => {r.Count}, AW => {b.AddressBits}, STEPS => ({string.Join(", ", r.Select((x, i) => $"{i} => {x.Step}"))}))");
                 body.Add($"  port map (step => step, addr_in => {b.Signal}_rd_addrs, addr_out => {b.Signal}_rd_addr);");
             }
@@ -266,7 +278,7 @@ public static class HdlGenerator
         {
             string own = layer.Output.Signal;
             body.Add($"-- step {layer.Step}: {layer.Layer.Name} ({layer.Layer.Kind}, {layer.Lanes} lane{(layer.Lanes == 1 ? "" : "s")})");
-            body.Add($"u_{layer.Instance} : entity work.{layer.Entity}");
+            body.Add($"{InstanceLabel(layer)} : entity work.{layer.Entity}");
             body.Add($"  port map (clk => clk, rst => rst, start => starts({layer.Step}), done => dones({layer.Step}),");
             for (int k = 0; k < layer.Sources.Count; k++)
                 body.Add($"            src{k}_rd_addr => lyr_{layer.Instance}_src{k}_addr, src{k}_rd_data => {layer.Sources[k].Signal}_rd_data,");

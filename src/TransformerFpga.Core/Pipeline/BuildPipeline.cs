@@ -45,7 +45,8 @@ internal static class BuildPipeline
         outputs.Add("report/predictions.csv", SimulationReport.PredictionsCsv(result));
 
         string topName = string.IsNullOrWhiteSpace(settings.TopName) ? config.Name : settings.TopName;
-        var estimator = new PlanEstimator(evaluation, topName, device, settings.Part, clock, limit, ResourceCoefficients.Default);
+        // A calibration file beside the project replaces the shipped coefficients; a report given now refits them below.
+        var estimator = new PlanEstimator(evaluation, topName, device, settings.Part, clock, limit, CurrentCoefficients(request));
         estimator.Add(plan, model);
         var auto = AutoMapping.Resolve(plan, estimator.Estimate);
         if (auto.Switches.Count > 0)
@@ -57,13 +58,21 @@ internal static class BuildPipeline
         SynthesisScripts.Generate(design, settings.Part, clock, outputs);
 
         progress("estimating resources");
+        var (coefficients, calibration) = Coefficients(request, design, outputs, progress);
+        if (calibration is not null)
+        {
+            estimator = new PlanEstimator(evaluation, topName, device, settings.Part, clock, limit, coefficients);
+            estimator.Add(plan, model);
+        }
         var estimate = estimator.Estimate(model, plan);
         var budget = BudgetGate.Check(estimate, plan, estimator.Estimate, settings.BudgetAsWarning, projectFile, cancellation);
         diagnostics.AddRange(budget);
         outputs.Add("report/resources.json", estimate.Json());
         var accuracy = result.FloatVsTarget;
+        string? coefficientsNote = calibration is not null ? calibration.Markdown()
+            : coefficients != ResourceCoefficients.Default ? $"Resource coefficients from `{Calibration.FileName}`: {coefficients.Source}.\n" : null;
         outputs.Add("report/summary.md", ResourceSummary.Markdown(estimate, string.Create(CultureInfo.InvariantCulture,
-            $"Test MSE: float {accuracy.Mse:G4}, integer {result.IntegerVsTarget.Mse:G4}, integer vs float {result.IntegerVsFloat.Mse:G4} ({result.Targets.Length} windows).")));
+            $"Test MSE: float {accuracy.Mse:G4}, integer {result.IntegerVsTarget.Mse:G4}, integer vs float {result.IntegerVsFloat.Mse:G4} ({result.Targets.Length} windows)."), coefficientsNote));
         outputs.Add("report/resources.svg", ResourceSummary.Svg(estimate));
         // report/ always describes this attempt; the hardware folders only change when the design fits the budget.
         outputs.Commit(settings.OutputDir, "report");
@@ -72,8 +81,48 @@ internal static class BuildPipeline
 
         var f = result.FloatVsTarget;
         var i = result.IntegerVsTarget;
-        return string.Create(CultureInfo.InvariantCulture,
+        string summary = string.Create(CultureInfo.InvariantCulture,
             $"{config.Name}: test MSE float {f.Mse:G4}, integer {i.Mse:G4} ({(f.Mse > 0 ? (i.Mse / f.Mse - 1) * 100 : 0):+0.0;-0.0} %) over {result.Targets.Length} windows\n") + estimate.SummaryLine() + "\n" + estimate.FitLine();
+        if (calibration is not null)
+            summary += "\n" + calibration.SummaryLine() + "; coefficients written to " + Path.Combine(request.ProjectDirectory, Calibration.FileName);
+        else if (coefficients != ResourceCoefficients.Default)
+            summary += "\nresource estimate calibrated by " + Path.Combine(request.ProjectDirectory, Calibration.FileName);
+        return summary;
+    }
+
+    /// <summary>
+    /// The coefficients of the estimate: the project's fpga-calibration.json if there is one, else the shipped ones.
+    /// With FpgaCalibrationReport, first refits them to that report of this design and writes the file.
+    /// </summary>
+    private static (ResourceCoefficients Coefficients, CalibrationResult? Calibration) Coefficients(BuildRequest request, HdlGenerator.Design design,
+        OutputWriter outputs, Action<string> progress)
+    {
+        string? reportProperty = request.Settings.CalibrationReport?.Trim();
+        if (string.IsNullOrEmpty(reportProperty))
+            return (Calibration.ForProject(request.ProjectDirectory), null);
+
+        string reportPath = Path.GetFullPath(reportProperty, request.ProjectDirectory);
+        progress("calibrating the resource estimate to " + reportPath);
+        var report = VivadoUtilization.Load(reportPath);
+        var current = CurrentCoefficients(request);
+        var modules = ResourceModel.Modules(design, file => outputs.Text("hdl/" + file));
+        var calibration = Calibration.Run(report, reportProperty, design, modules, current, ResourceCoefficients.Default);
+        Calibration.Write(request.ProjectDirectory, calibration.Coefficients);
+        outputs.Add("report/calibration.json", calibration.Json());
+        return (Calibration.WithFallback(calibration.Coefficients, ResourceCoefficients.Default), calibration);
+    }
+
+    /// <summary>The project's fpga-calibration.json, or the shipped coefficients; a malformed file is an error unless a report is about to replace it.</summary>
+    private static ResourceCoefficients CurrentCoefficients(BuildRequest request)
+    {
+        try
+        {
+            return Calibration.ForProject(request.ProjectDirectory);
+        }
+        catch (FpgaException e) when (e.Code == ErrorCodes.CalibrationFileMalformed && !string.IsNullOrWhiteSpace(request.Settings.CalibrationReport))
+        {
+            return ResourceCoefficients.Default;
+        }
     }
 
     private static double ParsePositive(string raw, string property, string projectFile, double max)

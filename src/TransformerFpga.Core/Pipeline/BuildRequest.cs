@@ -21,6 +21,8 @@ public sealed record BuildSettings
     public required string OutputDir { get; init; }
     /// <summary>Top entity name; empty = from the model name.</summary>
     public string? TopName { get; init; }
+    /// <summary>Vivado `report_utilization -hierarchical` output to calibrate the estimate to (relative to the project folder); empty = none.</summary>
+    public string? CalibrationReport { get; init; }
 }
 
 public sealed record BuildRequest(

@@ -35,6 +35,26 @@ public static class FpgaBuild
     }
 
     /// <summary>
+    /// The calibration file a build reads, for MSBuild's Inputs: the report when FpgaCalibrationReport is set
+    /// (fpga-calibration.json is then an output), else fpga-calibration.json. Only files that exist.
+    /// </summary>
+    public static IReadOnlyList<string> CalibrationInputFiles(string projectFile, string? calibrationReport)
+    {
+        try
+        {
+            string directory = Path.GetDirectoryName(Path.GetFullPath(projectFile))!;
+            string file = string.IsNullOrWhiteSpace(calibrationReport)
+                ? Path.Combine(directory, Hardware.Calibration.FileName)
+                : Path.GetFullPath(calibrationReport.Trim(), directory);
+            return File.Exists(file) ? [file] : [];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>
     /// The files a build reads (model JSON, weights, data), for MSBuild's Inputs. Best effort: a broken
     /// model JSON yields just the JSON itself, and the build then reports the problem.
     /// </summary>

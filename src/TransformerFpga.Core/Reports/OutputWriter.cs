@@ -60,6 +60,26 @@ public sealed class OutputWriter
         }
     }
 
+    /// <summary>Writes one file outside the output folders via a temporary file and a rename; untouched when its bytes are the same.</summary>
+    /// <returns>Whether the file was written.</returns>
+    public static bool WriteIfChanged(string path, string text)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(text);
+        if (File.Exists(path) && new FileInfo(path).Length == bytes.Length && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes))
+            return false;
+        string temporary = path + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        try
+        {
+            File.WriteAllBytes(temporary, bytes);
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
+        return true;
+    }
+
     /// <summary>
     /// Files the tools write into the output folders (the GHDL testbench's results and work library,
     /// Yosys's log and work folder); they belong to the user's last run and are never deleted.

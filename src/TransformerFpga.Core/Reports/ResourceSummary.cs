@@ -17,7 +17,8 @@ public static class ResourceSummary
 
     private static string F(double v, string format = "0.#") => v.ToString(format, CultureInfo.InvariantCulture);
 
-    public static string Markdown(DesignEstimate design, string simulationLine)
+    /// <param name="appendix">Markdown added after the table (the calibration section), or null.</param>
+    public static string Markdown(DesignEstimate design, string simulationLine, string? appendix = null)
     {
         var t = design.Total;
         var c = design.Device.Capacity;
@@ -35,6 +36,7 @@ public static class ResourceSummary
             $"| **total** | | | | {t.Lut:N0} | {t.LutRam:N0} | {t.Ff:N0} | {t.Bram18} | {t.Dsp} | {design.LatencyCycles:N0} |\n"));
         md.Append(string.Create(CultureInfo.InvariantCulture,
             $"| **device** | | | | {c.Lut:N0} | {c.LutRam:N0} | {c.Ff:N0} | {c.Bram18} | {c.Dsp} | |\n"));
+        if (appendix is not null) md.Append('\n').Append(appendix);
         return md.ToString();
     }
 
