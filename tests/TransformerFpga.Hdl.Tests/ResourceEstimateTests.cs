@@ -15,11 +15,10 @@ public sealed class ResourceEstimateTests
 
     /// <summary>
     /// Bounds on unseen designs: mean and worst |error| in % for LUT and FF, ± per design for RAMB18 and
-    /// DSP. The goal for RAMB18 is ±1; today two of the twelve designs are off by 2 (a ROM that synthesis
-    /// builds from LUTs although it is over 8 Kbit), so the bound is 2 until the ROM rule is refined.
+    /// DSP, as the product promises them.
     /// </summary>
     private const double LutMean = 3, LutWorst = 8, FfMean = 3, FfWorst = 8;
-    private const int BramTolerance = 2, DspTolerance = 1;
+    private const int BramTolerance = 1, DspTolerance = 1;
 
     [TestMethod]
     [Timeout(40 * 60 * 1000)]
