@@ -130,6 +130,7 @@ public static class PaperBenchmark
     {
         Console.Error.WriteLine($"training d_model {string.Join(", ", dModels)} ({epochs} epochs each, {jobs} at a time)");
         int failures = 0;
+        var console = new object();
         // Largest first, so that the parallel jobs end close together.
         Parallel.ForEach(dModels.OrderByDescending(d => d), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, jobs) }, d =>
         {
@@ -141,7 +142,7 @@ public static class PaperBenchmark
             var log = new StringWriter(CultureInfo.InvariantCulture);
             int code = Training.TrainAndEvaluate(options, log);
             File.WriteAllText(Path.Combine(output, "training.log"), log.ToString());
-            lock (family) Console.Error.Write(log.ToString());
+            lock (console) Console.Error.Write(log.ToString());
             if (code != 0) Interlocked.Increment(ref failures);
         });
         return failures;
