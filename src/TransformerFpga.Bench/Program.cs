@@ -6,9 +6,10 @@ using TransformerFpga.Pipeline;
 using TransformerFpga.Model;
 
 // Prints performance figures; nothing here is asserted. Usage:
-//   dotnet run -c Release --project src/TransformerFpga.Bench [-- simulator|accuracy|sensitivity|cycles|resources …]
+//   dotnet run -c Release --project src/TransformerFpga.Bench [-- simulator|accuracy|sensitivity|cycles|resources …|paper …]
 string benchmark = args.Length > 0 ? args[0] : "simulator";
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 switch (benchmark)
 {
     case "simulator":
@@ -25,8 +26,10 @@ switch (benchmark)
         break;
     case "resources" when args.Length >= 5:
         return TransformerFpga.Bench.ResourceBenchmark.Run(args);
+    case "paper":
+        return TransformerFpga.Bench.PaperBenchmark.Run(args);
     default:
-        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; known: simulator, accuracy [model.json], sensitivity [model.json], cycles, resources fit|table FOLDER FIRST-SEED COUNT [OUT.json]");
+        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; known: simulator, accuracy [model.json], sensitivity [model.json], cycles, resources fit|table FOLDER FIRST-SEED COUNT [OUT.json], paper [--retrain] [--epochs N] [--jobs N] [--family DIR]");
         return 2;
 }
 return 0;
