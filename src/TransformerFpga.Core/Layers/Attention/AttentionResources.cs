@@ -6,12 +6,12 @@ namespace TransformerFpga.Layers.Attention;
 /// <summary>The resource model's view of scores.vhd, context.vhd and softmax.vhd.</summary>
 public static class AttentionResources
 {
-    /// <summary>Scores and context: [1, lanes·acc, requant product, out, address bits, lanes·operand bits].</summary>
+    /// <summary>Scores and context: [1, lanes·acc, requant product, out, address bits, lanes·operand bits, LUT requantizer adder bits].</summary>
     public static double[] MacFeatures(VhdlModule m)
     {
         long lanes = m.Get("LANES", 1), acc = m["ACC_BITS"], m0 = m["M0_BITS"];
         int a = m.PortWidth("src0_rd_data"), b = m.PortWidth("src1_rd_data"), yb = m.PortWidth("wr_data");
-        return [1, lanes * acc, acc + m0, yb, LinearResources.AddressBits(m), lanes * (a + b) * (m.UsesLutMultipliers ? 1 : 0)];
+        return [1, lanes * acc, acc + m0, yb, LinearResources.AddressBits(m), lanes * (a + b) * (m.UsesLutMultipliers ? 1 : 0), LinearResources.LutRequantizerBits(m)];
     }
 
     public static int MacDsp(VhdlModule m)
