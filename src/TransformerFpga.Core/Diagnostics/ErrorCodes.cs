@@ -26,4 +26,9 @@ public static class ErrorCodes
     public const string PathOutsideProject = "TFPGA027";
     public const string OutputWriteFailed = "TFPGA030";
     public const string InternalError = "TFPGA099";
+    // TFPGA1nn: the budget gate (BudgetGate.Codes). TFPGA2nn: the design-space exploration (FpgaExplore).
+    public const string InvalidExploreOption = "TFPGA201";
+    public const string ExploreNothingFits = "TFPGA202";
+    public const string ExploreNothingWithinError = "TFPGA203";
+    public const string ExploreCanceled = "TFPGA204";
 }
