@@ -50,7 +50,7 @@ public sealed record ExploreOptions(ExploreObjective Objective, IReadOnlyList<in
 
         var bits = new SortedSet<int>();
         string bitsText = settings.Bits.Trim().Length == 0 ? "4;6;8" : settings.Bits;
-        foreach (string part in bitsText.Split([';', ','], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (string part in bitsText.Split([';', ',', ' '], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out int b) || b < LayerPlan.MinBits || b > LayerPlan.MaxBits)
                 throw new FpgaException(ErrorCodes.InvalidExploreOption, projectFile,
