@@ -177,19 +177,20 @@ public static class DesignExploration
         var uniformByRule = new List<(int Bits, LayerPlan Plan)>();
         foreach (int b in options.Bits)
         {
-            var restricted = new RestrictedModel(model, (gene, option) =>
+            bool Uniform(int gene, int option)
             {
                 var o = space.Layers[gene][option];
                 return o.ActivationBits == b && (o.WeightBits == 0 || o.WeightBits == b);
-            });
-            var starts = MappingVariants(space, b).Concat(result.Evaluated.OrderBy(d => d.Score, uniformOrder).ThenBy(d => new Genome(d.Genome), GenomeOrder.Instance).Select(d => d.Genome))
-                .Select(restricted.Inner).OfType<int[]>().Take(parameters.ObjectivePopulation).ToList();
-            if (starts.Count == 0)
+            }
+            if (space.Layers.Any(l => !Enumerable.Range(0, l.Count).Any(o => Uniform(l.Index, o))))
             {
                 // The sensitivity ruled this bits value out for some layer: the design as the build's Auto rule makes it.
                 uniformByRule.Add((b, AutoMapping.Resolve(LayerPlan.From(space.LayerNames, _ => new LayerChoice(new LayerBits(b, b), BufferResource.Auto, 1, MultiplierMapping.Auto)), estimator.Estimate).Plan));
                 continue;
             }
+            var restricted = new RestrictedModel(model, Uniform);
+            var starts = MappingVariants(space, b).Concat(result.Evaluated.OrderBy(d => d.Score, uniformOrder).ThenBy(d => new Genome(d.Genome), GenomeOrder.Instance).Select(d => d.Genome))
+                .Select(restricted.Inner).OfType<int[]>().Take(parameters.ObjectivePopulation).ToList();
             var found = ParetoSearch.Optimize(restricted, uniformOrder, starts, parameters with { ObjectiveGenerations = parameters.ObjectiveGenerations / 2 }, cancellation);
             uniform.Add((b, new ScoredDesign(restricted.Outer(found.Genome), found.Score)));
         }
