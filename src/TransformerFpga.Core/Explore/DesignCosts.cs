@@ -88,23 +88,28 @@ public sealed class DesignCosts
     }
 
     /// <summary>The modules of a design, each with exactly the choices its VHDL depends on.</summary>
-    private IEnumerable<ModuleKey> Keys(int[] genome)
+    private ModuleKey[] Keys(int[] genome)
     {
-        int Banks(int layer) => _space.Layers[layer].BankReader is int reader and >= 0 ? _space.Option(genome, reader).Lanes : 1;
-        yield return ModuleKey.ForInput(_space.Option(genome, _inputReader).ActivationBits);
-        foreach (var l in _space.Layers)
+        var layers = _space.Layers;
+        var options = new LayerOption[layers.Count];
+        for (int i = 0; i < options.Length; i++) options[i] = layers[i][genome[i]];
+        int Banks(int layer) => layers[layer].BankReader is int reader and >= 0 ? options[reader].Lanes : 1;
+        var keys = new ModuleKey[1 + 2 * layers.Count];
+        keys[0] = ModuleKey.ForInput(options[_inputReader].ActivationBits);
+        foreach (var l in layers)
         {
-            var o = l[genome[l.Index]];
+            var o = options[l.Index];
             int banks = Banks(l.Index);
             long sourceBits = 0, sourceBanks = 0;
             foreach (int s in l.Sources)
             {
-                sourceBits = sourceBits * 32 + _space.Option(genome, s).ActivationBits;
+                sourceBits = sourceBits * 32 + options[s].ActivationBits;
                 sourceBanks = sourceBanks * 128 + Banks(s);
             }
-            yield return ModuleKey.ForEntity(l.Index, o.WeightBits, o.ActivationBits, o.Lanes, o.Multiplier, banks, sourceBits, sourceBanks);
-            yield return ModuleKey.ForBuffer(l.Index, o.ActivationBits, o.Buffer, banks);
+            keys[1 + 2 * l.Index] = ModuleKey.ForEntity(l.Index, o.WeightBits, o.ActivationBits, o.Lanes, o.Multiplier, banks, sourceBits, sourceBanks);
+            keys[2 + 2 * l.Index] = ModuleKey.ForBuffer(l.Index, o.ActivationBits, o.Buffer, banks);
         }
+        return keys;
     }
 
     /// <summary>Generates one module in a design that has the key's choices and estimates it.</summary>

@@ -206,7 +206,7 @@ public static class DesignExploration
             if (chosen.Count >= ObjectiveCandidates) break;
             if (bitsSeen.Add(space.BitsKey(d.Genome))) chosen.Add(d);
         }
-        foreach (var d in Spread(result.Front, chosen, MaxMeasured - chosen.Count)) chosen.Add(d);
+        foreach (var d in Spread(result.Front, chosen, MaxMeasured - chosen.Count, widestError * SpreadErrorCeiling)) chosen.Add(d);
 
         progress(string.Create(CultureInfo.InvariantCulture,
             $"explore: simulating and estimating {chosen.Count + uniform.Count + uniformByRule.Count + 1} designs"));
@@ -300,14 +300,18 @@ public static class DesignExploration
         yield return Make(Auto, MultiplierMapping.Lut, l => l.Lanes[^1]);
     }
 
+    /// <summary>Front designs predicted this many times the reference error or more count as equally inaccurate when spreading the measurements.</summary>
+    public const double SpreadErrorCeiling = 10;
+
     /// <summary>
     /// Up to <paramref name="count"/> front designs not already chosen, spread over the front: each next one is the farthest
-    /// (in log error, area and log cycles, each scaled to the front's range) from those chosen so far.
+    /// (in log error up to <paramref name="errorCeiling"/>, area and log cycles, each scaled to the front's range) from
+    /// those chosen so far. The ceiling keeps the measurements where the designs are worth having.
     /// </summary>
-    private static IEnumerable<ScoredDesign> Spread(IReadOnlyList<ScoredDesign> front, List<ScoredDesign> chosen, int count)
+    private static IEnumerable<ScoredDesign> Spread(IReadOnlyList<ScoredDesign> front, List<ScoredDesign> chosen, int count, double errorCeiling)
     {
         if (count <= 0 || front.Count == 0) yield break;
-        static double[] Point(DesignScore s) => [Math.Log(Math.Max(s.Error, 1e-300)), s.Area, Math.Log(Math.Max(1, s.Cycles))];
+        double[] Point(DesignScore s) => [Math.Log(Math.Clamp(s.Error, 1e-300, Math.Max(errorCeiling, 1e-300))), s.Area, Math.Log(Math.Max(1, s.Cycles))];
         var points = front.Select(f => Point(f.Score)).ToList();
         var low = Enumerable.Range(0, 3).Select(k => points.Min(p => p[k])).ToArray();
         var span = Enumerable.Range(0, 3).Select(k => Math.Max(1e-12, points.Max(p => p[k]) - low[k])).ToArray();

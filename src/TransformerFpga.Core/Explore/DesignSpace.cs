@@ -33,7 +33,11 @@ public sealed class LayerSpace
         Multipliers = multipliers;
         Sources = sources;
         BankReader = bankReader;
+        _options = Enumerable.Range(0, Count).Select(Decode).ToArray();
     }
+
+    /// <summary>Every option decoded once: the search reads them millions of times.</summary>
+    private readonly LayerOption[] _options;
 
     /// <summary>The layer in the widest-bits model (its structure; the bits of a design come from the option).</summary>
     public QuantizedLayer Layer { get; }
@@ -57,14 +61,12 @@ public sealed class LayerSpace
 
     public int Count => WeightBits.Count * ActivationBits.Count * Buffers.Count * Lanes.Count * Multipliers.Count;
 
-    public LayerOption this[int option]
+    public LayerOption this[int option] => _options[option];
+
+    private LayerOption Decode(int option)
     {
-        get
-        {
-            if (option < 0 || option >= Count) throw new ArgumentOutOfRangeException(nameof(option));
-            var d = Digits(option);
-            return new LayerOption(WeightBits[d[0]], ActivationBits[d[1]], Buffers[d[2]], Lanes[d[3]], Multipliers[d[4]]);
-        }
+        var d = Digits(option);
+        return new LayerOption(WeightBits[d[0]], ActivationBits[d[1]], Buffers[d[2]], Lanes[d[3]], Multipliers[d[4]]);
     }
 
     /// <summary>The index of an option, or −1 when one of its values is not a candidate of this layer.</summary>

@@ -163,7 +163,7 @@ public static class ExploreReport
     private static List<LayerEstimate> HardwareRows(ExploreResult r, MeasuredDesign d) =>
         d.Estimate.Layers.Where(l => r.Space.Layers.Any(s => s.Name == l.Name)).ToList();
 
-    private static string Pair(ExploreResult r, LayerEstimate l) =>
+    private static string Pair(ExploreResult r, LayerEstimate l) => l.ActivationBits == 0 ? "" :
         (IsWeighted(r, l.Name) ? l.WeightBits.ToString(CultureInfo.InvariantCulture) : "-") + "/" + l.ActivationBits.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The bits of a design in short: the most common weight and activation bits, then the layers that differ.</summary>
@@ -298,9 +298,8 @@ public static class ExploreReport
         if (budgetX >= xLow && budgetX <= xHigh)
             svg.Append($"<line x1=\"{P(X(budgetX))}\" y1=\"{top}\" x2=\"{P(X(budgetX))}\" y2=\"{top + plotH}\" stroke=\"#c00\" stroke-dasharray=\"4 3\"><title>the whole budget as LUT-equivalent area</title></line>\n");
 
-        // Front first as a faint step line in area order, then every design on top.
-        var front = r.Front.Select(i => designs[i]).OrderBy(Area).ThenBy(d => d.Error).ToList();
-        foreach (var d in designs.OrderBy(d => r.Front.Contains(d.Id) ? 1 : 0).ThenBy(d => d.Id))
+        // Dominated designs first, then the front, then the uniform and project markers on top.
+        foreach (var d in designs.OrderBy(d => d.Origin != DesignOrigin.Search ? 2 : r.Front.Contains(d.Id) ? 1 : 0).ThenBy(d => d.Id))
         {
             double x = X(Area(d)), y = Y(Math.Max(d.Error, log ? yLow : double.MinValue));
             string fill = d.Estimate.Fits ? Colour(Shade(d.Cycles)) : "#ffffff";
