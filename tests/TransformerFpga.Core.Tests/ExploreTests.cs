@@ -18,9 +18,9 @@ public sealed class ExploreTests
     /// <summary>A short search: the tests check structure and agreement, not the sample's optimum.</summary>
     private static readonly SearchParameters Quick = new() { Population = 32, Generations = 24, ObjectivePopulation = 24, ObjectiveGenerations = 16, PolishStarts = 2 };
 
-    private static (string Project, string Model) WriteModel(TestFolder folder, int seed = 2)
+    private static (string Project, string Model) WriteModel(TestFolder folder, int seed = 2, SyntheticModelSpec? spec = null)
     {
-        SyntheticModel.Write(folder.File("model"), new SyntheticModelSpec(), seed);
+        SyntheticModel.Write(folder.File("model"), spec ?? new SyntheticModelSpec(), seed);
         string project = folder.File("Hardware.csproj");
         File.WriteAllText(project, "<Project />");
         return (project, folder.File("model/synthetic.json"));
@@ -33,9 +33,9 @@ public sealed class ExploreTests
     /// <summary>The pieces of the search on a synthetic model, for tests that drive them directly.</summary>
     private sealed record Parts(ModelEvaluation Evaluation, DesignSpace Space, Sensitivity Sensitivity, DesignCosts Costs, PlanEstimator Estimator, Device Device);
 
-    private static Parts Build(TestFolder folder, IReadOnlyList<int> bits)
+    private static Parts Build(TestFolder folder, IReadOnlyList<int> bits, SyntheticModelSpec? spec = null)
     {
-        var (_, modelPath) = WriteModel(folder);
+        var (_, modelPath) = WriteModel(folder, spec: spec);
         var config = ModelLoader.LoadConfig(modelPath);
         var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
         var device = Device.FromPart("xc7s15ftgb196-1", null);
@@ -48,10 +48,12 @@ public sealed class ExploreTests
     }
 
     [TestMethod]
-    public void SearchCostsEqualTheEstimatorAndLatencyModelOnRandomDesigns()
+    [DataRow("batch", 1, 1)]
+    [DataRow("layer", 2, 2)]
+    public void SearchCostsEqualTheEstimatorAndLatencyModelOnRandomDesigns(string norm, int heads, int encoders)
     {
         using var folder = new TestFolder();
-        var p = Build(folder, [4, 6, 8]);
+        var p = Build(folder, [4, 6, 8], new SyntheticModelSpec(Norm: norm, Heads: heads, EncoderLayers: encoders));
         var random = new SplitMix64(11);
         for (int n = 0; n < 12; n++)
         {

@@ -19,8 +19,8 @@ public readonly record struct DesignCost(Resources Resources, long Cycles);
 /// activation bits, memory and banks; the input buffer on the first layer's activation bits; the
 /// control on nothing that varies. So each module is generated and estimated once per distinct
 /// combination of those choices (with the same generator and resource model as the build) and cached;
-/// a design's resources are the sum of its modules', exactly. Cycles come from the latency model per
-/// layer and lanes.
+/// a design's resources are the sum of its modules', exactly, and its cycles the sum of its layers' from
+/// the latency model, computed with each entity.
 /// </para>
 /// </summary>
 public sealed class DesignCosts
@@ -29,9 +29,8 @@ public sealed class DesignCosts
     private readonly ModelEvaluation _evaluation;
     private readonly string _top;
     private readonly ResourceCoefficients _coefficients;
-    private readonly Dictionary<ModuleKey, Resources> _modules = new();
+    private readonly Dictionary<ModuleKey, (Resources Resources, long Cycles)> _modules = new();
     private readonly Dictionary<string, Lazy<IntegerTransformer>> _models = new(StringComparer.Ordinal);
-    private readonly Dictionary<(int Layer, int Lanes), long> _cycles = new();
     private readonly int _inputReader;
 
     /// <param name="control">The control module's resources (the "control" row of any design's estimate: it does not vary).</param>
@@ -43,9 +42,6 @@ public sealed class DesignCosts
         _coefficients = coefficients;
         Control = control;
         _inputReader = space.Layers.Single(l => l.Sources.Count == 0).Index;
-        foreach (var l in space.Layers)
-            foreach (int lanes in l.Lanes)
-                _cycles[(l.Index, lanes)] = HardwareModel.Cycles(l.Layer, new LayerChoice(default, BufferResource.Block, lanes, MultiplierMapping.Dsp));
     }
 
     public Resources Control { get; }
@@ -58,8 +54,12 @@ public sealed class DesignCosts
     {
         var total = Control;
         long cycles = 0;
-        foreach (var key in Keys(genome)) total += Module(key);
-        foreach (var l in _space.Layers) cycles += _cycles[(l.Index, l[genome[l.Index]].Lanes)];
+        foreach (var key in Keys(genome))
+        {
+            var (resources, moduleCycles) = Module(key);
+            total += resources;
+            cycles += moduleCycles;
+        }
         return new DesignCost(total, cycles);
     }
 
@@ -72,13 +72,13 @@ public sealed class DesignCosts
                 if (!_modules.ContainsKey(key)) missing.Add(key);
         if (missing.Count == 0) return;
         var keys = missing.ToArray();
-        var results = new Resources[keys.Length];
+        var results = new (Resources, long)[keys.Length];
         Parallel.For(0, keys.Length, new ParallelOptions { CancellationToken = cancellation }, i => results[i] = Estimate(keys[i]));
         for (int i = 0; i < keys.Length; i++) _modules[keys[i]] = results[i];
         ModulesEstimated += keys.Length;
     }
 
-    private Resources Module(ModuleKey key)
+    private (Resources Resources, long Cycles) Module(ModuleKey key)
     {
         if (_modules.TryGetValue(key, out var r)) return r;
         r = Estimate(key);
@@ -112,8 +112,11 @@ public sealed class DesignCosts
         return keys;
     }
 
-    /// <summary>Generates one module in a design that has the key's choices and estimates it.</summary>
-    private Resources Estimate(ModuleKey key)
+    /// <summary>
+    /// Generates one module in a design that has the key's choices and estimates it; a layer's entity also gives the
+    /// layer's cycles (which can depend on its quantization: the layer norm's square root follows its widths).
+    /// </summary>
+    private (Resources Resources, long Cycles) Estimate(ModuleKey key)
     {
         int widest = _space.WidestBits;
         var bits = new LayerBits[_space.Layers.Count];
@@ -161,11 +164,11 @@ public sealed class DesignCosts
         });
         var design = HdlGenerator.Plan(model, plan, _top);
         if (key.Kind == ModuleKind.Input)
-            return ResourceModel.Estimate(ResourceModel.BufferModule(design.Input, HdlGenerator.BufferVhdl(design.Input)), design, _coefficients);
+            return (ResourceModel.Estimate(ResourceModel.BufferModule(design.Input, HdlGenerator.BufferVhdl(design.Input)), design, _coefficients), 0);
         var info = design.Layers.Single(l => l.Layer.Name == layer!.Name);
         return key.Kind == ModuleKind.Buffer
-            ? ResourceModel.Estimate(ResourceModel.BufferModule(info.Output, HdlGenerator.BufferVhdl(info.Output)), design, _coefficients)
-            : ResourceModel.Estimate(ResourceModel.LayerModule(info, HdlGenerator.LayerVhdl(info)), design, _coefficients);
+            ? (ResourceModel.Estimate(ResourceModel.BufferModule(info.Output, HdlGenerator.BufferVhdl(info.Output)), design, _coefficients), 0)
+            : (ResourceModel.Estimate(ResourceModel.LayerModule(info, HdlGenerator.LayerVhdl(info)), design, _coefficients), HardwareModel.Cycles(info.Layer, plan[info.Layer.Name]));
     }
 
     private IntegerTransformer Model(LayerBits[] bits)

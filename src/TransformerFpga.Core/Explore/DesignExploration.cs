@@ -201,7 +201,8 @@ public static class DesignExploration
         var pool = result.Evaluated.Concat(uniform.Select(u => u.Design)).ToList();
         var chosen = new List<ScoredDesign>();
         var bitsSeen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var d in pool.Where(d => d.Score.Fits).OrderBy(d => d.Score, candidateOrder).ThenBy(d => new Genome(d.Genome), GenomeOrder.Instance))
+        // (The order puts designs that fit first; when few do, the ones closest to fitting fill up, so that the error names the closest.)
+        foreach (var d in pool.OrderBy(d => d.Score, candidateOrder).ThenBy(d => new Genome(d.Genome), GenomeOrder.Instance))
         {
             if (chosen.Count >= ObjectiveCandidates) break;
             if (bitsSeen.Add(space.BitsKey(d.Genome))) chosen.Add(d);
@@ -264,7 +265,8 @@ public static class DesignExploration
         if (fitting.Count == 0)
         {
             var closest = r.Designs.OrderBy(d => d.Score.Overflow).ThenBy(d => d.Id).First();
-            string over = string.Join(", ", closest.Estimate.OverBudget.Select(o => string.Create(CultureInfo.InvariantCulture, $"{o.Resource} {o.Used:N0}/{o.Available:N0}")));
+            string over = string.Join(", ", closest.Estimate.OverBudget.Select(o => string.Create(CultureInfo.InvariantCulture,
+                $"{o.Resource} {o.Used:N0}/{o.Available:N0} (largest: {string.Join(", ", closest.Estimate.Layers.OrderByDescending(l => l.Resources[o.Resource]).ThenBy(l => l.Name, StringComparer.Ordinal).Take(3).Select(l => string.Create(CultureInfo.InvariantCulture, $"{l.Name} {l.Resources[o.Resource]:N0}")))})")));
             return new FpgaDiagnostic(Severity.Error, ErrorCodes.ExploreNothingFits, projectFile, 0, string.Create(CultureInfo.InvariantCulture,
                 $"no design fits {r.Part} at {r.LimitPercent:0.#} %: the closest, {closest.Label} in report/explore.md, is over with {over}; choose a larger part (FpgaPart), raise FpgaUtilizationLimitPercent or allow fewer bits (FpgaExploreBits)"));
         }
