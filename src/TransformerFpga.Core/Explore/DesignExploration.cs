@@ -115,8 +115,7 @@ public static class DesignExploration
         progress("explore: calibrating and quantizing " + inputs.Config.Name);
         var evaluation = new ModelEvaluation(inputs.Config, inputs.Weights, cancellation);
         var estimator = new PlanEstimator(evaluation, inputs.TopName, inputs.Device, inputs.Part, inputs.ClockMHz, inputs.LimitPercent, ResourceCoefficients.Default);
-        var projectModel = estimator.Model(inputs.Plan);
-        inputs.Plan.ValidateLanes(projectModel, projectFile);
+        inputs.Plan.ValidateLanes(estimator.Model(inputs.Plan), projectFile);
         var projectPlan = AutoMapping.Resolve(inputs.Plan, estimator.Estimate).Plan;
         var budget = DesignEstimate.Scale(inputs.Device.Capacity, inputs.LimitPercent);
 
@@ -124,109 +123,47 @@ public static class DesignExploration
         progress(string.Create(CultureInfo.InvariantCulture,
             $"explore: {fullSpace.Layers.Count} hardware layers, 10^{fullSpace.Log10Size:0.#} designs (bits {string.Join(";", options.Bits)}, Block/Distributed buffers, lanes, DSP/LUT multipliers); objective {options.Objective}"));
 
-        // Uniform designs: the error reference (8 bit), the error range of the candidate bits, the comparison points.
+        // Uniform bits: the error reference (8 bit), the error range of the candidate bits.
         var uniformBits = options.Bits.Append(ExploreOptions.ReferenceBits).Distinct().OrderBy(b => b).ToList();
         var simulated = new Dictionary<string, SimulationResult>(StringComparer.Ordinal);
         var uniformErrors = Simulate(evaluation, uniformBits.Select(b => UniformBits(fullSpace, b)).ToList(), simulated, cancellation);
-        double referenceError = uniformErrors[uniformBits.IndexOf(ExploreOptions.ReferenceBits)].IntegerVsTarget.Mse;
-        double widestError = uniformErrors[uniformBits.IndexOf(options.WidestBits)].IntegerVsTarget.Mse;
-        double narrowestError = uniformErrors[uniformBits.IndexOf(options.Bits[0])].IntegerVsTarget.Mse;
+        double ErrorOf(int bits) => uniformErrors[uniformBits.IndexOf(bits)].IntegerVsTarget.Mse;
+        double referenceError = ErrorOf(ExploreOptions.ReferenceBits), widestError = ErrorOf(options.WidestBits);
         double errorLimit = options.Objective == ExploreObjective.Latency ? referenceError * (1 + options.MaxErrorIncreasePercent / 100) : double.PositiveInfinity;
 
         var sensitivity = Sensitivity.Measure(evaluation, fullSpace, progress, cancellation);
-        // Pruning: a choice that alone costs more error than narrowing every layer (the uniform narrowest design, which
-        // is also the smallest) can only lead to designs that design dominates.
-        double worthwhile = narrowestError - widestError;
-        var pruned = new SortedDictionary<string, (int[] Weight, int[] Activation)>(StringComparer.Ordinal);
-        var space = fullSpace.WithBits(l =>
-        {
-            var s = sensitivity.Layers[l.Index];
-            int[] w = l.HasWeightBits ? l.WeightBits.Where(b => b == options.WidestBits || s.Weight[b] <= worthwhile).ToArray() : [0];
-            int[] a = l.ActivationBits.Where(b => b == options.WidestBits || s.Activation[b] <= worthwhile).ToArray();
-            var droppedW = l.WeightBits.Except(w).Where(b => b != 0).ToArray();
-            var droppedA = l.ActivationBits.Except(a).ToArray();
-            if (droppedW.Length + droppedA.Length > 0) pruned[l.Name] = (droppedW, droppedA);
-            return (w, a);
-        });
+        var (space, pruned) = Prune(fullSpace, sensitivity, ErrorOf(options.Bits[0]) - widestError);
         if (pruned.Count > 0)
-            progress("explore: sensitivity rules out " + string.Join(", ", pruned.Select(p =>
-                p.Key + " " + string.Join("/", p.Value.Weight.Select(b => "w" + b.ToString(CultureInfo.InvariantCulture)).Concat(p.Value.Activation.Select(b => "a" + b.ToString(CultureInfo.InvariantCulture)))))));
+            progress("explore: sensitivity rules out " + string.Join(", ", pruned.Select(p => p.Key + " " + PrunedText(p.Value))));
 
-        var reference = estimator.Estimate(space.Plan(Uniform(space, options.WidestBits)));
-        var control = reference.Layers.Single(l => l.Name == "control").Resources;
+        var control = estimator.Estimate(space.Plan(Uniform(space, options.WidestBits))).Layers.Single(l => l.Name == "control").Resources;
         var costs = new DesignCosts(space, evaluation, inputs.TopName, ResourceCoefficients.Default, control);
         var model = new ExploreModel(space, costs, sensitivity, sensitivity.ReferenceError > 0 ? widestError / sensitivity.ReferenceError : 1, inputs.Device, budget);
         var order = options.Objective == ExploreObjective.Accuracy ? DesignOrder.Accuracy : DesignOrder.Latency(errorLimit);
 
-        var seeds = new List<int[]>();
-        foreach (int b in options.Bits)
-            seeds.AddRange(MappingVariants(space, b));
-        var projectGenome = space.Genome(projectPlan, n => projectPlan[n].Buffer);
-        if (projectGenome is not null) seeds.Add(projectGenome);
-        var result = ParetoSearch.Run(model, order, seeds, parameters, p =>
-        {
-            var best = p.Best is null ? "none yet" : Describe(p.Best.Score, budget);
-            progress(string.Create(CultureInfo.InvariantCulture,
-                $"explore: {p.Phase} {p.Generation}/{p.Generations}: {p.Evaluated:N0} designs scored, {costs.ModulesEstimated:N0} modules estimated; best so far: {best}"));
-        }, cancellation);
+        var seeds = options.Bits.SelectMany(b => MappingVariants(space, b)).ToList();
+        if (space.Genome(projectPlan, n => projectPlan[n].Buffer) is { } projectGenome) seeds.Add(projectGenome);
+        var result = ParetoSearch.Run(model, order, seeds, parameters, p => progress(string.Create(CultureInfo.InvariantCulture,
+            $"explore: {p.Phase} {p.Generation}/{p.Generations}: {p.Evaluated:N0} designs scored, {costs.ModulesEstimated:N0} modules estimated; best so far: {(p.Best is null ? "none yet" : Describe(p.Best.Score, inputs.Device))}")),
+            cancellation);
 
-        // The uniform designs for comparison: bits fixed, the rest chosen by the same optimizer for the same objective
-        // (the error limit does not apply to them), from the mapping variants and the best such designs the search met.
-        var uniformOrder = options.Objective == ExploreObjective.Accuracy ? DesignOrder.Accuracy : DesignOrder.Latency(double.PositiveInfinity);
-        var uniform = new List<(int Bits, ScoredDesign Design)>();
-        var uniformByRule = new List<(int Bits, LayerPlan Plan)>();
-        foreach (int b in options.Bits)
-        {
-            bool Uniform(int gene, int option)
-            {
-                var o = space.Layers[gene][option];
-                return o.ActivationBits == b && (o.WeightBits == 0 || o.WeightBits == b);
-            }
-            if (space.Layers.Any(l => !Enumerable.Range(0, l.Count).Any(o => Uniform(l.Index, o))))
-            {
-                // The sensitivity ruled this bits value out for some layer: the design as the build's Auto rule makes it.
-                uniformByRule.Add((b, AutoMapping.Resolve(LayerPlan.From(space.LayerNames, _ => new LayerChoice(new LayerBits(b, b), BufferResource.Auto, 1, MultiplierMapping.Auto)), estimator.Estimate).Plan));
-                continue;
-            }
-            var restricted = new RestrictedModel(model, Uniform);
-            var starts = MappingVariants(space, b).Concat(result.Evaluated.OrderBy(d => d.Score, uniformOrder).ThenBy(d => new Genome(d.Genome), GenomeOrder.Instance).Select(d => d.Genome))
-                .Select(restricted.Inner).OfType<int[]>().Take(parameters.ObjectivePopulation).ToList();
-            var found = ParetoSearch.Optimize(restricted, uniformOrder, starts, parameters with { ObjectiveGenerations = parameters.ObjectiveGenerations / 2 }, cancellation);
-            uniform.Add((b, new ScoredDesign(restricted.Outer(found.Genome), found.Score)));
-        }
+        var uniform = UniformDesigns(model, options, result, parameters, estimator, cancellation);
+        var chosen = Candidates(model, options, result, uniform, widestError, errorLimit);
 
-        // Candidates to measure: the best by the objective (with slack on the predicted error) with distinct bits, then the front, spread out.
-        double candidateLimit = options.Objective == ExploreObjective.Latency ? widestError + 2 * Math.Max(0, errorLimit - widestError) : double.PositiveInfinity;
-        var candidateOrder = options.Objective == ExploreObjective.Accuracy ? DesignOrder.Accuracy : DesignOrder.Latency(candidateLimit);
-        var pool = result.Evaluated.Concat(uniform.Select(u => u.Design)).ToList();
-        var chosen = new List<ScoredDesign>();
-        var bitsSeen = new HashSet<string>(StringComparer.Ordinal);
-        // (The order puts designs that fit first; when few do, the ones closest to fitting fill up, so that the error names the closest.)
-        foreach (var d in pool.OrderBy(d => d.Score, candidateOrder).ThenBy(d => new Genome(d.Genome), GenomeOrder.Instance))
-        {
-            if (chosen.Count >= ObjectiveCandidates) break;
-            if (bitsSeen.Add(space.BitsKey(d.Genome))) chosen.Add(d);
-        }
-        foreach (var d in Spread(result.Front, chosen, MaxMeasured - chosen.Count, widestError * SpreadErrorCeiling)) chosen.Add(d);
-
-        progress(string.Create(CultureInfo.InvariantCulture,
-            $"explore: simulating and estimating {chosen.Count + uniform.Count + uniformByRule.Count + 1} designs"));
-        var plans = new List<(DesignOrigin Origin, int Bits, LayerPlan Plan, double? Predicted, int[]? Genome)>();
-        plans.AddRange(chosen.Select(d => (DesignOrigin.Search, 0, space.Plan(d.Genome), (double?)d.Score.Error, (int[]?)d.Genome)));
-        plans.AddRange(uniform.Select(u => (DesignOrigin.Uniform, u.Bits, space.Plan(u.Design.Genome), (double?)u.Design.Score.Error, (int[]?)u.Design.Genome))
-            .Concat(uniformByRule.Select(u => (DesignOrigin.Uniform, u.Bits, u.Plan, (double?)null, (int[]?)null))).OrderBy(u => u.Item2));
-        plans.Add((DesignOrigin.Project, 0, projectPlan, null, null));
-        var simulations = Simulate(evaluation, plans.Select(p => p.Plan).ToList(), simulated, cancellation);
-        var estimates = new DesignEstimate[plans.Count];
-        Parallel.For(0, plans.Count, new ParallelOptions { CancellationToken = cancellation }, i => estimates[i] = estimator.Estimate(plans[i].Plan));
-        var designs = plans.Select((p, i) => new MeasuredDesign(i, p.Origin, p.Bits, p.Plan, estimates[i], simulations[i], p.Predicted)).ToList();
+        progress(string.Create(CultureInfo.InvariantCulture, $"explore: simulating and estimating {chosen.Count + uniform.Count + 1} designs"));
+        var plans = new List<Candidate>();
+        plans.AddRange(chosen.Select(d => new Candidate(DesignOrigin.Search, 0, space.Plan(d.Genome), d)));
+        plans.AddRange(uniform);
+        plans.Add(new Candidate(DesignOrigin.Project, 0, projectPlan, null));
+        var designs = Measure(plans, evaluation, estimator, simulated, cancellation);
 
         // The search's costs are the estimator's by construction (DesignCosts); say so loudly if a design disagrees.
-        int mismatched = plans.Select((p, i) => (p.Genome, e: estimates[i]))
-            .Count(x => x.Genome is not null && costs.Cost(x.Genome) != new DesignCost(x.e.Total, x.e.LatencyCycles));
+        int mismatched = plans.Select((p, i) => (p.Design, e: designs[i].Estimate))
+            .Count(x => x.Design is not null && costs.Cost(x.Design.Genome) != new DesignCost(x.e.Total, x.e.LatencyCycles));
         if (mismatched > 0)
             progress(string.Create(CultureInfo.InvariantCulture, $"explore: the search's resource model differed from the estimate for {mismatched} designs; the reports use the estimate"));
 
+        // The front and the best of the measured designs: simulated errors, exact estimates.
         var front = ParetoSearch.Front(designs.Select(d => new ScoredDesign([d.Id], d.Score))).Select(d => d.Genome[0]).OrderBy(i => i).ToList();
         var measuredOrder = options.Objective == ExploreObjective.Accuracy ? DesignOrder.Accuracy : DesignOrder.Latency(errorLimit);
         var best = designs.Where(d => measuredOrder.Qualifies(d.Score)).OrderBy(d => d.Score, measuredOrder).ThenBy(d => d.Id).FirstOrDefault();
@@ -234,7 +171,6 @@ public static class DesignExploration
         var explored = new ExploreResult(options, inputs.TopName, inputs.Part, inputs.ClockMHz, inputs.LimitPercent, inputs.Device, space, sensitivity, pruned,
             referenceError, errorLimit, designs, front, best?.Id, parameters, result.Evaluated.Count, costs.ModulesEstimated,
             sensitivity.Cases + 1 + simulated.Count);
-
         var outputs = new OutputWriter();
         outputs.Add("report/explore.json", ExploreReport.Json(explored));
         outputs.Add("report/explore.md", ExploreReport.Markdown(explored));
@@ -243,20 +179,113 @@ public static class DesignExploration
         outputs.CommitFiles(request.Build.Settings.OutputDir);
 
         if (best is null) diagnostics.Add(NoDesign(explored, projectFile));
-        double seconds = watch.Elapsed.TotalSeconds;
         string outcome = best is null
             ? "no design qualifies; report/explore.props was not written"
             : $"best ({options.Objective}): {Describe(best)}; report/explore.props holds its items";
         return string.Create(CultureInfo.InvariantCulture,
-            $"explore: {outcome}\nexplore: {front.Count} designs on the measured front, {result.Evaluated.Count:N0} designs scored, {explored.Simulations} simulations, in {seconds:0.0} s");
+            $"explore: {outcome}\nexplore: {front.Count} designs on the measured front, {result.Evaluated.Count:N0} designs scored, {explored.Simulations} simulations, in {watch.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    /// <summary>A design to measure: where it comes from, its plan, and the search's view of it (null when the search did not score it).</summary>
+    private sealed record Candidate(DesignOrigin Origin, int UniformBits, LayerPlan Plan, ScoredDesign? Design);
+
+    /// <summary>
+    /// The sensitivity pruning: a weight or activation bits value of a layer is dropped when narrowing that layer alone costs
+    /// more error than narrowing every layer (<paramref name="worthwhile"/>: the uniform narrowest design's error over the
+    /// widest's; that design is also the smallest). The widest bits always stay.
+    /// </summary>
+    private static (DesignSpace Space, SortedDictionary<string, (int[] Weight, int[] Activation)> Pruned) Prune(DesignSpace space, Sensitivity sensitivity, double worthwhile)
+    {
+        var pruned = new SortedDictionary<string, (int[] Weight, int[] Activation)>(StringComparer.Ordinal);
+        var result = space.WithBits(l =>
+        {
+            var s = sensitivity.Layers[l.Index];
+            int[] w = l.HasWeightBits ? l.WeightBits.Where(b => b == space.WidestBits || s.Weight[b] <= worthwhile).ToArray() : [0];
+            int[] a = l.ActivationBits.Where(b => b == space.WidestBits || s.Activation[b] <= worthwhile).ToArray();
+            var droppedW = l.WeightBits.Except(w).Where(b => b != 0).ToArray();
+            var droppedA = l.ActivationBits.Except(a).ToArray();
+            if (droppedW.Length + droppedA.Length > 0) pruned[l.Name] = (droppedW, droppedA);
+            return (w, a);
+        });
+        return (result, pruned);
+    }
+
+    internal static string PrunedText((int[] Weight, int[] Activation) p) =>
+        string.Join("/", p.Weight.Select(b => "w" + b.ToString(CultureInfo.InvariantCulture)).Concat(p.Activation.Select(b => "a" + b.ToString(CultureInfo.InvariantCulture))));
+
+    /// <summary>
+    /// The uniform designs for comparison, one per candidate bits value: bits fixed, the rest chosen by the same optimizer for
+    /// the same objective (without the error limit), from the mapping variants and the best such designs the search met.
+    /// When the sensitivity ruled the value out for some layer, the design as the build's Auto rule makes it.
+    /// </summary>
+    private static List<Candidate> UniformDesigns(ExploreModel model, ExploreOptions options, SearchResult result, SearchParameters parameters,
+        PlanEstimator estimator, CancellationToken cancellation)
+    {
+        var space = model.Space;
+        var order = options.Objective == ExploreObjective.Accuracy ? DesignOrder.Accuracy : DesignOrder.Latency(double.PositiveInfinity);
+        var uniform = new List<Candidate>();
+        foreach (int b in options.Bits)
+        {
+            bool Allowed(int gene, int option)
+            {
+                var o = space.Layers[gene][option];
+                return o.ActivationBits == b && (o.WeightBits == 0 || o.WeightBits == b);
+            }
+            if (space.Layers.Any(l => !Enumerable.Range(0, l.Count).Any(o => Allowed(l.Index, o))))
+            {
+                var auto = LayerPlan.From(space.LayerNames, _ => new LayerChoice(new LayerBits(b, b), BufferResource.Auto, 1, MultiplierMapping.Auto));
+                uniform.Add(new Candidate(DesignOrigin.Uniform, b, AutoMapping.Resolve(auto, estimator.Estimate).Plan, null));
+                continue;
+            }
+            var restricted = new RestrictedModel(model, Allowed);
+            var starts = MappingVariants(space, b)
+                .Concat(result.Evaluated.OrderBy(d => d.Score, order).ThenBy(d => new Genome(d.Genome), GenomeOrder.Instance).Select(d => d.Genome))
+                .Select(restricted.Inner).OfType<int[]>().Take(parameters.ObjectivePopulation).ToList();
+            var found = ParetoSearch.Optimize(restricted, order, starts, parameters with { ObjectiveGenerations = parameters.ObjectiveGenerations / 2 }, cancellation);
+            var design = new ScoredDesign(restricted.Outer(found.Genome), found.Score);
+            uniform.Add(new Candidate(DesignOrigin.Uniform, b, space.Plan(design.Genome), design));
+        }
+        return uniform;
+    }
+
+    /// <summary>
+    /// The search designs to measure: the best <see cref="ObjectiveCandidates"/> by the objective with distinct bits (for
+    /// Latency with twice the error allowance: the prediction can be off either way), then front designs spread out, up
+    /// to <see cref="MaxMeasured"/>. The order puts designs that fit first; when few do, the ones closest to fitting fill
+    /// up, so that the error can name the closest.
+    /// </summary>
+    private static List<ScoredDesign> Candidates(ExploreModel model, ExploreOptions options, SearchResult result, List<Candidate> uniform, double widestError, double errorLimit)
+    {
+        double candidateLimit = options.Objective == ExploreObjective.Latency ? widestError + 2 * Math.Max(0, errorLimit - widestError) : double.PositiveInfinity;
+        var order = options.Objective == ExploreObjective.Accuracy ? DesignOrder.Accuracy : DesignOrder.Latency(candidateLimit);
+        var pool = result.Evaluated.Concat(uniform.Where(u => u.Design is not null).Select(u => u.Design!)).ToList();
+        var chosen = new List<ScoredDesign>();
+        var bitsSeen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var d in pool.OrderBy(d => d.Score, order).ThenBy(d => new Genome(d.Genome), GenomeOrder.Instance))
+        {
+            if (chosen.Count >= ObjectiveCandidates) break;
+            if (bitsSeen.Add(model.Space.BitsKey(d.Genome))) chosen.Add(d);
+        }
+        chosen.AddRange(Spread(result.Front, chosen, MaxMeasured - chosen.Count, widestError * SpreadErrorCeiling).ToList());
+        return chosen;
+    }
+
+    /// <summary>Simulates (each distinct set of bits once) and estimates every candidate.</summary>
+    private static List<MeasuredDesign> Measure(List<Candidate> candidates, ModelEvaluation evaluation, PlanEstimator estimator,
+        Dictionary<string, SimulationResult> simulated, CancellationToken cancellation)
+    {
+        var simulations = Simulate(evaluation, candidates.Select(c => c.Plan).ToList(), simulated, cancellation);
+        var estimates = new DesignEstimate[candidates.Count];
+        Parallel.For(0, candidates.Count, new ParallelOptions { CancellationToken = cancellation }, i => estimates[i] = estimator.Estimate(candidates[i].Plan));
+        return candidates.Select((c, i) => new MeasuredDesign(i, c.Origin, c.UniformBits, c.Plan, estimates[i], simulations[i], c.Design?.Score.Error)).ToList();
     }
 
     /// <summary>One line about a measured design: error, area, resources, latency.</summary>
     public static string Describe(MeasuredDesign d) => string.Create(CultureInfo.InvariantCulture,
         $"{d.Label}: test MSE {d.Error:G4}, LUT-equivalent area {d.Estimate.Device.LutEquivalent(d.Estimate.Total):N0} ({d.Estimate.Total.Lut:N0} LUT, {d.Estimate.Total.Ff:N0} FF, {d.Estimate.Total.Bram18} BRAM18, {d.Estimate.Total.Dsp} DSP), {d.Cycles:N0} cycles{(d.Score.Fits ? "" : ", does not fit")}");
 
-    private static string Describe(DesignScore s, Resources budget) => string.Create(CultureInfo.InvariantCulture,
-        $"predicted MSE {s.Error:G4}, area {s.Area * 100:0.0} % of the device, {s.Cycles:N0} cycles{(s.Fits ? "" : $", over budget by {s.Overflow * 100:0.#} %")}");
+    private static string Describe(DesignScore s, Device device) => string.Create(CultureInfo.InvariantCulture,
+        $"predicted MSE {s.Error:G4}, LUT-equivalent area {s.Area * device.Capacity.Lut:N0}, {s.Cycles:N0} cycles{(s.Fits ? "" : $", over budget by {s.Overflow * 100:0.#} %")}");
 
     /// <summary>TFPGA202 (nothing fits) or TFPGA203 (nothing fits within the error limit), naming the closest design.</summary>
     private static FpgaDiagnostic NoDesign(ExploreResult r, string projectFile)

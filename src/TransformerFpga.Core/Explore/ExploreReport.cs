@@ -243,8 +243,7 @@ public static class ExploreReport
         md.Append(string.Create(CultureInfo.InvariantCulture,
             $"- Sensitivity: {r.Sensitivity.Cases} simulations on {r.Sensitivity.Windows} evenly spread test windows, each narrowing one layer's weights or activations from the widest bits; the predicted error of a design adds up these increases. "));
         md.Append(r.Pruned.Count == 0 ? "No choice was ruled out.\n"
-            : "Ruled out (alone worse than narrowing every layer): " + string.Join(", ", r.Pruned.Select(p => p.Key + " " + string.Join("/",
-                p.Value.Weight.Select(b => "w" + b.ToString(CultureInfo.InvariantCulture)).Concat(p.Value.Activation.Select(b => "a" + b.ToString(CultureInfo.InvariantCulture)))))) + ".\n");
+            : "Ruled out (alone worse than narrowing every layer): " + string.Join(", ", r.Pruned.Select(p => p.Key + " " + DesignExploration.PrunedText(p.Value))) + ".\n");
         md.Append(string.Create(CultureInfo.InvariantCulture,
             $"- Search: NSGA-II (population {r.Search.Population}, {r.Search.Generations} generations, fixed seed) over predicted error × area × cycles with the budget as a constraint, then a 1-opt descent for the objective; resources and cycles of every design exact (the estimator's modules, {N(r.ModulesEstimated)} estimated, and the latency model); {N(r.DesignsScored)} designs scored.\n"));
         md.Append(string.Create(CultureInfo.InvariantCulture,
