@@ -241,11 +241,11 @@ public static class ExploreReport
         md.Append(string.Create(CultureInfo.InvariantCulture,
             $"- Design space: {r.Space.Layers.Count} hardware layers; per layer weight bits (linear layers) and activation bits from {string.Join(";", r.Options.Bits)}, Block or Distributed buffer, lanes in powers of two while they save cycles, DSP or LUT multipliers (MAC layers): 10^{r.Space.Log10Size:0.#} designs.\n"));
         md.Append(string.Create(CultureInfo.InvariantCulture,
-            $"- Sensitivity: {r.Sensitivity.Cases} simulations on {r.Sensitivity.Windows} evenly spread test windows, each narrowing one layer's weights or activations from the widest bits; the predicted error of a design adds up these increases. "));
+            $"- Sensitivity: {r.Sensitivity.Cases} simulations on {r.Sensitivity.Windows} evenly spread test windows, each narrowing one layer's weights or activations from the widest bits. The predicted error of a design is the MSE of the reference predictions shifted by what each of its narrowed choices changed alone (a first-order model; exact for one narrowed layer). "));
         md.Append(r.Pruned.Count == 0 ? "No choice was ruled out.\n"
             : "Ruled out (alone worse than narrowing every layer): " + string.Join(", ", r.Pruned.Select(p => p.Key + " " + DesignExploration.PrunedText(p.Value))) + ".\n");
         md.Append(string.Create(CultureInfo.InvariantCulture,
-            $"- Search: NSGA-II (population {r.Search.Population}, {r.Search.Generations} generations, fixed seed) over predicted error × area × cycles with the budget as a constraint, then a 1-opt descent for the objective; resources and cycles of every design exact (the estimator's modules, {N(r.ModulesEstimated)} estimated, and the latency model); {N(r.DesignsScored)} designs scored.\n"));
+            $"- Search: NSGA-II (population {r.Search.Population}, {r.Search.Generations} generations, fixed seed) over predicted error × area × cycles with the budget as a constraint, then an evolution ranked by the objective alone ({r.Search.ObjectivePopulation} × {r.Search.ObjectiveGenerations}) and a 1-opt descent from the {r.Search.PolishStarts} best designs; resources and cycles of every design exact (the estimator's modules, {N(r.ModulesEstimated)} estimated, and the latency model); {N(r.DesignsScored)} designs scored.\n"));
         md.Append(string.Create(CultureInfo.InvariantCulture,
             $"- Measured: the best candidates for the objective with distinct bits, designs spread over the predicted front, the uniform designs (same bits everywhere, the rest chosen for the objective) and the project's own design: {r.Designs.Count} designs, {r.Simulations} simulations in all.\n"));
         return md.ToString();
@@ -298,6 +298,7 @@ public static class ExploreReport
             svg.Append($"<line x1=\"{P(X(budgetX))}\" y1=\"{top}\" x2=\"{P(X(budgetX))}\" y2=\"{top + plotH}\" stroke=\"#c00\" stroke-dasharray=\"4 3\"><title>the whole budget as LUT-equivalent area</title></line>\n");
 
         // Dominated designs first, then the front, then the uniform and project markers on top.
+        var labels = new List<(double X, double Y)>();
         foreach (var d in designs.OrderBy(d => d.Origin != DesignOrigin.Search ? 2 : r.Front.Contains(d.Id) ? 1 : 0).ThenBy(d => d.Id))
         {
             double x = X(Area(d)), y = Y(Math.Max(d.Error, log ? yLow : double.MinValue));
@@ -314,7 +315,13 @@ public static class ExploreReport
             };
             svg.Append($"{shape} fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.2\" opacity=\"{opacity}\"><title>{tip}</title></{(d.Origin == DesignOrigin.Uniform ? "rect" : d.Origin == DesignOrigin.Project ? "path" : "circle")}>\n");
             if (d.Origin != DesignOrigin.Search)
-                svg.Append($"<text x=\"{P(x + 9)}\" y=\"{P(y - 7)}\" font-size=\"10\">{Esc(d.Origin == DesignOrigin.Uniform ? d.UniformBits.ToString(CultureInfo.InvariantCulture) + " bit" : "project")}</text>\n");
+            {
+                // Labels of markers that sit together go one under the other.
+                double labelY = y - 7;
+                while (labels.Any(l => Math.Abs(l.X - (x + 9)) < 45 && Math.Abs(l.Y - labelY) < 11)) labelY += 11;
+                labels.Add((x + 9, labelY));
+                svg.Append($"<text x=\"{P(x + 9)}\" y=\"{P(labelY)}\" font-size=\"10\">{Esc(d.Origin == DesignOrigin.Uniform ? d.UniformBits.ToString(CultureInfo.InvariantCulture) + " bit" : "project")}</text>\n");
+            }
             if (r.Best == d.Id)
                 svg.Append($"<circle cx=\"{P(x)}\" cy=\"{P(y)}\" r=\"10\" fill=\"none\" stroke=\"#d62728\" stroke-width=\"2\"><title>best: {tip}</title></circle>\n");
         }
