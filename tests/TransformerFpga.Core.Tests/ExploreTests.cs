@@ -290,6 +290,32 @@ public sealed class ExploreTests
     }
 
     [TestMethod]
+    public void SensitivityPrunesHopelessChoicesFromTheSearchButNotFromTheUniformComparison()
+    {
+        // The sample at 2 or 8 bits: its positional encoding at 2 bits alone loses more than narrowing every layer.
+        string sample = Path.Combine(RepositoryRoot(), "samples", "SeattleTemperature");
+        using var folder = new TestFolder();
+        var request = new ExploreRequest(new BuildRequest(Path.Combine(sample, "SeattleTemperature.csproj"), ["model/forecaster.json"], [], [], [],
+            new BuildSettings { OutputDir = folder.File("out") }), new ExploreSettings { Bits = "2;8" });
+        var outcome = DesignExploration.Run(request, search: Quick);
+        Assert.IsTrue(outcome.Success, string.Join("\n", outcome.Diagnostics));
+        using var json = JsonDocument.Parse(File.ReadAllText(folder.File("out/report/explore.json")));
+        var posenc = json.RootElement.GetProperty("sensitivity").EnumerateArray().Single(l => l.GetProperty("name").GetString() == "posenc");
+        CollectionAssert.AreEqual(new[] { 2 }, posenc.GetProperty("pruned_activation_bits").EnumerateArray().Select(b => b.GetInt32()).ToArray());
+        int PosencBits(JsonElement design) => design.GetProperty("layers").EnumerateArray().Single(l => l.GetProperty("name").GetString() == "posenc").GetProperty("activation_bits").GetInt32();
+        var designs = json.RootElement.GetProperty("designs").EnumerateArray().ToList();
+        Assert.IsTrue(designs.Where(d => d.GetProperty("origin").GetString() == "search").All(d => PosencBits(d) == 8), "a search design uses a pruned choice");
+        Assert.AreEqual(2, PosencBits(designs.Single(d => d.GetProperty("origin").GetString() == "uniform" && d.GetProperty("uniform_bits").GetInt32() == 2)));
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (Directory.Exists(Path.Combine(dir.FullName, "samples", "SeattleTemperature"))) return dir.FullName;
+        throw new AssertFailedException("samples/SeattleTemperature not found above " + AppContext.BaseDirectory);
+    }
+
+    [TestMethod]
     public void NothingThatFitsIsACodedErrorNamingTheClosestDesign()
     {
         using var folder = new TestFolder();

@@ -119,35 +119,39 @@ public static class DesignExploration
         var projectPlan = AutoMapping.Resolve(inputs.Plan, estimator.Estimate).Plan;
         var budget = DesignEstimate.Scale(inputs.Device.Capacity, inputs.LimitPercent);
 
-        var fullSpace = DesignSpace.Create(evaluation.Quantize, options.Bits);
+        var space = DesignSpace.Create(evaluation.Quantize, options.Bits);
         progress(string.Create(CultureInfo.InvariantCulture,
-            $"explore: {fullSpace.Layers.Count} hardware layers, 10^{fullSpace.Log10Size:0.#} designs (bits {string.Join(";", options.Bits)}, Block/Distributed buffers, lanes, DSP/LUT multipliers); objective {options.Objective}"));
+            $"explore: {space.Layers.Count} hardware layers, 10^{space.Log10Size:0.#} designs (bits {string.Join(";", options.Bits)}, Block/Distributed buffers, lanes, DSP/LUT multipliers); objective {options.Objective}"));
 
         // Uniform bits: the error reference (8 bit), the error range of the candidate bits.
         var uniformBits = options.Bits.Append(ExploreOptions.ReferenceBits).Distinct().OrderBy(b => b).ToList();
         var simulated = new Dictionary<string, SimulationResult>(StringComparer.Ordinal);
-        var uniformErrors = Simulate(evaluation, uniformBits.Select(b => UniformBits(fullSpace, b)).ToList(), simulated, cancellation);
+        var uniformErrors = Simulate(evaluation, uniformBits.Select(b => UniformBits(space, b)).ToList(), simulated, cancellation);
         double ErrorOf(int bits) => uniformErrors[uniformBits.IndexOf(bits)].IntegerVsTarget.Mse;
         double referenceError = ErrorOf(ExploreOptions.ReferenceBits), widestError = ErrorOf(options.WidestBits);
         double errorLimit = options.Objective == ExploreObjective.Latency ? referenceError * (1 + options.MaxErrorIncreasePercent / 100) : double.PositiveInfinity;
 
-        var sensitivity = Sensitivity.Measure(evaluation, fullSpace, progress, cancellation);
-        var (space, pruned) = Prune(fullSpace, sensitivity, ErrorOf(options.Bits[0]) - widestError);
+        var sensitivity = Sensitivity.Measure(evaluation, space, progress, cancellation);
+        var pruned = Prune(space, sensitivity, Math.Max(ErrorOf(options.Bits[0]) - widestError, widestError));
         if (pruned.Count > 0)
             progress("explore: sensitivity rules out " + string.Join(", ", pruned.Select(p => p.Key + " " + PrunedText(p.Value))));
 
-        var control = estimator.Estimate(space.Plan(Uniform(space, options.WidestBits))).Layers.Single(l => l.Name == "control").Resources;
+        var control = estimator.Estimate(space.Plan(MappingVariants(space, options.WidestBits).First())).Layers.Single(l => l.Name == "control").Resources;
         var costs = new DesignCosts(space, evaluation, inputs.TopName, ResourceCoefficients.Default, control);
         var model = new ExploreModel(space, costs, sensitivity, sensitivity.ReferenceError > 0 ? widestError / sensitivity.ReferenceError : 1, inputs.Device, budget);
         var order = options.Objective == ExploreObjective.Accuracy ? DesignOrder.Accuracy : DesignOrder.Latency(errorLimit);
 
+        // The search runs on the space without the pruned choices; its designs are mapped back to the whole space.
+        var searched = new RestrictedModel(model, (gene, option) => !IsPruned(pruned, space.Layers[gene], space.Layers[gene][option]));
         var seeds = options.Bits.SelectMany(b => MappingVariants(space, b)).ToList();
         if (space.Genome(projectPlan, n => projectPlan[n].Buffer) is { } projectGenome) seeds.Add(projectGenome);
-        var result = ParetoSearch.Run(model, order, seeds, parameters, p => progress(string.Create(CultureInfo.InvariantCulture,
+        var found = ParetoSearch.Run(searched, order, seeds.Select(searched.Inner).OfType<int[]>(), parameters, p => progress(string.Create(CultureInfo.InvariantCulture,
             $"explore: {p.Phase} {p.Generation}/{p.Generations}: {p.Evaluated:N0} designs scored, {costs.ModulesEstimated:N0} modules estimated; best so far: {(p.Best is null ? "none yet" : Describe(p.Best.Score, inputs.Device))}")),
             cancellation);
+        ScoredDesign Whole(ScoredDesign d) => new(searched.Outer(d.Genome), d.Score);
+        var result = new SearchResult(found.Evaluated.Select(Whole).ToList(), found.Front.Select(Whole).ToList(), Whole(found.Best));
 
-        var uniform = UniformDesigns(model, options, result, parameters, estimator, cancellation);
+        var uniform = UniformDesigns(model, options, result, parameters, cancellation);
         var chosen = Candidates(model, options, result, uniform, widestError, errorLimit);
 
         progress(string.Create(CultureInfo.InvariantCulture, $"explore: simulating and estimating {chosen.Count + uniform.Count + 1} designs"));
@@ -191,53 +195,46 @@ public static class DesignExploration
 
     /// <summary>
     /// The sensitivity pruning: a weight or activation bits value of a layer is dropped when narrowing that layer alone costs
-    /// more error than narrowing every layer (<paramref name="worthwhile"/>: the uniform narrowest design's error over the
-    /// widest's; that design is also the smallest). The widest bits always stay.
+    /// more error than <paramref name="worthwhile"/>: more than narrowing every layer (the uniform narrowest design, which is
+    /// also the smallest, loses less) and more than doubling the reference error (so that a model on which narrowing barely
+    /// matters does not lose its narrow choices to noise). The widest bits always stay.
     /// </summary>
-    private static (DesignSpace Space, SortedDictionary<string, (int[] Weight, int[] Activation)> Pruned) Prune(DesignSpace space, Sensitivity sensitivity, double worthwhile)
+    private static SortedDictionary<string, (int[] Weight, int[] Activation)> Prune(DesignSpace space, Sensitivity sensitivity, double worthwhile)
     {
         var pruned = new SortedDictionary<string, (int[] Weight, int[] Activation)>(StringComparer.Ordinal);
-        var result = space.WithBits(l =>
+        foreach (var l in space.Layers)
         {
             var s = sensitivity.Layers[l.Index];
-            int[] w = l.HasWeightBits ? l.WeightBits.Where(b => b == space.WidestBits || s.Weight[b] <= worthwhile).ToArray() : [0];
-            int[] a = l.ActivationBits.Where(b => b == space.WidestBits || s.Activation[b] <= worthwhile).ToArray();
-            var droppedW = l.WeightBits.Except(w).Where(b => b != 0).ToArray();
-            var droppedA = l.ActivationBits.Except(a).ToArray();
-            if (droppedW.Length + droppedA.Length > 0) pruned[l.Name] = (droppedW, droppedA);
-            return (w, a);
-        });
-        return (result, pruned);
+            int[] w = l.HasWeightBits ? l.WeightBits.Where(b => b != space.WidestBits && s.Weight[b] > worthwhile).ToArray() : [];
+            int[] a = l.ActivationBits.Where(b => b != space.WidestBits && s.Activation[b] > worthwhile).ToArray();
+            if (w.Length + a.Length > 0) pruned[l.Name] = (w, a);
+        }
+        return pruned;
     }
+
+    private static bool IsPruned(SortedDictionary<string, (int[] Weight, int[] Activation)> pruned, LayerSpace layer, LayerOption option) =>
+        pruned.TryGetValue(layer.Name, out var p) && (p.Weight.Contains(option.WeightBits) || p.Activation.Contains(option.ActivationBits));
 
     internal static string PrunedText((int[] Weight, int[] Activation) p) =>
         string.Join("/", p.Weight.Select(b => "w" + b.ToString(CultureInfo.InvariantCulture)).Concat(p.Activation.Select(b => "a" + b.ToString(CultureInfo.InvariantCulture))));
 
     /// <summary>
-    /// The uniform designs for comparison, one per candidate bits value: bits fixed, the rest chosen by the same optimizer for
-    /// the same objective (without the error limit), from the mapping variants and the best such designs the search met.
-    /// When the sensitivity ruled the value out for some layer, the design as the build's Auto rule makes it.
+    /// The uniform designs for comparison, one per candidate bits value: bits fixed (pruned or not), the rest chosen by the
+    /// same optimizer for the same objective (without the error limit), from the mapping variants and the best such
+    /// designs the search met.
     /// </summary>
-    private static List<Candidate> UniformDesigns(ExploreModel model, ExploreOptions options, SearchResult result, SearchParameters parameters,
-        PlanEstimator estimator, CancellationToken cancellation)
+    private static List<Candidate> UniformDesigns(ExploreModel model, ExploreOptions options, SearchResult result, SearchParameters parameters, CancellationToken cancellation)
     {
         var space = model.Space;
         var order = options.Objective == ExploreObjective.Accuracy ? DesignOrder.Accuracy : DesignOrder.Latency(double.PositiveInfinity);
         var uniform = new List<Candidate>();
         foreach (int b in options.Bits)
         {
-            bool Allowed(int gene, int option)
+            var restricted = new RestrictedModel(model, (gene, option) =>
             {
                 var o = space.Layers[gene][option];
                 return o.ActivationBits == b && (o.WeightBits == 0 || o.WeightBits == b);
-            }
-            if (space.Layers.Any(l => !Enumerable.Range(0, l.Count).Any(o => Allowed(l.Index, o))))
-            {
-                var auto = LayerPlan.From(space.LayerNames, _ => new LayerChoice(new LayerBits(b, b), BufferResource.Auto, 1, MultiplierMapping.Auto));
-                uniform.Add(new Candidate(DesignOrigin.Uniform, b, AutoMapping.Resolve(auto, estimator.Estimate).Plan, null));
-                continue;
-            }
-            var restricted = new RestrictedModel(model, Allowed);
+            });
             var starts = MappingVariants(space, b)
                 .Concat(result.Evaluated.OrderBy(d => d.Score, order).ThenBy(d => new Genome(d.Genome), GenomeOrder.Instance).Select(d => d.Genome))
                 .Select(restricted.Inner).OfType<int[]>().Take(parameters.ObjectivePopulation).ToList();
@@ -258,7 +255,7 @@ public static class DesignExploration
     {
         double candidateLimit = options.Objective == ExploreObjective.Latency ? widestError + 2 * Math.Max(0, errorLimit - widestError) : double.PositiveInfinity;
         var order = options.Objective == ExploreObjective.Accuracy ? DesignOrder.Accuracy : DesignOrder.Latency(candidateLimit);
-        var pool = result.Evaluated.Concat(uniform.Where(u => u.Design is not null).Select(u => u.Design!)).ToList();
+        var pool = result.Evaluated.Concat(uniform.Select(u => u.Design!)).ToList();
         var chosen = new List<ScoredDesign>();
         var bitsSeen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var d in pool.OrderBy(d => d.Score, order).ThenBy(d => new Genome(d.Genome), GenomeOrder.Instance))
@@ -304,26 +301,15 @@ public static class DesignExploration
             $"no design that fits {r.Part} has a test MSE within {r.Options.MaxErrorIncreasePercent:0.##} % of the uniform 8-bit design's ({r.ReferenceError:G4}, limit {r.ErrorLimit:G4}): the most accurate that fits, {accurate.Label} in report/explore.md, has {accurate.Error:G4} ({(accurate.Error / r.ReferenceError - 1) * 100:+0.#;-0.#} %); raise FpgaExploreMaxErrorIncreasePercent or use FpgaExploreObjective=Accuracy"));
     }
 
-    /// <summary>Every layer at <paramref name="bits"/>, lanes 1, buffers as the build's Auto rule starts them, DSP multipliers.</summary>
-    private static int[] Uniform(DesignSpace space, int bits) => MappingVariants(space, bits).First();
-
-    /// <summary>Start points with every layer at <paramref name="bits"/>: the Auto rule's start, then LUT multipliers with block RAM, with LUT RAM, and the most lanes.</summary>
+    /// <summary>
+    /// Start points with every layer at <paramref name="bits"/>: the Auto rule's start (lanes 1, buffers by size, DSPs), LUT
+    /// multipliers with block RAM, with LUT RAM, and the most lanes.
+    /// </summary>
     private static IEnumerable<int[]> MappingVariants(DesignSpace space, int bits)
     {
         int[] Make(Func<LayerSpace, BufferResource> buffer, MultiplierMapping multiplier, Func<LayerSpace, int> lanes) =>
-            space.Layers.Select(l =>
-            {
-                var option = new LayerOption(l.HasWeightBits ? bits : 0, bits, buffer(l), lanes(l), l.Multipliers.Contains(multiplier) ? multiplier : MultiplierMapping.Dsp);
-                int index = l.IndexOf(option);
-                // A pruned bits value: the nearest candidate instead.
-                if (index < 0)
-                    index = l.IndexOf(option with
-                    {
-                        WeightBits = l.HasWeightBits ? l.WeightBits.OrderBy(b => Math.Abs(b - bits)).ThenByDescending(b => b).First() : 0,
-                        ActivationBits = l.ActivationBits.OrderBy(b => Math.Abs(b - bits)).ThenByDescending(b => b).First(),
-                    });
-                return index;
-            }).ToArray();
+            space.Layers.Select(l => l.IndexOf(new LayerOption(l.HasWeightBits ? bits : 0, bits, buffer(l), lanes(l),
+                l.Multipliers.Contains(multiplier) ? multiplier : MultiplierMapping.Dsp))).ToArray();
         BufferResource Auto(LayerSpace l) => Hdl.HardwareModel.Buffer(l.Layer.Elements, bits, BufferResource.Auto);
         yield return Make(Auto, MultiplierMapping.Dsp, _ => 1);
         yield return Make(_ => BufferResource.Block, MultiplierMapping.Lut, _ => 1);

@@ -92,10 +92,6 @@ public sealed class LayerSpace
         return FromDigits(d);
     }
 
-    /// <summary>This layer with other candidate bits (the sensitivity pruning).</summary>
-    internal LayerSpace WithBits(int[] weightBits, int[] activationBits) =>
-        new(Layer, Index, weightBits, activationBits, Buffers.ToArray(), Lanes.ToArray(), Multipliers.ToArray(), Sources.ToArray(), BankReader);
-
     private int[] Radices => [WeightBits.Count, ActivationBits.Count, Buffers.Count, Lanes.Count, Multipliers.Count];
 
     private int[] Digits(int option)
@@ -207,10 +203,6 @@ public sealed class DesignSpace
         }
         return lanes.ToArray();
     }
-
-    /// <summary>This space with other candidate bits per layer (the sensitivity pruning).</summary>
-    public DesignSpace WithBits(Func<LayerSpace, (int[] Weight, int[] Activation)> bits) =>
-        new(LayerNames, Layers.Select(l => { var (w, a) = bits(l); return l.WithBits(w, a); }).ToList(), _owner, WidestBits);
 
     /// <summary>The hardware layer that owns a layer's buffer (a fused layer's producer).</summary>
     public int OwnerOf(int modelLayer) => _owner[modelLayer];
