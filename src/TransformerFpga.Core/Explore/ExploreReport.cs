@@ -59,10 +59,14 @@ public static class ExploreReport
             json.WriteEndArray();
 
             json.WriteStartObject("search");
-            json.WriteString("method", "sensitivity-pruned NSGA-II with constraint domination, then 1-opt descent; exact resource and latency model, additive predicted error");
+            json.WriteString("method", "NSGA-II with constraint domination on the sensitivity-pruned space, then an evolution ranked by the objective and a 1-opt descent; "
+                + "resources and cycles exact (per-module estimates), error predicted to first order from per-layer sensitivity; every reported design simulated and estimated");
             json.WriteNumber("design_space_log10", Math.Round(r.Space.Log10Size, 3));
             json.WriteNumber("population", r.Search.Population);
             json.WriteNumber("generations", r.Search.Generations);
+            json.WriteNumber("objective_population", r.Search.ObjectivePopulation);
+            json.WriteNumber("objective_generations", r.Search.ObjectiveGenerations);
+            json.WriteNumber("descent_starts", r.Search.PolishStarts);
             json.WriteString("seed", r.Search.Seed.ToString("X16", CultureInfo.InvariantCulture));
             json.WriteNumber("designs_scored", r.DesignsScored);
             json.WriteNumber("modules_estimated", r.ModulesEstimated);
