@@ -116,6 +116,14 @@ public sealed class ExploreTests
             var exhaustive = scores.OrderBy(s => s.Score, order).First().Score;
             var found = ParetoSearch.Run(model, order, [], new SearchParameters());
             Assert.AreEqual(0, order.Compare(exhaustive, found.Best.Score), $"{order.Objective}: exhaustive {exhaustive}, search {found.Best.Score}");
+            // 1-optimal: no single-layer change improves it.
+            for (int gene = 0; gene < model.Genes; gene++)
+                for (int option = 0; option < model.Options(gene); option++)
+                {
+                    var neighbour = (int[])found.Best.Genome.Clone();
+                    neighbour[gene] = option;
+                    Assert.IsTrue(order.Compare(model.Score(neighbour), found.Best.Score) >= 0, $"{order.Objective}: changing layer {gene} improves the best");
+                }
             Assert.IsTrue(found.Evaluated.Count < all.Count / 2, $"the search scored {found.Evaluated.Count} of {all.Count} designs");
         }
     }

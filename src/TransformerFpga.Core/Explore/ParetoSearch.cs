@@ -96,8 +96,10 @@ public sealed record SearchResult(IReadOnlyList<ScoredDesign> Evaluated, IReadOn
 
 /// <summary>
 /// A deterministic multi-objective evolutionary search (NSGA-II, Deb et al. 2002, with constraint
-/// domination) over error × area × cycles, followed by a 1-opt descent: from the best designs of the
-/// objective, every single-layer change is tried and the best improvement taken until none improves.
+/// domination) over error × area × cycles; then a (μ + λ) evolution ranked by the objective alone, which
+/// works the objective's corner of the front that NSGA-II only spreads over; then a 1-opt descent: from
+/// the best designs of the objective, every single-layer change is tried and the best improvement taken
+/// until none improves.
 /// <para>
 /// Guarantees: the same model, objective, seeds and parameters give the same result (a fixed random
 /// generator, ties broken by the genome, no dependence on thread scheduling); the returned best is
@@ -221,6 +223,13 @@ public static class ParetoSearch
 
         foreach (var start in Best(state.Scored.Keys.Select(k => k.Values), parameters.PolishStarts))
             state.Descend(start, (_, _) => true);
+        // The best design scored is a descent's end, or ties one in score; descend from it until it is one itself, so that
+        // no single-layer change improves it.
+        while (true)
+        {
+            var best = state.Best!;
+            if (state.Descend(best.Genome, (_, _) => true).Genome.AsSpan().SequenceEqual(best.Genome) && ReferenceEquals(best, state.Best)) break;
+        }
         progress?.Invoke(new SearchProgress("descent", 1, 1, state.Scored.Count, state.Best));
     }
 

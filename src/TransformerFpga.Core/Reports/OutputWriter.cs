@@ -61,14 +61,15 @@ public sealed class OutputWriter
     }
 
     /// <summary>
-    /// Writes every file added, each atomically, and deletes nothing: for FpgaExplore, whose report files
-    /// sit beside the build's in report/ and must leave them alone.
+    /// Writes every file added and deletes nothing: for FpgaExplore, whose report files sit beside the build's
+    /// in report/ and must leave them alone. All files are staged before the first is renamed into place.
     /// </summary>
     public void CommitFiles(string outputDirectory)
     {
         var pending = new List<string>();
         try
         {
+            var staged = new List<(string Temporary, string Target)>();
             foreach (var (relative, bytes) in _files)
             {
                 string target = Path.Combine(outputDirectory, relative);
@@ -78,8 +79,9 @@ public sealed class OutputWriter
                 string temporary = target + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 pending.Add(temporary);
                 File.WriteAllBytes(temporary, bytes);
-                File.Move(temporary, target, overwrite: true);
+                staged.Add((temporary, target));
             }
+            foreach (var (temporary, target) in staged) File.Move(temporary, target, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
