@@ -33,9 +33,9 @@ public sealed class ExploreTests
     /// <summary>The pieces of the search on a synthetic model, for tests that drive them directly.</summary>
     private sealed record Parts(ModelEvaluation Evaluation, DesignSpace Space, Sensitivity Sensitivity, DesignCosts Costs, PlanEstimator Estimator, Device Device);
 
-    private static Parts Build(TestFolder folder, IReadOnlyList<int> bits, SyntheticModelSpec? spec = null)
+    private static Parts Build(TestFolder folder, IReadOnlyList<int> bits, SyntheticModelSpec? spec = null, int seed = 2)
     {
-        var (_, modelPath) = WriteModel(folder, spec: spec);
+        var (_, modelPath) = WriteModel(folder, seed, spec);
         var config = ModelLoader.LoadConfig(modelPath);
         var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
         var device = Device.FromPart("xc7s15ftgb196-1", null);
@@ -85,12 +85,14 @@ public sealed class ExploreTests
     }
 
     [TestMethod]
-    public void SearchFindsTheExhaustiveOptimumOfASmallDesignSpace()
+    [DataRow(2, "encoder0.attn.q;encoder0.attn.scores;encoder0.attn.softmax;encoder0.ffn.fc1;encoder0.ffn.fc2", 65_536)]
+    [DataRow(7, "embedding;encoder0.attn.context;encoder0.attn.out;head", 16_384)]
+    public void SearchFindsTheExhaustiveOptimumOfASmallDesignSpace(int seed, string freeLayers, int size)
     {
         using var folder = new TestFolder();
-        var p = Build(folder, [4, 8]);
-        // Five layers free (bits, lanes 1–2, multipliers; block RAM), the rest fixed at 8 bits: 65,536 designs.
-        var free = new[] { "encoder0.attn.q", "encoder0.attn.scores", "encoder0.attn.softmax", "encoder0.ffn.fc1", "encoder0.ffn.fc2" };
+        var p = Build(folder, [4, 8], seed: seed);
+        // A few layers free (bits, lanes 1–2, multipliers; block RAM), the rest fixed at 8 bits.
+        var free = freeLayers.Split(';');
         bool Allowed(int gene, int option)
         {
             var l = p.Space.Layers[gene];
@@ -100,7 +102,7 @@ public sealed class ExploreTests
         }
         var loose = new RestrictedModel(new ExploreModel(p.Space, p.Costs, p.Sensitivity, 1, p.Device, p.Device.Capacity * 100), Allowed);
         var all = Enumerate(loose).ToList();
-        Assert.AreEqual(65_536, all.Count);
+        Assert.AreEqual(size, all.Count);
         loose.Prepare(all, CancellationToken.None);
         // A budget that binds: the median LUT and DSP of the space (the other resources are loose).
         var resources = all.Select(g => p.Costs.Cost(loose.Outer(g)).Resources).ToList();
@@ -108,7 +110,8 @@ public sealed class ExploreTests
         var budget = new Resources(Median(r => r.Lut), 100_000, 100_000, 100, Median(r => r.Dsp));
         var model = new RestrictedModel(new ExploreModel(p.Space, p.Costs, p.Sensitivity, 1, p.Device, budget), Allowed);
         var scores = all.Select(g => (Genome: g, Score: model.Score(g))).ToList();
-        Assert.IsTrue(scores.Count(s => s.Score.Fits) is > 1000 and < 65_000, "the budget should rule out part of the space");
+        int fitting = scores.Count(s => s.Score.Fits);
+        Assert.IsTrue(fitting > size / 20 && fitting < size, $"the budget should rule out part of the space ({fitting} of {size} fit)");
         var errors = scores.Where(s => s.Score.Fits).Select(s => s.Score.Error).OrderBy(e => e).ToList();
 
         foreach (var order in new[] { DesignOrder.Accuracy, DesignOrder.Latency(errors[errors.Count / 4]) })
