@@ -247,9 +247,16 @@ public sealed class ExploreTests
     {
         using var folder = new TestFolder();
         var (project, _) = WriteModel(folder);
-        var outcome = DesignExploration.Run(Request(project, folder.File("out"), objective: "Latency"), search: Quick);
+        // A top name that XML and comments must survive.
+        var request = Request(project, folder.File("out"), objective: "Latency");
+        request = request with { Build = request.Build with { Settings = request.Build.Settings with { TopName = "top--<x>&\"y\"" } } };
+        var outcome = DesignExploration.Run(request, search: Quick);
         Assert.IsTrue(outcome.Success, string.Join("\n", outcome.Diagnostics));
         StringAssert.Contains(outcome.Summary!, "best (Latency)");
+        var (precisions, buffers, parallelism) = ReadProps(folder.File("out/report/explore.props"));
+        Assert.AreEqual(17, buffers.Count, "one BufferResource per hardware layer");
+        Assert.AreEqual(17, precisions.Count);
+        Assert.AreEqual(10, parallelism.Count, "one LayerParallelism per MAC layer");
 
         using var json = JsonDocument.Parse(File.ReadAllText(folder.File("out/report/explore.json")));
         var root = json.RootElement;
@@ -339,6 +346,13 @@ public sealed class ExploreTests
         Assert.AreEqual(project, error.File);
         Assert.IsTrue(File.Exists(folder.File("out/report/explore.md")), "the report describes the attempt");
         Assert.IsFalse(File.Exists(folder.File("out/report/explore.props")));
+    }
+
+    [TestMethod]
+    public void PropsEscapeWhatMsBuildAndXmlTreatSpecially()
+    {
+        Assert.AreEqual("encoder0.attn.%2A", ExploreReport.MsBuildEscape("encoder0.attn.*"));
+        Assert.AreEqual("a%3Fb%25c%3Bd%40e%24f%28g%29h%27", ExploreReport.MsBuildEscape("a?b%c;d@e$f(g)h'"));
     }
 
     [TestMethod]
