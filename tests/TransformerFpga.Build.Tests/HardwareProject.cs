@@ -94,9 +94,9 @@ public sealed class HardwareProject
         ? Path.Combine(Directory, "bin", "Debug", "net10.0", "fpga")
         : Path.Combine(Directory, "bin", "Debug", "fpga");
 
-    /// <summary>Writes the project file: <paramref name="items"/> and <paramref name="properties"/> are raw XML.</summary>
+    /// <summary>Writes the project file: <paramref name="items"/>, <paramref name="properties"/> and <paramref name="imports"/> (after the items) are raw XML.</summary>
     /// <remarks>Budget overruns are warnings here: these tests are about the build, not about fitting the XC7S15 (the Core tests cover the gate).</remarks>
-    public HardwareProject WriteProject(string items = "", string properties = "")
+    public HardwareProject WriteProject(string items = "", string properties = "", string imports = "")
     {
         string models = """<TransformerModel Include="model/m.json" />""";
         string xml = Consumption switch
@@ -116,6 +116,7 @@ public sealed class HardwareProject
                     {models}
                     {items}
                   </ItemGroup>
+                  {imports}
                 </Project>
                 """,
             _ => $"""
@@ -128,6 +129,7 @@ public sealed class HardwareProject
                     {models}
                     {items}
                   </ItemGroup>
+                  {imports}
                 </Project>
                 """,
         };

@@ -36,11 +36,19 @@ public static class ResourceModel
             new(design.Top, "(top)", ModuleKind.Top, VhdlModule.Parse(fileText(design.Top + ".vhd"))),
         };
         foreach (var b in design.Buffers)
-            modules.Add(new(b.Entity, b.Name, b.Resource == BufferResource.Block ? ModuleKind.BlockBuffer : ModuleKind.DistributedBuffer, VhdlModule.Parse(fileText(b.Entity + ".vhd")), b.Banks));
+            modules.Add(BufferModule(b, fileText(b.Entity + ".vhd")));
         foreach (var l in design.Layers)
-            modules.Add(new(l.Entity, l.Layer.Name, KindOf(l.Layer), VhdlModule.Parse(fileText(l.Entity + ".vhd"))));
+            modules.Add(LayerModule(l, fileText(l.Entity + ".vhd")));
         return modules;
     }
+
+    /// <summary>The module of a buffer (all its column banks) from its generated VHDL.</summary>
+    public static DesignModule BufferModule(HdlGenerator.BufferInfo buffer, string vhdl) =>
+        new(buffer.Entity, buffer.Name, buffer.Resource == BufferResource.Block ? ModuleKind.BlockBuffer : ModuleKind.DistributedBuffer, VhdlModule.Parse(vhdl), buffer.Banks);
+
+    /// <summary>The module of a layer's entity from its generated VHDL.</summary>
+    public static DesignModule LayerModule(HdlGenerator.LayerInfo layer, string vhdl) =>
+        new(layer.Entity, layer.Layer.Name, KindOf(layer.Layer), VhdlModule.Parse(vhdl));
 
     public static ModuleKind KindOf(QuantizedLayer layer) => layer.Kind switch
     {

@@ -74,14 +74,8 @@ public static class HdlGenerator
         var banks = new Dictionary<QuantizedLayer, int>();
         foreach (var layer in model.Layers)
         {
-            var banked = layer switch
-            {
-                ScoresLayer => layer.Sources.ToList(),
-                ContextLayer => [layer.Sources[1]],
-                _ => [],
-            };
             int lanes = HardwareModel.Lanes(layer, plan[layer.Name]);
-            foreach (var source in banked.Select(s => s.BufferOwner))
+            foreach (var source in BankedSources(layer))
             {
                 if (lanes == 1) continue;
                 if (source is not LinearLayer || banks.TryGetValue(source, out int other) && other != lanes)
@@ -102,6 +96,21 @@ public static class HdlGenerator
                 HardwareModel.LutMultipliers(choice)));
         }
         return new Design(top, input, layers, buffers);
+    }
+
+    /// <summary>
+    /// The layers whose buffers <paramref name="layer"/> reads in column banks, one bank per lane: Q and K for
+    /// Q·Kᵀ, V for A·V; none for other kinds. The banks follow the reader's lanes.
+    /// </summary>
+    public static IEnumerable<QuantizedLayer> BankedSources(QuantizedLayer layer)
+    {
+        IReadOnlyList<QuantizedLayer> banked = layer switch
+        {
+            ScoresLayer => layer.Sources,
+            ContextLayer => [layer.Sources[1]],
+            _ => [],
+        };
+        return banked.Select(s => s.BufferOwner);
     }
 
     /// <summary>Adds hdl/… to <paramref name="outputs"/>.</summary>
@@ -145,7 +154,7 @@ public static class HdlGenerator
         return design;
     }
 
-    private static string BufferVhdl(BufferInfo buffer)
+    internal static string BufferVhdl(BufferInfo buffer)
     {
         var t = VhdlTemplate.Load(BufferFile).Rename("tfpga_buffer", buffer.Entity)
             .SetPortWidth("wr_addr", buffer.AddressBits).SetPortWidth("rd_addr", buffer.AddressBits)
@@ -157,7 +166,7 @@ public static class HdlGenerator
 
     public static string RamStyle(BufferResource resource) => resource == BufferResource.Block ? "block" : "distributed";
 
-    private static string LayerVhdl(LayerInfo info)
+    internal static string LayerVhdl(LayerInfo info)
     {
         var (file, entity) = TemplateOf(info.Layer);
         var t = VhdlTemplate.Load(file).Rename(entity, info.Entity);

@@ -47,13 +47,16 @@ public sealed class VhdlTemplate
         return this;
     }
 
+    /// <summary>One compiled pattern per port name: building a Regex costs more than applying it, and the exploration generates thousands of modules.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Regex> PortPatterns = new(StringComparer.Ordinal);
+
     /// <summary>Sets the width of a port declared in the ports region: "(n downto 0)" becomes "(width-1 downto 0)".</summary>
     public VhdlTemplate SetPortWidth(string port, int width)
     {
         if (width < 1) throw new ArgumentOutOfRangeException(nameof(width));
         var (start, end) = Region("ports");
         string region = _text[start..end];
-        var pattern = new Regex(@"^(\s*" + Regex.Escape(port) + @"\s*:[^(\n]*\()\d+( downto 0\))", RegexOptions.Multiline | RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+        var pattern = PortPatterns.GetOrAdd(port, p => new Regex(@"^(\s*" + Regex.Escape(p) + @"\s*:[^(\n]*\()\d+( downto 0\))", RegexOptions.Multiline | RegexOptions.IgnoreCase | RegexOptions.CultureInvariant));
         if (!pattern.IsMatch(region)) throw new InvalidOperationException($"template {FileName} has no sized port '{port}'");
         region = pattern.Replace(region, m => m.Groups[1].Value + (width - 1).ToString(System.Globalization.CultureInfo.InvariantCulture) + m.Groups[2].Value, 1);
         _text = _text[..start] + region + _text[end..];

@@ -47,7 +47,7 @@ public sealed class OutputWriter
                 {
                     var keep = new HashSet<string>(wanted.Select(f => Path.GetFullPath(Path.Combine(outputDirectory, f.Key))), StringComparer.Ordinal);
                     foreach (string file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
-                        if (!keep.Contains(Path.GetFullPath(file)) && !IsTestbenchOutput(file))
+                        if (!keep.Contains(Path.GetFullPath(file)) && !IsTestbenchOutput(file) && !IsExploreOutput(outputDirectory, file))
                             File.Delete(file);
                 }
             }
@@ -79,6 +79,42 @@ public sealed class OutputWriter
         }
         return true;
     }
+
+    /// <summary>
+    /// Writes every file added and deletes nothing: for FpgaExplore, whose report files sit beside the build's
+    /// in report/ and must leave them alone. All files are staged before the first is renamed into place.
+    /// </summary>
+    public void CommitFiles(string outputDirectory)
+    {
+        var pending = new List<string>();
+        try
+        {
+            var staged = new List<(string Temporary, string Target)>();
+            foreach (var (relative, bytes) in _files)
+            {
+                string target = Path.Combine(outputDirectory, relative);
+                if (File.Exists(target) && new FileInfo(target).Length == bytes.Length && File.ReadAllBytes(target).AsSpan().SequenceEqual(bytes))
+                    continue;
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                string temporary = target + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                pending.Add(temporary);
+                File.WriteAllBytes(temporary, bytes);
+                staged.Add((temporary, target));
+            }
+            foreach (var (temporary, target) in staged) File.Move(temporary, target, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            foreach (string temporary in pending)
+                try { File.Delete(temporary); } catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { }
+            throw new FpgaException(ErrorCodes.OutputWriteFailed, outputDirectory, "cannot write outputs: " + e.Message + "; check FpgaOutputDir and that no other program holds the files");
+        }
+    }
+
+    /// <summary>report/explore.* belong to FpgaExplore: a build keeps them (the exploration is a separate, slower step).</summary>
+    private static bool IsExploreOutput(string outputDirectory, string file) =>
+        Path.GetFileName(file).StartsWith("explore.", StringComparison.Ordinal)
+        && string.Equals(Path.GetFullPath(Path.GetDirectoryName(file)!), Path.GetFullPath(Path.Combine(outputDirectory, "report")), StringComparison.Ordinal);
 
     /// <summary>
     /// Files the tools write into the output folders (the GHDL testbench's results and work library,

@@ -1,0 +1,370 @@
+using System.Diagnostics;
+using System.Globalization;
+using TransformerFpga.Diagnostics;
+using TransformerFpga.Hardware;
+using TransformerFpga.Integer;
+using TransformerFpga.Pipeline;
+using TransformerFpga.Reports;
+
+namespace TransformerFpga.Explore;
+
+public sealed record ExploreOutcome(bool Success, IReadOnlyList<FpgaDiagnostic> Diagnostics, string? Summary);
+
+/// <summary>Where a measured design comes from.</summary>
+public enum DesignOrigin
+{
+    /// <summary>Found by the search.</summary>
+    Search,
+    /// <summary>The same bits for every layer, buffers, lanes and multipliers chosen by the same objective: the comparison for mixed precision.</summary>
+    Uniform,
+    /// <summary>The project's own items, as `dotnet build` makes them.</summary>
+    Project,
+}
+
+/// <summary>A design simulated on the whole test set and estimated exactly.</summary>
+/// <param name="UniformBits">The bits of a <see cref="DesignOrigin.Uniform"/> design, else 0.</param>
+/// <param name="PredictedError">The search's error for it (from the sensitivity), or null for the project's design.</param>
+public sealed record MeasuredDesign(int Id, DesignOrigin Origin, int UniformBits, LayerPlan Plan, DesignEstimate Estimate, SimulationResult Simulation, double? PredictedError)
+{
+    /// <summary>The test error: integer model vs target, MSE (report/simulation.json's integer_vs_target.mse).</summary>
+    public double Error => Simulation.IntegerVsTarget.Mse;
+    public double Area => Estimate.Device.AreaFraction(Estimate.Total);
+    public long Cycles => Estimate.LatencyCycles;
+    public DesignScore Score => new(Error, Area, Cycles, DesignEstimate.Overflow(Estimate.Total, Estimate.Budget));
+
+    public string Label => Origin switch
+    {
+        DesignOrigin.Uniform => string.Create(CultureInfo.InvariantCulture, $"uniform {UniformBits} bit"),
+        DesignOrigin.Project => "project",
+        _ => string.Create(CultureInfo.InvariantCulture, $"#{Id}"),
+    };
+}
+
+/// <summary>Everything the exploration found, for the reports.</summary>
+public sealed record ExploreResult(
+    ExploreOptions Options,
+    string Top, string Part, double ClockMHz, double LimitPercent, Device Device,
+    DesignSpace Space,
+    Sensitivity Sensitivity,
+    IReadOnlyDictionary<string, (int[] Weight, int[] Activation)> Pruned,
+    double ReferenceError,
+    double ErrorLimit,
+    IReadOnlyList<MeasuredDesign> Designs,
+    IReadOnlyList<int> Front,
+    int? Best,
+    SearchParameters Search,
+    int DesignsScored,
+    int ModulesEstimated,
+    int Simulations)
+{
+    public Resources Budget => DesignEstimate.Scale(Device.Capacity, LimitPercent);
+}
+
+/// <summary>
+/// `dotnet build -t:FpgaExplore`: the resource-aware mixed-precision search (README, "Design-space
+/// exploration"). Measures per-layer sensitivity with the simulator, searches bits, buffer memory, lanes
+/// and multipliers with the exact resource and latency model and the predicted error, then simulates and
+/// estimates the candidates, keeps the Pareto front of the measured designs and writes report/explore.*.
+/// </summary>
+public static class DesignExploration
+{
+    /// <summary>Search designs measured at most (besides the uniform ones and the project's).</summary>
+    public const int MaxMeasured = 24;
+
+    /// <summary>Of those, the best by the objective's order with distinct bits (the predicted error can misrank close designs).</summary>
+    public const int ObjectiveCandidates = 8;
+
+    /// <summary>Runs the exploration; never throws for user errors (they become coded diagnostics); throws OperationCanceledException when canceled.</summary>
+    public static ExploreOutcome Run(ExploreRequest request, Action<string>? progress = null, CancellationToken cancellation = default, SearchParameters? search = null)
+    {
+        var diagnostics = new List<FpgaDiagnostic>();
+        try
+        {
+            string summary = Execute(request, diagnostics, progress ?? (_ => { }), search ?? new SearchParameters(), cancellation);
+            return new ExploreOutcome(!diagnostics.Any(d => d.Severity == Severity.Error), diagnostics, summary);
+        }
+        catch (FpgaException e)
+        {
+            diagnostics.Add(FpgaDiagnostic.From(e));
+            return new ExploreOutcome(false, diagnostics, null);
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException))
+        {
+            throw new OperationCanceledException(cancellation);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            diagnostics.Add(new FpgaDiagnostic(Severity.Error, ErrorCodes.InternalError, request.Build.ProjectFile, 0,
+                $"internal error ({e.GetType().Name}: {e.Message}); please report it with the model files"));
+            return new ExploreOutcome(false, diagnostics, null);
+        }
+    }
+
+    private static string Execute(ExploreRequest request, List<FpgaDiagnostic> diagnostics, Action<string> progress, SearchParameters parameters, CancellationToken cancellation)
+    {
+        var watch = Stopwatch.StartNew();
+        string projectFile = request.Build.ProjectFile;
+        var inputs = ProjectInputs.Resolve(request.Build);
+        var options = ExploreOptions.Parse(request.Settings, projectFile);
+        cancellation.ThrowIfCancellationRequested();
+
+        progress("explore: calibrating and quantizing " + inputs.Config.Name);
+        var evaluation = new ModelEvaluation(inputs.Config, inputs.Weights, cancellation);
+        var estimator = new PlanEstimator(evaluation, inputs.TopName, inputs.Device, inputs.Part, inputs.ClockMHz, inputs.LimitPercent, ResourceCoefficients.Default);
+        inputs.Plan.ValidateLanes(estimator.Model(inputs.Plan), projectFile);
+        var projectPlan = AutoMapping.Resolve(inputs.Plan, estimator.Estimate).Plan;
+        var budget = DesignEstimate.Scale(inputs.Device.Capacity, inputs.LimitPercent);
+
+        var space = DesignSpace.Create(evaluation.Quantize, options.Bits);
+        progress(string.Create(CultureInfo.InvariantCulture,
+            $"explore: {space.Layers.Count} hardware layers, 10^{space.Log10Size:0.#} designs (bits {string.Join(";", options.Bits)}, Block/Distributed buffers, lanes, DSP/LUT multipliers); objective {options.Objective}"));
+
+        // Uniform bits: the error reference (8 bit), the error range of the candidate bits.
+        var uniformBits = options.Bits.Append(ExploreOptions.ReferenceBits).Distinct().OrderBy(b => b).ToList();
+        var simulated = new Dictionary<string, SimulationResult>(StringComparer.Ordinal);
+        var uniformErrors = Simulate(evaluation, uniformBits.Select(b => UniformBits(space, b)).ToList(), simulated, cancellation);
+        double ErrorOf(int bits) => uniformErrors[uniformBits.IndexOf(bits)].IntegerVsTarget.Mse;
+        double referenceError = ErrorOf(ExploreOptions.ReferenceBits), widestError = ErrorOf(options.WidestBits);
+        double errorLimit = options.Objective == ExploreObjective.Latency ? referenceError * (1 + options.MaxErrorIncreasePercent / 100) : double.PositiveInfinity;
+
+        var sensitivity = Sensitivity.Measure(evaluation, space, progress, cancellation);
+        var pruned = Prune(space, sensitivity, Math.Max(ErrorOf(options.Bits[0]) - widestError, widestError));
+        if (pruned.Count > 0)
+            progress("explore: sensitivity rules out " + string.Join(", ", pruned.Select(p => p.Key + " " + PrunedText(p.Value))));
+
+        var control = estimator.Estimate(space.Plan(MappingVariants(space, options.WidestBits).First())).Layers.Single(l => l.Name == "control").Resources;
+        var costs = new DesignCosts(space, evaluation, inputs.TopName, ResourceCoefficients.Default, control);
+        var model = new ExploreModel(space, costs, sensitivity, sensitivity.ReferenceError > 0 ? widestError / sensitivity.ReferenceError : 1, inputs.Device, budget);
+        var order = options.Objective == ExploreObjective.Accuracy ? DesignOrder.Accuracy : DesignOrder.Latency(errorLimit);
+
+        // The search runs on the space without the pruned choices; its designs are mapped back to the whole space.
+        var searched = new RestrictedModel(model, (gene, option) => !IsPruned(pruned, space.Layers[gene], space.Layers[gene][option]));
+        var seeds = options.Bits.SelectMany(b => MappingVariants(space, b)).ToList();
+        if (space.Genome(projectPlan, n => projectPlan[n].Buffer) is { } projectGenome) seeds.Add(projectGenome);
+        var found = ParetoSearch.Run(searched, order, seeds.Select(searched.Inner).OfType<int[]>(), parameters, p => progress(string.Create(CultureInfo.InvariantCulture,
+            $"explore: {p.Phase} {p.Generation}/{p.Generations}: {p.Evaluated:N0} designs scored, {costs.ModulesEstimated:N0} modules estimated; best so far: {(p.Best is null ? "none yet" : Describe(p.Best.Score, inputs.Device))}")),
+            cancellation);
+        ScoredDesign Whole(ScoredDesign d) => new(searched.Outer(d.Genome), d.Score);
+        var result = new SearchResult(found.Evaluated.Select(Whole).ToList(), found.Front.Select(Whole).ToList(), Whole(found.Best));
+
+        var uniform = UniformDesigns(model, options, result, parameters, cancellation);
+        var chosen = Candidates(model, options, result, uniform, widestError, errorLimit);
+
+        progress(string.Create(CultureInfo.InvariantCulture, $"explore: simulating and estimating {chosen.Count + uniform.Count + 1} designs"));
+        var plans = new List<Candidate>();
+        plans.AddRange(chosen.Select(d => new Candidate(DesignOrigin.Search, 0, space.Plan(d.Genome), d)));
+        plans.AddRange(uniform);
+        plans.Add(new Candidate(DesignOrigin.Project, 0, projectPlan, null));
+        var designs = Measure(plans, evaluation, estimator, simulated, cancellation);
+
+        // The search's costs are the estimator's by construction (DesignCosts); say so loudly if a design disagrees.
+        int mismatched = plans.Select((p, i) => (p.Design, e: designs[i].Estimate))
+            .Count(x => x.Design is not null && costs.Cost(x.Design.Genome) != new DesignCost(x.e.Total, x.e.LatencyCycles));
+        if (mismatched > 0)
+            progress(string.Create(CultureInfo.InvariantCulture, $"explore: the search's resource model differed from the estimate for {mismatched} designs; the reports use the estimate"));
+
+        // The front and the best of the measured designs: simulated errors, exact estimates.
+        var front = ParetoSearch.Front(designs.Select(d => new ScoredDesign([d.Id], d.Score))).Select(d => d.Genome[0]).OrderBy(i => i).ToList();
+        var measuredOrder = options.Objective == ExploreObjective.Accuracy ? DesignOrder.Accuracy : DesignOrder.Latency(errorLimit);
+        var best = designs.Where(d => measuredOrder.Qualifies(d.Score)).OrderBy(d => d.Score, measuredOrder).ThenBy(d => d.Id).FirstOrDefault();
+
+        var explored = new ExploreResult(options, inputs.TopName, inputs.Part, inputs.ClockMHz, inputs.LimitPercent, inputs.Device, space, sensitivity, pruned,
+            referenceError, errorLimit, designs, front, best?.Id, parameters, result.Evaluated.Count, costs.ModulesEstimated,
+            sensitivity.Cases + 1 + simulated.Count);
+        var outputs = new OutputWriter();
+        outputs.Add("report/explore.json", ExploreReport.Json(explored));
+        outputs.Add("report/explore.md", ExploreReport.Markdown(explored));
+        outputs.Add("report/explore.svg", ExploreReport.Svg(explored));
+        if (best is not null) outputs.Add("report/explore.props", ExploreReport.Props(explored, best));
+        outputs.CommitFiles(request.Build.Settings.OutputDir);
+
+        if (best is null) diagnostics.Add(NoDesign(explored, projectFile));
+        string outcome = best is null
+            ? "no design qualifies; report/explore.props was not written"
+            : $"best ({options.Objective}): {Describe(best)}; report/explore.props holds its items";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"explore: {outcome}\nexplore: {front.Count} designs on the measured front, {result.Evaluated.Count:N0} designs scored, {explored.Simulations} simulations, in {watch.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    /// <summary>A design to measure: where it comes from, its plan, and the search's view of it (null when the search did not score it).</summary>
+    private sealed record Candidate(DesignOrigin Origin, int UniformBits, LayerPlan Plan, ScoredDesign? Design);
+
+    /// <summary>
+    /// The sensitivity pruning: a weight or activation bits value of a layer is dropped when narrowing that layer alone costs
+    /// more error than <paramref name="worthwhile"/>: more than narrowing every layer (the uniform narrowest design, which is
+    /// also the smallest, loses less) and more than doubling the reference error (so that a model on which narrowing barely
+    /// matters does not lose its narrow choices to noise). The widest bits always stay.
+    /// </summary>
+    private static SortedDictionary<string, (int[] Weight, int[] Activation)> Prune(DesignSpace space, Sensitivity sensitivity, double worthwhile)
+    {
+        var pruned = new SortedDictionary<string, (int[] Weight, int[] Activation)>(StringComparer.Ordinal);
+        foreach (var l in space.Layers)
+        {
+            var s = sensitivity.Layers[l.Index];
+            int[] w = l.HasWeightBits ? l.WeightBits.Where(b => b != space.WidestBits && s.Weight[b] > worthwhile).ToArray() : [];
+            int[] a = l.ActivationBits.Where(b => b != space.WidestBits && s.Activation[b] > worthwhile).ToArray();
+            if (w.Length + a.Length > 0) pruned[l.Name] = (w, a);
+        }
+        return pruned;
+    }
+
+    private static bool IsPruned(SortedDictionary<string, (int[] Weight, int[] Activation)> pruned, LayerSpace layer, LayerOption option) =>
+        pruned.TryGetValue(layer.Name, out var p) && (p.Weight.Contains(option.WeightBits) || p.Activation.Contains(option.ActivationBits));
+
+    internal static string PrunedText((int[] Weight, int[] Activation) p) =>
+        string.Join("/", p.Weight.Select(b => "w" + b.ToString(CultureInfo.InvariantCulture)).Concat(p.Activation.Select(b => "a" + b.ToString(CultureInfo.InvariantCulture))));
+
+    /// <summary>
+    /// The uniform designs for comparison, one per candidate bits value: bits fixed (pruned or not), the rest chosen by the
+    /// same optimizer for the same objective (without the error limit), from the mapping variants and the best such
+    /// designs the search met.
+    /// </summary>
+    private static List<Candidate> UniformDesigns(ExploreModel model, ExploreOptions options, SearchResult result, SearchParameters parameters, CancellationToken cancellation)
+    {
+        var space = model.Space;
+        var order = options.Objective == ExploreObjective.Accuracy ? DesignOrder.Accuracy : DesignOrder.Latency(double.PositiveInfinity);
+        var uniform = new List<Candidate>();
+        foreach (int b in options.Bits)
+        {
+            var restricted = new RestrictedModel(model, (gene, option) =>
+            {
+                var o = space.Layers[gene][option];
+                return o.ActivationBits == b && (o.WeightBits == 0 || o.WeightBits == b);
+            });
+            var starts = MappingVariants(space, b)
+                .Concat(result.Evaluated.OrderBy(d => d.Score, order).ThenBy(d => new Genome(d.Genome), GenomeOrder.Instance).Select(d => d.Genome))
+                .Select(restricted.Inner).OfType<int[]>().Take(parameters.ObjectivePopulation).ToList();
+            var found = ParetoSearch.Optimize(restricted, order, starts, parameters with { ObjectiveGenerations = parameters.ObjectiveGenerations / 2 }, cancellation);
+            var design = new ScoredDesign(restricted.Outer(found.Genome), found.Score);
+            uniform.Add(new Candidate(DesignOrigin.Uniform, b, space.Plan(design.Genome), design));
+        }
+        return uniform;
+    }
+
+    /// <summary>
+    /// The search designs to measure: the best <see cref="ObjectiveCandidates"/> by the objective with distinct bits (for
+    /// Latency with twice the error allowance: the prediction can be off either way), then front designs spread out, up
+    /// to <see cref="MaxMeasured"/>. The order puts designs that fit first; when few do, the ones closest to fitting fill
+    /// up, so that the error can name the closest.
+    /// </summary>
+    private static List<ScoredDesign> Candidates(ExploreModel model, ExploreOptions options, SearchResult result, List<Candidate> uniform, double widestError, double errorLimit)
+    {
+        double candidateLimit = options.Objective == ExploreObjective.Latency ? widestError + 2 * Math.Max(0, errorLimit - widestError) : double.PositiveInfinity;
+        var order = options.Objective == ExploreObjective.Accuracy ? DesignOrder.Accuracy : DesignOrder.Latency(candidateLimit);
+        var pool = result.Evaluated.Concat(uniform.Select(u => u.Design!)).ToList();
+        var chosen = new List<ScoredDesign>();
+        var bitsSeen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var d in pool.OrderBy(d => d.Score, order).ThenBy(d => new Genome(d.Genome), GenomeOrder.Instance))
+        {
+            if (chosen.Count >= ObjectiveCandidates) break;
+            if (bitsSeen.Add(model.Space.BitsKey(d.Genome))) chosen.Add(d);
+        }
+        chosen.AddRange(Spread(result.Front, chosen, MaxMeasured - chosen.Count, widestError * SpreadErrorCeiling).ToList());
+        return chosen;
+    }
+
+    /// <summary>Simulates (each distinct set of bits once) and estimates every candidate.</summary>
+    private static List<MeasuredDesign> Measure(List<Candidate> candidates, ModelEvaluation evaluation, PlanEstimator estimator,
+        Dictionary<string, SimulationResult> simulated, CancellationToken cancellation)
+    {
+        var simulations = Simulate(evaluation, candidates.Select(c => c.Plan).ToList(), simulated, cancellation);
+        var estimates = new DesignEstimate[candidates.Count];
+        Parallel.For(0, candidates.Count, new ParallelOptions { CancellationToken = cancellation }, i => estimates[i] = estimator.Estimate(candidates[i].Plan));
+        return candidates.Select((c, i) => new MeasuredDesign(i, c.Origin, c.UniformBits, c.Plan, estimates[i], simulations[i], c.Design?.Score.Error)).ToList();
+    }
+
+    /// <summary>One line about a measured design: error, area, resources, latency.</summary>
+    public static string Describe(MeasuredDesign d) => string.Create(CultureInfo.InvariantCulture,
+        $"{d.Label}: test MSE {d.Error:G4}, LUT-equivalent area {d.Estimate.Device.LutEquivalent(d.Estimate.Total):N0} ({d.Estimate.Total.Lut:N0} LUT, {d.Estimate.Total.Ff:N0} FF, {d.Estimate.Total.Bram18} BRAM18, {d.Estimate.Total.Dsp} DSP), {d.Cycles:N0} cycles{(d.Score.Fits ? "" : ", does not fit")}");
+
+    private static string Describe(DesignScore s, Device device) => string.Create(CultureInfo.InvariantCulture,
+        $"predicted MSE {s.Error:G4}, LUT-equivalent area {s.Area * device.Capacity.Lut:N0}, {s.Cycles:N0} cycles{(s.Fits ? "" : $", over budget by {s.Overflow * 100:0.#} %")}");
+
+    /// <summary>TFPGA202 (nothing fits) or TFPGA203 (nothing fits within the error limit), naming the closest design.</summary>
+    private static FpgaDiagnostic NoDesign(ExploreResult r, string projectFile)
+    {
+        var fitting = r.Designs.Where(d => d.Score.Fits).ToList();
+        if (fitting.Count == 0)
+        {
+            var closest = r.Designs.OrderBy(d => d.Score.Overflow).ThenBy(d => d.Id).First();
+            string over = string.Join(", ", closest.Estimate.OverBudget.Select(o => string.Create(CultureInfo.InvariantCulture,
+                $"{o.Resource} {o.Used:N0}/{o.Available:N0} (largest: {string.Join(", ", closest.Estimate.Layers.OrderByDescending(l => l.Resources[o.Resource]).ThenBy(l => l.Name, StringComparer.Ordinal).Take(3).Select(l => string.Create(CultureInfo.InvariantCulture, $"{l.Name} {l.Resources[o.Resource]:N0}")))})")));
+            return new FpgaDiagnostic(Severity.Error, ErrorCodes.ExploreNothingFits, projectFile, 0, string.Create(CultureInfo.InvariantCulture,
+                $"no design fits {r.Part} at {r.LimitPercent:0.#} %: the closest, {closest.Label} in report/explore.md, is over with {over}; choose a larger part (FpgaPart), raise FpgaUtilizationLimitPercent or allow fewer bits (FpgaExploreBits)"));
+        }
+        var accurate = fitting.OrderBy(d => d.Error).ThenBy(d => d.Id).First();
+        return new FpgaDiagnostic(Severity.Error, ErrorCodes.ExploreNothingWithinError, projectFile, 0, string.Create(CultureInfo.InvariantCulture,
+            $"no design that fits {r.Part} has a test MSE within {r.Options.MaxErrorIncreasePercent:0.##} % of the uniform 8-bit design's ({r.ReferenceError:G4}, limit {r.ErrorLimit:G4}): the most accurate that fits, {accurate.Label} in report/explore.md, has {accurate.Error:G4} ({(accurate.Error / r.ReferenceError - 1) * 100:+0.#;-0.#} %); raise FpgaExploreMaxErrorIncreasePercent or use FpgaExploreObjective=Accuracy"));
+    }
+
+    /// <summary>
+    /// Start points with every layer at <paramref name="bits"/>: the Auto rule's start (lanes 1, buffers by size, DSPs), LUT
+    /// multipliers with block RAM, with LUT RAM, and the most lanes.
+    /// </summary>
+    private static IEnumerable<int[]> MappingVariants(DesignSpace space, int bits)
+    {
+        int[] Make(Func<LayerSpace, BufferResource> buffer, MultiplierMapping multiplier, Func<LayerSpace, int> lanes) =>
+            space.Layers.Select(l => l.IndexOf(new LayerOption(l.HasWeightBits ? bits : 0, bits, buffer(l), lanes(l),
+                l.Multipliers.Contains(multiplier) ? multiplier : MultiplierMapping.Dsp))).ToArray();
+        BufferResource Auto(LayerSpace l) => Hdl.HardwareModel.Buffer(l.Layer.Elements, bits, BufferResource.Auto);
+        yield return Make(Auto, MultiplierMapping.Dsp, _ => 1);
+        yield return Make(_ => BufferResource.Block, MultiplierMapping.Lut, _ => 1);
+        yield return Make(_ => BufferResource.Distributed, MultiplierMapping.Lut, _ => 1);
+        yield return Make(Auto, MultiplierMapping.Lut, l => l.Lanes[^1]);
+    }
+
+    /// <summary>Front designs predicted this many times the reference error or more count as equally inaccurate when spreading the measurements.</summary>
+    public const double SpreadErrorCeiling = 10;
+
+    /// <summary>
+    /// Up to <paramref name="count"/> front designs not already chosen, spread over the front: each next one is the farthest
+    /// (in log error up to <paramref name="errorCeiling"/>, area and log cycles, each scaled to the front's range) from
+    /// those chosen so far. The ceiling keeps the measurements where the designs are worth having.
+    /// </summary>
+    private static IEnumerable<ScoredDesign> Spread(IReadOnlyList<ScoredDesign> front, List<ScoredDesign> chosen, int count, double errorCeiling)
+    {
+        if (count <= 0 || front.Count == 0) yield break;
+        double[] Point(DesignScore s) => [Math.Log(Math.Clamp(s.Error, 1e-300, Math.Max(errorCeiling, 1e-300))), s.Area, Math.Log(Math.Max(1, s.Cycles))];
+        var points = front.Select(f => Point(f.Score)).ToList();
+        var low = Enumerable.Range(0, 3).Select(k => points.Min(p => p[k])).ToArray();
+        var span = Enumerable.Range(0, 3).Select(k => Math.Max(1e-12, points.Max(p => p[k]) - low[k])).ToArray();
+        double[] Scaled(DesignScore s) { var p = Point(s); return [(p[0] - low[0]) / span[0], (p[1] - low[1]) / span[1], (p[2] - low[2]) / span[2]]; }
+        var taken = chosen.Select(c => Scaled(c.Score)).ToList();
+        var remaining = front.Where(f => !chosen.Any(c => c.Genome.AsSpan().SequenceEqual(f.Genome))).ToList();
+        for (int n = 0; n < count && remaining.Count > 0; n++)
+        {
+            int pick = 0;
+            double far = -1;
+            for (int i = 0; i < remaining.Count; i++)
+            {
+                var p = Scaled(remaining[i].Score);
+                double d = taken.Count == 0 ? 0 : taken.Min(t => Math.Sqrt((p[0] - t[0]) * (p[0] - t[0]) + (p[1] - t[1]) * (p[1] - t[1]) + (p[2] - t[2]) * (p[2] - t[2])));
+                if (d > far) (pick, far) = (i, d);
+            }
+            taken.Add(Scaled(remaining[pick].Score));
+            yield return remaining[pick];
+            remaining.RemoveAt(pick);
+        }
+    }
+
+    /// <summary>A plan with every layer at <paramref name="bits"/> (for its simulated error: nothing else matters).</summary>
+    private static LayerPlan UniformBits(DesignSpace space, int bits) =>
+        LayerPlan.From(space.LayerNames, _ => new LayerChoice(new LayerBits(bits, bits), BufferResource.Block, 1, MultiplierMapping.Dsp));
+
+    /// <summary>Simulates each set of bits not in <paramref name="simulated"/> once, in parallel; results in the order of <paramref name="plans"/>.</summary>
+    private static SimulationResult[] Simulate(ModelEvaluation evaluation, IReadOnlyList<LayerPlan> plans, Dictionary<string, SimulationResult> simulated, CancellationToken cancellation)
+    {
+        static string Key(LayerPlan p) => string.Join(";", p.LayerNames.Select(n => p.Bits(n).WeightBits.ToString(CultureInfo.InvariantCulture) + "," + p.Bits(n).ActivationBits.ToString(CultureInfo.InvariantCulture)));
+        var keys = plans.Select(Key).ToList();
+        var missing = keys.Distinct(StringComparer.Ordinal).Where(k => !simulated.ContainsKey(k)).ToList();
+        var results = new SimulationResult[missing.Count];
+        Parallel.For(0, missing.Count, new ParallelOptions { CancellationToken = cancellation }, i =>
+            results[i] = evaluation.Evaluate(evaluation.Quantize(plans[keys.IndexOf(missing[i])].Bits)));
+        for (int i = 0; i < missing.Count; i++) simulated[missing[i]] = results[i];
+        return keys.Select(k => simulated[k]).ToArray();
+    }
+}

@@ -1,0 +1,46 @@
+using System.Globalization;
+using TransformerFpga.Diagnostics;
+using TransformerFpga.Hardware;
+using TransformerFpga.Integer;
+using TransformerFpga.Model;
+
+namespace TransformerFpga.Pipeline;
+
+/// <summary>
+/// A project's inputs resolved and validated as the build does it (the same checks and TFPGA codes):
+/// the one TransformerModel, the part, clock and utilization limit, the model and its weights, and the
+/// plan of the project's items. Used by FpgaExplore, which starts from the same inputs as the build.
+/// </summary>
+public sealed record ProjectInputs(ModelConfig Config, TransformerWeights Weights, Device Device, string Part, double ClockMHz, double LimitPercent,
+    LayerPlan Plan, string TopName)
+{
+    public static ProjectInputs Resolve(BuildRequest request)
+    {
+        string projectFile = request.ProjectFile;
+        if (request.ModelItems.Count != 1)
+            throw new FpgaException(ErrorCodes.ModelItemCount, projectFile,
+                request.ModelItems.Count == 0
+                    ? "no TransformerModel item; add <TransformerModel Include=\"model/forecaster.json\" /> to the project"
+                    : $"{request.ModelItems.Count} TransformerModel items ({string.Join(", ", request.ModelItems)}); a project builds exactly one model");
+        var settings = request.Settings;
+        var device = Device.FromPart(settings.Part, projectFile);
+        double clock = ParsePositive(settings.ClockMHz, "FpgaClockMHz", projectFile, 1000);
+        double limit = ParsePositive(settings.UtilizationLimitPercent, "FpgaUtilizationLimitPercent", projectFile, 100);
+
+        string modelPath = Path.GetFullPath(Path.Combine(request.ProjectDirectory, request.ModelItems[0]));
+        if (!ModelLoader.IsInside(modelPath, request.ProjectDirectory))
+            throw new FpgaException(ErrorCodes.PathOutsideProject, projectFile, $"TransformerModel '{request.ModelItems[0]}' lies outside the project folder; keep model files inside the project");
+        var config = ModelLoader.LoadConfig(modelPath, request.ProjectDirectory);
+        var weights = TransformerWeights.Load(config);
+        var plan = LayerPlan.Resolve(IntegerTransformer.LayerNames(config), request, projectFile);
+        string topName = string.IsNullOrWhiteSpace(settings.TopName) ? config.Name : settings.TopName;
+        return new ProjectInputs(config, weights, device, settings.Part, clock, limit, plan, topName);
+    }
+
+    private static double ParsePositive(string raw, string property, string projectFile, double max)
+    {
+        if (!double.TryParse(raw.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value > 0) || value > max)
+            throw new FpgaException(ErrorCodes.InvalidProperty, projectFile, $"{property} is '{raw}'; use a number greater than 0 and at most {max.ToString(CultureInfo.InvariantCulture)}");
+        return value;
+    }
+}

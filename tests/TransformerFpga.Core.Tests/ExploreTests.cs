@@ -1,0 +1,374 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using TransformerFpga.Diagnostics;
+using TransformerFpga.Explore;
+using TransformerFpga.Hardware;
+using TransformerFpga.Integer;
+using TransformerFpga.Model;
+using TransformerFpga.Pipeline;
+
+namespace TransformerFpga.Tests;
+
+/// <summary>FpgaExplore (SPEC §7): the search, its exactness where it claims it, its outputs and their use.</summary>
+[TestClass]
+public sealed class ExploreTests
+{
+    /// <summary>A short search: the tests check structure and agreement, not the sample's optimum.</summary>
+    private static readonly SearchParameters Quick = new() { Population = 32, Generations = 24, ObjectivePopulation = 24, ObjectiveGenerations = 16, PolishStarts = 2 };
+
+    private static (string Project, string Model) WriteModel(TestFolder folder, int seed = 2, SyntheticModelSpec? spec = null)
+    {
+        SyntheticModel.Write(folder.File("model"), spec ?? new SyntheticModelSpec(), seed);
+        string project = folder.File("Hardware.csproj");
+        File.WriteAllText(project, "<Project />");
+        return (project, folder.File("model/synthetic.json"));
+    }
+
+    private static ExploreRequest Request(string project, string output, string objective = "Accuracy", string limit = "100", string bits = "4;6;8") =>
+        new(new BuildRequest(project, ["model/synthetic.json"], [], [], [], new BuildSettings { OutputDir = output, UtilizationLimitPercent = limit }),
+            new ExploreSettings { Objective = objective, Bits = bits });
+
+    /// <summary>The pieces of the search on a synthetic model, for tests that drive them directly.</summary>
+    private sealed record Parts(ModelEvaluation Evaluation, DesignSpace Space, Sensitivity Sensitivity, DesignCosts Costs, PlanEstimator Estimator, Device Device);
+
+    private static Parts Build(TestFolder folder, IReadOnlyList<int> bits, SyntheticModelSpec? spec = null, int seed = 2)
+    {
+        var (_, modelPath) = WriteModel(folder, seed, spec);
+        var config = ModelLoader.LoadConfig(modelPath);
+        var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
+        var device = Device.FromPart("xc7s15ftgb196-1", null);
+        var estimator = new PlanEstimator(evaluation, "synthetic", device, "xc7s15ftgb196-1", 100, 100, ResourceCoefficients.Default);
+        var space = DesignSpace.Create(evaluation.Quantize, bits);
+        var sensitivity = Sensitivity.Measure(evaluation, space, _ => { }, CancellationToken.None);
+        var reference = estimator.Estimate(space.Plan(new int[space.Layers.Count]));
+        var costs = new DesignCosts(space, evaluation, "synthetic", ResourceCoefficients.Default, reference.Layers.Single(l => l.Name == "control").Resources);
+        return new Parts(evaluation, space, sensitivity, costs, estimator, device);
+    }
+
+    [TestMethod]
+    [DataRow("batch", 1, 1)]
+    [DataRow("layer", 2, 2)]
+    public void SearchCostsEqualTheEstimatorAndLatencyModelOnRandomDesigns(string norm, int heads, int encoders)
+    {
+        using var folder = new TestFolder();
+        var p = Build(folder, [4, 6, 8], new SyntheticModelSpec(Norm: norm, Heads: heads, EncoderLayers: encoders));
+        var random = new SplitMix64(11);
+        for (int n = 0; n < 12; n++)
+        {
+            var genome = p.Space.Layers.Select(l => random.Next(l.Count)).ToArray();
+            var plan = p.Space.Plan(genome);
+            var exact = p.Estimator.Estimate(plan);
+            var cost = p.Costs.Cost(genome);
+            Assert.AreEqual(exact.Total, cost.Resources, "design " + string.Join(", ", p.Space.Layers.Select(l => l.Name + " " + l[genome[l.Index]])));
+            Assert.AreEqual(exact.LatencyCycles, cost.Cycles);
+            Assert.AreEqual(Hdl.HardwareModel.TotalCycles(p.Estimator.Model(plan), plan), cost.Cycles);
+        }
+    }
+
+    [TestMethod]
+    public void PredictedErrorOfASingleNarrowingIsItsSimulatedError()
+    {
+        using var folder = new TestFolder();
+        var p = Build(folder, [4, 8]);
+        var windows = Sensitivity.EvenlySpaced(p.Evaluation.Test.Count, Sensitivity.MaxWindows);
+        var fc1 = p.Space.Layers.Single(l => l.Name == "encoder0.ffn.fc1");
+        var options = p.Space.Layers.Select(l => l.Index == fc1.Index
+            ? new LayerOption(4, 8, BufferResource.Block, 1, MultiplierMapping.Dsp)
+            : new LayerOption(l.HasWeightBits ? 8 : 0, 8, BufferResource.Block, 1, MultiplierMapping.Dsp)).ToList();
+        double predicted = p.Sensitivity.PredictedError(options.Select((o, i) => p.Sensitivity.Shift(i, o)));
+        var model = p.Evaluation.Quantize(n => n == "encoder0.ffn.fc1" ? new LayerBits(4, 8) : new LayerBits(8, 8));
+        double simulated = Sensitivity.Mse(Sensitivity.Predictions(p.Evaluation, model, windows), windows.SelectMany(w => p.Evaluation.Test.Targets[w]).ToArray());
+        Assert.AreEqual(simulated, predicted, 1e-9 * simulated);
+        Assert.AreEqual(simulated - p.Sensitivity.ReferenceError, p.Sensitivity.Layers[fc1.Index].Weight[4], 1e-9 * simulated);
+    }
+
+    [TestMethod]
+    [DataRow(2, "encoder0.attn.q;encoder0.attn.scores;encoder0.attn.softmax;encoder0.ffn.fc1;encoder0.ffn.fc2", 65_536)]
+    [DataRow(7, "embedding;encoder0.attn.context;encoder0.attn.out;head", 16_384)]
+    public void SearchFindsTheExhaustiveOptimumOfASmallDesignSpace(int seed, string freeLayers, int size)
+    {
+        using var folder = new TestFolder();
+        var p = Build(folder, [4, 8], seed: seed);
+        // A few layers free (bits, lanes 1–2, multipliers; block RAM), the rest fixed at 8 bits.
+        var free = freeLayers.Split(';');
+        bool Allowed(int gene, int option)
+        {
+            var l = p.Space.Layers[gene];
+            var o = l[option];
+            if (!free.Contains(l.Name)) return o == new LayerOption(l.HasWeightBits ? 8 : 0, 8, BufferResource.Block, 1, MultiplierMapping.Dsp);
+            return o.Buffer == BufferResource.Block && o.Lanes <= 2;
+        }
+        var loose = new RestrictedModel(new ExploreModel(p.Space, p.Costs, p.Sensitivity, 1, p.Device, p.Device.Capacity * 100), Allowed);
+        var all = Enumerate(loose).ToList();
+        Assert.AreEqual(size, all.Count);
+        loose.Prepare(all, CancellationToken.None);
+        // A budget that binds: the median LUT and DSP of the space (the other resources are loose).
+        var resources = all.Select(g => p.Costs.Cost(loose.Outer(g)).Resources).ToList();
+        int Median(Func<Resources, int> pick) => resources.Select(pick).OrderBy(x => x).ElementAt(resources.Count / 2);
+        var budget = new Resources(Median(r => r.Lut), 100_000, 100_000, 100, Median(r => r.Dsp));
+        var model = new RestrictedModel(new ExploreModel(p.Space, p.Costs, p.Sensitivity, 1, p.Device, budget), Allowed);
+        var scores = all.Select(g => (Genome: g, Score: model.Score(g))).ToList();
+        int fitting = scores.Count(s => s.Score.Fits);
+        Assert.IsTrue(fitting > size / 20 && fitting < size, $"the budget should rule out part of the space ({fitting} of {size} fit)");
+        var errors = scores.Where(s => s.Score.Fits).Select(s => s.Score.Error).OrderBy(e => e).ToList();
+
+        foreach (var order in new[] { DesignOrder.Accuracy, DesignOrder.Latency(errors[errors.Count / 4]) })
+        {
+            var exhaustive = scores.OrderBy(s => s.Score, order).First().Score;
+            var found = ParetoSearch.Run(model, order, [], new SearchParameters());
+            Assert.AreEqual(0, order.Compare(exhaustive, found.Best.Score), $"{order.Objective}: exhaustive {exhaustive}, search {found.Best.Score}");
+            // 1-optimal: no single-layer change improves it.
+            for (int gene = 0; gene < model.Genes; gene++)
+                for (int option = 0; option < model.Options(gene); option++)
+                {
+                    var neighbour = (int[])found.Best.Genome.Clone();
+                    neighbour[gene] = option;
+                    Assert.IsTrue(order.Compare(model.Score(neighbour), found.Best.Score) >= 0, $"{order.Objective}: changing layer {gene} improves the best");
+                }
+            Assert.IsTrue(found.Evaluated.Count < all.Count / 2, $"the search scored {found.Evaluated.Count} of {all.Count} designs");
+        }
+    }
+
+    private static IEnumerable<int[]> Enumerate(IDesignModel model)
+    {
+        var genome = new int[model.Genes];
+        while (true)
+        {
+            yield return (int[])genome.Clone();
+            int g = 0;
+            while (g < genome.Length && ++genome[g] == model.Options(g)) genome[g++] = 0;
+            if (g == genome.Length) yield break;
+        }
+    }
+
+    [TestMethod]
+    public void SameInputsGiveByteIdenticalReportsUnderAnyCulture()
+    {
+        using var folder = new TestFolder();
+        var (project, _) = WriteModel(folder);
+        var original = CultureInfo.CurrentCulture;
+        try
+        {
+            CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo("de-DE");
+            var first = DesignExploration.Run(Request(project, folder.File("a")), search: Quick);
+            CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo("tr-TR");
+            var second = DesignExploration.Run(Request(project, folder.File("b")), search: Quick);
+            Assert.IsTrue(first.Success && second.Success, string.Join("\n", first.Diagnostics.Concat(second.Diagnostics)));
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = original;
+        }
+        foreach (string file in new[] { "explore.json", "explore.md", "explore.svg", "explore.props" })
+            CollectionAssert.AreEqual(File.ReadAllBytes(folder.File("a/report/" + file)), File.ReadAllBytes(folder.File("b/report/" + file)), file);
+    }
+
+    [TestMethod]
+    public void PreCancelledExplorationStopsAtOnce()
+    {
+        using var folder = new TestFolder();
+        var (project, _) = WriteModel(folder);
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.ThrowsExactly<OperationCanceledException>(() => DesignExploration.Run(Request(project, folder.File("out")), cancellation: cancel.Token));
+        Assert.IsTrue(watch.Elapsed < TimeSpan.FromSeconds(5), watch.Elapsed.ToString());
+        Assert.IsFalse(Directory.Exists(folder.File("out/report")), "a canceled exploration writes nothing");
+    }
+
+    [TestMethod]
+    public void CancellationDuringTheSearchStopsIt()
+    {
+        using var folder = new TestFolder();
+        var (project, _) = WriteModel(folder);
+        using var cancel = new CancellationTokenSource();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.ThrowsExactly<OperationCanceledException>(() => DesignExploration.Run(Request(project, folder.File("out")),
+            message => { if (message.Contains("explore: search", StringComparison.Ordinal)) cancel.Cancel(); }, cancel.Token));
+        Assert.IsTrue(watch.Elapsed < TimeSpan.FromSeconds(30), watch.Elapsed.ToString());
+        Assert.IsFalse(File.Exists(folder.File("out/report/explore.json")));
+    }
+
+    [TestMethod]
+    public void ImportedPropsBuildTheReportedDesignWithTheReportedError()
+    {
+        using var folder = new TestFolder();
+        var (project, _) = WriteModel(folder);
+        // 75 % of the part: 15 DSPs, the least this model needs (its softmax, residual, norm and pooling multipliers stay on DSPs).
+        var explore = DesignExploration.Run(Request(project, folder.File("out"), limit: "75"), search: Quick);
+        Assert.IsTrue(explore.Success, string.Join("\n", explore.Diagnostics));
+        using var report = JsonDocument.Parse(File.ReadAllText(folder.File("out/report/explore.json")));
+        var best = report.RootElement.GetProperty("designs")[report.RootElement.GetProperty("best").GetInt32()];
+        Assert.IsTrue(best.GetProperty("fits").GetBoolean());
+
+        // The project's items, then the imported ones (MSBuild appends an import's items after the items above it).
+        var own = new LayerItem("encoder0.%2A", new Dictionary<string, string> { ["WeightBits"] = "3", ["ActivationBits"] = "5" });
+        var (precisions, buffers, parallelism) = ReadProps(folder.File("out/report/explore.props"));
+        var build = FpgaBuild.Run(new BuildRequest(project, ["model/synthetic.json"], [Unescaped(own), .. precisions], buffers, parallelism,
+            new BuildSettings { OutputDir = folder.File("out"), UtilizationLimitPercent = "75" }));
+        Assert.IsTrue(build.Success, string.Join("\n", build.Diagnostics));
+
+        using var simulation = JsonDocument.Parse(File.ReadAllText(folder.File("out/report/simulation.json")));
+        Assert.AreEqual(best.GetProperty("integer_vs_target").GetProperty("mse").GetRawText(),
+            simulation.RootElement.GetProperty("integer_vs_target").GetProperty("mse").GetRawText(), "the build's test error is the one explore reported");
+        using var resources = JsonDocument.Parse(File.ReadAllText(folder.File("out/report/resources.json")));
+        Assert.IsTrue(resources.RootElement.GetProperty("fits").GetBoolean());
+        foreach (string key in new[] { "lut", "lutram", "ff", "bram18", "dsp" })
+            Assert.AreEqual(best.GetProperty("total").GetProperty(key).GetInt32(), resources.RootElement.GetProperty("total").GetProperty(key).GetInt32(), key);
+        Assert.AreEqual(best.GetProperty("latency_cycles").GetInt64(), resources.RootElement.GetProperty("latency_cycles").GetInt64());
+        var reported = best.GetProperty("layers").EnumerateArray().ToDictionary(l => l.GetProperty("name").GetString()!);
+        foreach (var row in resources.RootElement.GetProperty("layers").EnumerateArray())
+        {
+            var r = reported[row.GetProperty("name").GetString()!];
+            foreach (string key in new[] { "weight_bits", "activation_bits", "lanes", "buffer_resource", "lut", "ff", "bram18", "dsp", "cycles" })
+                Assert.AreEqual(r.GetProperty(key).GetRawText(), row.GetProperty(key).GetRawText(), row.GetProperty("name").GetString() + " " + key);
+        }
+        // The build and the exploration share report/: each keeps the other's files.
+        foreach (string file in new[] { "explore.json", "explore.md", "explore.svg", "explore.props", "simulation.json", "resources.json" })
+            Assert.IsTrue(File.Exists(folder.File("out/report/" + file)), file);
+    }
+
+    private static LayerItem Unescaped(LayerItem item) => item with { Pattern = Regex.Replace(item.Pattern, "%([0-9A-Fa-f]{2})", m => ((char)Convert.ToInt32(m.Groups[1].Value, 16)).ToString()) };
+
+    /// <summary>The items of explore.props as MSBuild hands them to the task (Include unescaped, metadata as written).</summary>
+    private static (List<LayerItem>, List<LayerItem>, List<LayerItem>) ReadProps(string path)
+    {
+        var project = XDocument.Load(path).Root!;
+        Assert.AreEqual("Project", project.Name.LocalName);
+        List<LayerItem> Items(string type) => project.Descendants(type).Select(e => Unescaped(new LayerItem(e.Attribute("Include")!.Value,
+            e.Attributes().Where(a => a.Name.LocalName != "Include").ToDictionary(a => a.Name.LocalName, a => a.Value)))).ToList();
+        return (Items("LayerPrecision"), Items("BufferResource"), Items("LayerParallelism"));
+    }
+
+    [TestMethod]
+    public void ReportsHoldTheFrontWithChoicesEstimatesAndErrorsAndAWellFormedPlot()
+    {
+        using var folder = new TestFolder();
+        var (project, _) = WriteModel(folder);
+        // A top name that XML and comments must survive.
+        var request = Request(project, folder.File("out"), objective: "Latency");
+        request = request with { Build = request.Build with { Settings = request.Build.Settings with { TopName = "top--<x>&\"y\"" } } };
+        var outcome = DesignExploration.Run(request, search: Quick);
+        Assert.IsTrue(outcome.Success, string.Join("\n", outcome.Diagnostics));
+        StringAssert.Contains(outcome.Summary!, "best (Latency)");
+        var (precisions, buffers, parallelism) = ReadProps(folder.File("out/report/explore.props"));
+        Assert.AreEqual(17, buffers.Count, "one BufferResource per hardware layer");
+        Assert.AreEqual(17, precisions.Count);
+        Assert.AreEqual(10, parallelism.Count, "one LayerParallelism per MAC layer");
+
+        using var json = JsonDocument.Parse(File.ReadAllText(folder.File("out/report/explore.json")));
+        var root = json.RootElement;
+        Assert.AreEqual("Latency", root.GetProperty("objective").GetString());
+        Assert.IsTrue(root.GetProperty("error_limit").GetDouble() > root.GetProperty("reference_error").GetDouble());
+        var designs = root.GetProperty("designs").EnumerateArray().ToList();
+        var front = root.GetProperty("front").EnumerateArray().Select(f => f.GetInt32()).ToList();
+        Assert.IsTrue(front.Count >= 2);
+        foreach (var d in designs)
+        {
+            foreach (string key in new[] { "id", "origin", "on_front", "best", "fits", "integer_vs_target", "area_fraction", "lut_equivalent", "total", "latency_cycles", "layers" })
+                Assert.IsTrue(d.TryGetProperty(key, out _), "design without " + key);
+            Assert.AreEqual(front.Contains(d.GetProperty("id").GetInt32()), d.GetProperty("on_front").GetBoolean());
+            foreach (var l in d.GetProperty("layers").EnumerateArray())
+                foreach (string key in new[] { "name", "weight_bits", "activation_bits", "buffer_resource", "lanes", "multiplier", "lut", "lutram", "ff", "bram18", "dsp", "cycles" })
+                    Assert.IsTrue(l.TryGetProperty(key, out _), "layer row without " + key);
+        }
+        CollectionAssert.AreEquivalent(new[] { 4, 6, 8 }, designs.Where(d => d.GetProperty("origin").GetString() == "uniform").Select(d => d.GetProperty("uniform_bits").GetInt32()).ToList());
+        Assert.AreEqual(1, designs.Count(d => d.GetProperty("origin").GetString() == "project"));
+        var best = designs[root.GetProperty("best").GetInt32()];
+        Assert.IsTrue(best.GetProperty("fits").GetBoolean());
+        Assert.IsTrue(best.GetProperty("integer_vs_target").GetProperty("mse").GetDouble() <= root.GetProperty("error_limit").GetDouble());
+        // Latency: no qualifying design is faster.
+        foreach (var d in designs.Where(d => d.GetProperty("fits").GetBoolean() && d.GetProperty("integer_vs_target").GetProperty("mse").GetDouble() <= root.GetProperty("error_limit").GetDouble()))
+            Assert.IsTrue(d.GetProperty("latency_cycles").GetInt64() >= best.GetProperty("latency_cycles").GetInt64());
+        // The front: no measured design that fits dominates a front design.
+        foreach (int f in front)
+        {
+            var a = designs[f];
+            foreach (var b in designs.Where(b => b.GetProperty("fits").GetBoolean() && b.GetProperty("id").GetInt32() != f))
+            {
+                double ea = a.GetProperty("integer_vs_target").GetProperty("mse").GetDouble(), eb = b.GetProperty("integer_vs_target").GetProperty("mse").GetDouble();
+                double aa = a.GetProperty("area_fraction").GetDouble(), ab = b.GetProperty("area_fraction").GetDouble();
+                long ca = a.GetProperty("latency_cycles").GetInt64(), cb = b.GetProperty("latency_cycles").GetInt64();
+                Assert.IsFalse(eb <= ea && ab <= aa && cb <= ca && (eb < ea || ab < aa || cb < ca), $"design {b.GetProperty("id")} dominates front design {f}");
+            }
+        }
+
+        string markdown = File.ReadAllText(folder.File("out/report/explore.md"));
+        StringAssert.Contains(markdown, "](explore.svg)");
+        StringAssert.Contains(markdown, "uniform 8 bit");
+        var svg = XDocument.Parse(File.ReadAllText(folder.File("out/report/explore.svg")));
+        Assert.AreEqual("svg", svg.Root!.Name.LocalName);
+        var texts = svg.Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value).ToList();
+        CollectionAssert.IsSubsetOf(new[] { "4 bit", "6 bit", "8 bit", "project" }, texts);
+        Assert.AreEqual(designs.Count - 4, svg.Root.Elements().Count(e => e.Name.LocalName == "circle" && e.Attribute("r")?.Value == "5" && e.Elements().Any(t => t.Name.LocalName == "title")),
+            "one circle per search design");
+        Assert.AreEqual(3, svg.Root.Elements().Count(e => e.Name.LocalName == "rect" && e.Elements().Any(t => t.Name.LocalName == "title")), "one square per uniform design");
+    }
+
+    [TestMethod]
+    public void SensitivityPrunesHopelessChoicesFromTheSearchButNotFromTheUniformComparison()
+    {
+        // The sample at 2 or 8 bits: its positional encoding at 2 bits alone loses more than narrowing every layer.
+        string sample = Path.Combine(RepositoryRoot(), "samples", "SeattleTemperature");
+        using var folder = new TestFolder();
+        var request = new ExploreRequest(new BuildRequest(Path.Combine(sample, "SeattleTemperature.csproj"), ["model/forecaster.json"], [], [], [],
+            new BuildSettings { OutputDir = folder.File("out") }), new ExploreSettings { Bits = "2;8" });
+        var outcome = DesignExploration.Run(request, search: Quick);
+        Assert.IsTrue(outcome.Success, string.Join("\n", outcome.Diagnostics));
+        using var json = JsonDocument.Parse(File.ReadAllText(folder.File("out/report/explore.json")));
+        var posenc = json.RootElement.GetProperty("sensitivity").EnumerateArray().Single(l => l.GetProperty("name").GetString() == "posenc");
+        CollectionAssert.AreEqual(new[] { 2 }, posenc.GetProperty("pruned_activation_bits").EnumerateArray().Select(b => b.GetInt32()).ToArray());
+        int PosencBits(JsonElement design) => design.GetProperty("layers").EnumerateArray().Single(l => l.GetProperty("name").GetString() == "posenc").GetProperty("activation_bits").GetInt32();
+        var designs = json.RootElement.GetProperty("designs").EnumerateArray().ToList();
+        Assert.IsTrue(designs.Where(d => d.GetProperty("origin").GetString() == "search").All(d => PosencBits(d) == 8), "a search design uses a pruned choice");
+        Assert.AreEqual(2, PosencBits(designs.Single(d => d.GetProperty("origin").GetString() == "uniform" && d.GetProperty("uniform_bits").GetInt32() == 2)));
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (Directory.Exists(Path.Combine(dir.FullName, "samples", "SeattleTemperature"))) return dir.FullName;
+        throw new AssertFailedException("samples/SeattleTemperature not found above " + AppContext.BaseDirectory);
+    }
+
+    [TestMethod]
+    public void NothingThatFitsIsACodedErrorNamingTheClosestDesign()
+    {
+        using var folder = new TestFolder();
+        var (project, _) = WriteModel(folder);
+        var outcome = DesignExploration.Run(Request(project, folder.File("out"), limit: "2"), search: Quick);
+        Assert.IsFalse(outcome.Success);
+        var error = outcome.Diagnostics.Single(d => d.Severity == Severity.Error);
+        Assert.AreEqual(ErrorCodes.ExploreNothingFits, error.Code);
+        StringAssert.Contains(error.Message, "the closest, ");
+        Assert.AreEqual(project, error.File);
+        Assert.IsTrue(File.Exists(folder.File("out/report/explore.md")), "the report describes the attempt");
+        Assert.IsFalse(File.Exists(folder.File("out/report/explore.props")));
+    }
+
+    [TestMethod]
+    public void PropsEscapeWhatMsBuildAndXmlTreatSpecially()
+    {
+        Assert.AreEqual("encoder0.attn.%2A", ExploreReport.MsBuildEscape("encoder0.attn.*"));
+        Assert.AreEqual("a%3Fb%25c%3Bd%40e%24f%28g%29h%27", ExploreReport.MsBuildEscape("a?b%c;d@e$f(g)h'"));
+    }
+
+    [TestMethod]
+    [DataRow("Speed", "4;6;8", "5", "FpgaExploreObjective")]
+    [DataRow("Accuracy", "4;six", "5", "FpgaExploreBits")]
+    [DataRow("Accuracy", "1;8", "5", "FpgaExploreBits")]
+    [DataRow("Latency", "4;8", "-3", "FpgaExploreMaxErrorIncreasePercent")]
+    public void InvalidOptionsAreCodedErrors(string objective, string bits, string increase, string property)
+    {
+        using var folder = new TestFolder();
+        var (project, _) = WriteModel(folder);
+        var request = Request(project, folder.File("out"), objective, bits: bits);
+        var outcome = DesignExploration.Run(request with { Settings = request.Settings with { MaxErrorIncreasePercent = increase } });
+        Assert.IsFalse(outcome.Success);
+        var error = outcome.Diagnostics.Single();
+        Assert.AreEqual(ErrorCodes.InvalidExploreOption, error.Code);
+        StringAssert.Contains(error.Message, property);
+    }
+}
