@@ -114,7 +114,9 @@ public static class DesignExploration
 
         progress("explore: calibrating and quantizing " + inputs.Config.Name);
         var evaluation = new ModelEvaluation(inputs.Config, inputs.Weights, cancellation);
-        var estimator = new PlanEstimator(evaluation, inputs.TopName, inputs.Device, inputs.Part, inputs.ClockMHz, inputs.LimitPercent, ResourceCoefficients.Default);
+        // The same coefficients as the build: the project's fpga-calibration.json when there is one.
+        var coefficients = Calibration.ForProject(request.Build.ProjectDirectory);
+        var estimator = new PlanEstimator(evaluation, inputs.TopName, inputs.Device, inputs.Part, inputs.ClockMHz, inputs.LimitPercent, coefficients);
         inputs.Plan.ValidateLanes(estimator.Model(inputs.Plan), projectFile);
         var projectPlan = AutoMapping.Resolve(inputs.Plan, estimator.Estimate).Plan;
         var budget = DesignEstimate.Scale(inputs.Device.Capacity, inputs.LimitPercent);
@@ -137,7 +139,7 @@ public static class DesignExploration
             progress("explore: sensitivity rules out " + string.Join(", ", pruned.Select(p => p.Key + " " + PrunedText(p.Value))));
 
         var control = estimator.Estimate(space.Plan(MappingVariants(space, options.WidestBits).First())).Layers.Single(l => l.Name == "control").Resources;
-        var costs = new DesignCosts(space, evaluation, inputs.TopName, ResourceCoefficients.Default, control);
+        var costs = new DesignCosts(space, evaluation, inputs.TopName, coefficients, control);
         var model = new ExploreModel(space, costs, sensitivity, sensitivity.ReferenceError > 0 ? widestError / sensitivity.ReferenceError : 1, inputs.Device, budget);
         var order = options.Objective == ExploreObjective.Accuracy ? DesignOrder.Accuracy : DesignOrder.Latency(errorLimit);
 
