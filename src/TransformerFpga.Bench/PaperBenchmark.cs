@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using TransformerFpga.Explore;
 using TransformerFpga.Hardware;
 using TransformerFpga.Integer;
 using TransformerFpga.Model;
@@ -20,7 +22,7 @@ namespace TransformerFpga.Bench;
 ///     what the buffer choice alone changes (the all-DSP template never fits: every MAC layer has its
 ///     own MAC and requantizer multipliers, more than the part's 20 DSP48E1);
 ///   - with ours: Auto buffers and Auto multipliers resolved by <see cref="AutoMapping"/>, one lane;
-///   - and the best design the FpgaExplore search finds (<see cref="BestExploredDesign"/>, pending).
+///   - and the best design the FpgaExplore search finds (<see cref="BestExploredDesign"/>).
 /// The trained models live in samples/SeattleTemperature/family/d&lt;N&gt;/; a missing one is trained
 /// (never downloaded), and --retrain trains them all again.
 /// </summary>
@@ -36,7 +38,7 @@ public static class PaperBenchmark
     public const double ClockMHz = 100;
 
     /// <summary>The best design of the resource-aware mixed-precision search for one model and starting bitwidth.</summary>
-    public sealed record ExploredDesign(LayerPlan Plan, DesignEstimate Estimate, double TestMse);
+    public sealed record ExploredDesign(Resources Total, long Cycles, double TestMse, bool Fits, string Bits);
 
     private sealed record Design(LayerPlan Plan, DesignEstimate Estimate);
 
@@ -94,7 +96,7 @@ public static class PaperBenchmark
                 var auto = AutoMapping.Resolve(LayerPlan.From(names, _ => new LayerChoice(uniform, BufferResource.Auto, 1, MultiplierMapping.Auto)), estimator.Estimate);
                 var ours = new Design(auto.Plan, auto.Estimate);
 
-                rows.Add(new Row(d, bits, result.FloatVsTarget.Mse, result.IntegerVsTarget.Mse, earlier, earlierAutoMultipliers, ours, BestExploredDesign(estimator, names, bits)));
+                rows.Add(new Row(d, bits, result.FloatVsTarget.Mse, result.IntegerVsTarget.Mse, earlier, earlierAutoMultipliers, ours, BestExploredDesign(ModelPath(family, d), bits)));
             }
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"d_model {d}: evaluated and estimated in {(clock.Elapsed - model).TotalSeconds:F1} s"));
         }
@@ -108,20 +110,38 @@ public static class PaperBenchmark
     }
 
     /// <summary>
-    /// PLACEHOLDER — the FpgaExplore search (resource-aware mixed precision and buffer choice) is not
-    /// part of this build yet. When it is, call it here for the model behind <paramref name="estimator"/>,
-    /// starting from uniform <paramref name="bits"/>, and return its best design that fits (its plan, estimate
-    /// and test MSE of the integer model), or null when it finds none. Until then this returns null and the
-    /// table prints "—"; no number in that column is made up.
+    /// FpgaExplore (objective Accuracy) on the model with candidate bits up to <paramref name="bits"/>
+    /// (4; 4;6; 4;6;8), as `dotnet build -t:FpgaExplore -p:FpgaExploreBits=…` runs it: its best design
+    /// that fits, read back from report/explore.json, or null when it finds none.
     /// </summary>
-    public static ExploredDesign? BestExploredDesign(PlanEstimator estimator, IReadOnlyList<string> layerNames, int bits)
+    public static ExploredDesign? BestExploredDesign(string modelPath, int bits)
     {
-        _ = (estimator, layerNames, bits);
-        return null;
+        string output = Path.Combine(Path.GetTempPath(), "tfpga-paper-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        try
+        {
+            string folder = Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
+            var build = new BuildRequest(Path.Combine(folder, "paper.csproj"), [Path.GetFileName(modelPath)], [], [], [], new BuildSettings { OutputDir = output });
+            string candidates = string.Join(";", UniformBits.Where(b => b <= bits).Select(b => b.ToString(CultureInfo.InvariantCulture)));
+            var outcome = DesignExploration.Run(new ExploreRequest(build, new ExploreSettings { Objective = "Accuracy", Bits = candidates }));
+            string report = Path.Combine(output, "report", "explore.json");
+            if (!outcome.Success || !File.Exists(report)) return null;
+            using var json = JsonDocument.Parse(File.ReadAllText(report));
+            var best = json.RootElement.GetProperty("designs").EnumerateArray().FirstOrDefault(x => x.GetProperty("best").GetBoolean());
+            if (best.ValueKind != JsonValueKind.Object) return null;
+            var t = best.GetProperty("total");
+            var layers = best.GetProperty("layers").EnumerateArray().Where(l => l.GetProperty("buffer_resource").GetString() != "Fused").ToList();
+            var widths = layers.Select(l => l.GetProperty("activation_bits").GetInt32())
+                .Concat(layers.Select(l => l.GetProperty("weight_bits").GetInt32()).Where(w => w is > 0 and < 16)).Distinct().Order();
+            return new ExploredDesign(new Resources(t.GetProperty("lut").GetInt32(), t.GetProperty("lutram").GetInt32(), t.GetProperty("ff").GetInt32(),
+                    t.GetProperty("bram18").GetInt32(), t.GetProperty("dsp").GetInt32()),
+                best.GetProperty("latency_cycles").GetInt64(), best.GetProperty("integer_vs_target").GetProperty("mse").GetDouble(), best.GetProperty("fits").GetBoolean(),
+                string.Join("/", widths));
+        }
+        finally
+        {
+            try { Directory.Delete(output, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
     }
-
-    /// <summary>Set to true when <see cref="BestExploredDesign"/> calls the search.</summary>
-    private static readonly bool ExploreAvailable = false;
 
     private static string ModelPath(string family, int d) => Path.Combine(family, "d" + d.ToString(CultureInfo.InvariantCulture), "forecaster.json");
 
@@ -156,8 +176,7 @@ public static class PaperBenchmark
         text.AppendLine("Earlier template = every buffer Distributed (LUT RAM), multipliers on DSP48E1, uniform bits (this generator and estimator with those choices stand in for the predecessor's hardware).");
         text.AppendLine("Earlier + Auto multipliers = the earlier template with multipliers moved to LUTs by the estimator while over budget (buffers stay Distributed): the buffer choice alone is the difference to ours.");
         text.AppendLine("Ours = Auto buffers and Auto multipliers resolved by the estimator, uniform bits. MSE in °C² on the 1,735 test windows.");
-        if (!ExploreAvailable)
-            text.AppendLine("FpgaExplore column: the search is not available in this build yet; BestExploredDesign is a placeholder and the column shows — (no numbers are made up).");
+        text.AppendLine("FpgaExplore = the best design (objective Accuracy) of `dotnet build -t:FpgaExplore` with FpgaExploreBits up to the row's bits (4; 4;6; 4;6;8): bits per layer, buffers, lanes and multipliers searched; its bits, measured test MSE, resources and cycles.");
         text.AppendLine();
         text.AppendLine("| d_model | float MSE | bits | integer MSE | earlier template | earlier + Auto multipliers | ours | cycles | FpgaExplore best design |");
         text.AppendLine("|---:|---:|---:|---:|---|---|---|---:|---|");
@@ -186,9 +205,11 @@ public static class PaperBenchmark
         text.AppendLine(Line($"Fit with the earlier template: {rows.Count(r => r.Earlier.Estimate.Fits)} of {rows.Count}; with Auto multipliers: {rows.Count(r => r.EarlierAutoMultipliers.Estimate.Fits)}; with ours: {rows.Count(r => r.Ours.Estimate.Fits)}."));
         text.AppendLine(Line($"Configurations that do not fit with the earlier template but fit with ours (buffer and multiplier choice): {rescued.Count} of {rows.Count}") + List(rescued) + ".");
         text.AppendLine(Line($"Of those, configurations that only the buffer choice makes deployable (no fit with all buffers Distributed even with Auto multipliers): {rescuedByBuffers.Count}") + List(rescuedByBuffers) + ".");
-        text.AppendLine(ExploreAvailable
-            ? Line($"Configurations that fit only through FpgaExplore's mixed precision: {rows.Count(r => !r.Ours.Estimate.Fits && r.Explored is not null)} of {rows.Count}.")
-            : "Configurations that fit only through mixed precision (FpgaExplore): pending — the search is not in this build; the column above will be filled when it is.");
+        var explored = rows.Where(r => r.Explored?.Fits == true).ToList();
+        var onlyMixed = explored.Where(r => !r.Ours.Estimate.Fits).ToList();
+        int exploredNotEarlier = explored.Count(r => !r.Earlier.Estimate.Fits);
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"Configurations FpgaExplore makes deployable (bits up to the row's, mixed per layer; buffers, lanes and multipliers searched): {explored.Count} of {rows.Count}; of those, not deployable with the earlier template: {exploredNotEarlier}; not deployable with uniform bits even with our buffer and multiplier choice, so only mixed precision makes them fit: {onlyMixed.Count}") + List(onlyMixed) + ".");
         return text.ToString();
     }
 
@@ -200,7 +221,7 @@ public static class PaperBenchmark
 
     private static string Explored(ExploredDesign? e) => e is null
         ? "—"
-        : string.Create(CultureInfo.InvariantCulture, $"MSE {e.TestMse:0.0000}; {Amounts(e.Estimate.Total)}; {e.Estimate.LatencyCycles:N0} cycles");
+        : string.Create(CultureInfo.InvariantCulture, $"MSE {e.TestMse:0.0000}; bits {e.Bits}; {Amounts(e.Total)}; {e.Cycles:N0} cycles");
 
     private static string RepositoryRoot()
     {
