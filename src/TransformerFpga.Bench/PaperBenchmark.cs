@@ -119,19 +119,26 @@ public static class PaperBenchmark
         string output = Path.Combine(Path.GetTempPath(), "tfpga-paper-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         try
         {
+            // The project sits where the sample's does, so that the model's ../../data paths stay inside it.
             string folder = Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
-            var build = new BuildRequest(Path.Combine(folder, "paper.csproj"), [Path.GetFileName(modelPath)], [], [], [], new BuildSettings { OutputDir = output });
+            string project = Path.GetFullPath(Path.Combine(folder, "..", ".."));
+            var build = new BuildRequest(Path.Combine(project, "paper.csproj"), [Path.GetRelativePath(project, Path.GetFullPath(modelPath))], [], [], [], new BuildSettings
+            {
+                // The project's own design (which the exploration measures too) is the row's uniform bits.
+                OutputDir = output, DefaultWeightBits = bits.ToString(CultureInfo.InvariantCulture), DefaultActivationBits = bits.ToString(CultureInfo.InvariantCulture),
+            });
             string candidates = string.Join(";", UniformBits.Where(b => b <= bits).Select(b => b.ToString(CultureInfo.InvariantCulture)));
             var outcome = DesignExploration.Run(new ExploreRequest(build, new ExploreSettings { Objective = "Accuracy", Bits = candidates }));
             string report = Path.Combine(output, "report", "explore.json");
-            if (!outcome.Success || !File.Exists(report)) return null;
+            foreach (var diagnostic in outcome.Diagnostics) Console.Error.WriteLine($"d {Path.GetFileName(folder)}, bits ≤ {bits}: {diagnostic.Code} {diagnostic.Message}");
+            if (!File.Exists(report)) return null;
             using var json = JsonDocument.Parse(File.ReadAllText(report));
             var best = json.RootElement.GetProperty("designs").EnumerateArray().FirstOrDefault(x => x.GetProperty("best").GetBoolean());
             if (best.ValueKind != JsonValueKind.Object) return null;
             var t = best.GetProperty("total");
             var layers = best.GetProperty("layers").EnumerateArray().Where(l => l.GetProperty("buffer_resource").GetString() != "Fused").ToList();
             var widths = layers.Select(l => l.GetProperty("activation_bits").GetInt32())
-                .Concat(layers.Select(l => l.GetProperty("weight_bits").GetInt32()).Where(w => w is > 0 and < 16)).Distinct().Order();
+                .Concat(layers.Select(l => l.GetProperty("weight_bits").GetInt32())).Where(w => w is > 0 and < 16).Distinct().Order();
             return new ExploredDesign(new Resources(t.GetProperty("lut").GetInt32(), t.GetProperty("lutram").GetInt32(), t.GetProperty("ff").GetInt32(),
                     t.GetProperty("bram18").GetInt32(), t.GetProperty("dsp").GetInt32()),
                 best.GetProperty("latency_cycles").GetInt64(), best.GetProperty("integer_vs_target").GetProperty("mse").GetDouble(), best.GetProperty("fits").GetBoolean(),
