@@ -14,22 +14,8 @@ internal static class BuildPipeline
     public static string Execute(BuildRequest request, List<FpgaDiagnostic> diagnostics, Action<string> progress, CancellationToken cancellation)
     {
         string projectFile = request.ProjectFile;
-        if (request.ModelItems.Count != 1)
-            throw new FpgaException(ErrorCodes.ModelItemCount, projectFile,
-                request.ModelItems.Count == 0
-                    ? "no TransformerModel item; add <TransformerModel Include=\"model/forecaster.json\" /> to the project"
-                    : $"{request.ModelItems.Count} TransformerModel items ({string.Join(", ", request.ModelItems)}); a project builds exactly one model");
         var settings = request.Settings;
-        var device = Device.FromPart(settings.Part, projectFile);
-        double clock = ParsePositive(settings.ClockMHz, "FpgaClockMHz", projectFile, 1000);
-        double limit = ParsePositive(settings.UtilizationLimitPercent, "FpgaUtilizationLimitPercent", projectFile, 100);
-
-        string modelPath = Path.GetFullPath(Path.Combine(request.ProjectDirectory, request.ModelItems[0]));
-        if (!ModelLoader.IsInside(modelPath, request.ProjectDirectory))
-            throw new FpgaException(ErrorCodes.PathOutsideProject, projectFile, $"TransformerModel '{request.ModelItems[0]}' lies outside the project folder; keep model files inside the project");
-        var config = ModelLoader.LoadConfig(modelPath, request.ProjectDirectory);
-        var weights = TransformerWeights.Load(config);
-        var plan = LayerPlan.Resolve(IntegerTransformer.LayerNames(config), request, projectFile);
+        var (config, weights, device, _, clock, limit, plan, topName) = ProjectInputs.Resolve(request);
         cancellation.ThrowIfCancellationRequested();
 
         progress("calibrating and quantizing " + config.Name);
@@ -44,7 +30,6 @@ internal static class BuildPipeline
         outputs.Add("report/simulation.json", SimulationReport.Json(model, result));
         outputs.Add("report/predictions.csv", SimulationReport.PredictionsCsv(result));
 
-        string topName = string.IsNullOrWhiteSpace(settings.TopName) ? config.Name : settings.TopName;
         // A calibration file beside the project replaces the shipped coefficients; a report given now refits them below.
         var estimator = new PlanEstimator(evaluation, topName, device, settings.Part, clock, limit, CurrentCoefficients(request));
         estimator.Add(plan, model);
@@ -123,12 +108,5 @@ internal static class BuildPipeline
         {
             return ResourceCoefficients.Default;
         }
-    }
-
-    private static double ParsePositive(string raw, string property, string projectFile, double max)
-    {
-        if (!double.TryParse(raw.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value > 0) || value > max)
-            throw new FpgaException(ErrorCodes.InvalidProperty, projectFile, $"{property} is '{raw}'; use a number greater than 0 and at most {max.ToString(CultureInfo.InvariantCulture)}");
-        return value;
     }
 }

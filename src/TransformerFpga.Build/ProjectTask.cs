@@ -1,0 +1,94 @@
+using Microsoft.Build.Framework;
+using TransformerFpga.Diagnostics;
+using TransformerFpga.Pipeline;
+
+namespace TransformerFpga.Build;
+
+/// <summary>
+/// What FpgaGenerate and FpgaExplore share: the project's items and Fpga* properties as a
+/// <see cref="BuildRequest"/>, cancellation (<see cref="ICancelableTask"/>) and logging of coded diagnostics.
+/// </summary>
+public abstract class ProjectTask : Microsoft.Build.Utilities.Task, ICancelableTask
+{
+    private readonly CancellationTokenSource _cancel = new();
+
+    /// <summary>$(MSBuildProjectFullPath).</summary>
+    [Required] public string ProjectFile { get; set; } = "";
+
+    /// <summary>@(TransformerModel): exactly one is valid (TFPGA020 otherwise).</summary>
+    public ITaskItem[] Models { get; set; } = [];
+    public ITaskItem[] Precisions { get; set; } = [];
+    public ITaskItem[] Buffers { get; set; } = [];
+    public ITaskItem[] Parallelism { get; set; } = [];
+
+    public string Part { get; set; } = "";
+    public string ClockMHz { get; set; } = "";
+    public string DefaultWeightBits { get; set; } = "";
+    public string DefaultActivationBits { get; set; } = "";
+    public string DefaultBufferResource { get; set; } = "";
+    public string DefaultLanes { get; set; } = "";
+    public string UtilizationLimitPercent { get; set; } = "";
+    [Required] public string OutputDir { get; set; } = "";
+    public string TopName { get; set; } = "";
+
+    public void Cancel() => _cancel.Cancel();
+
+    protected CancellationToken Cancellation => _cancel.Token;
+
+    protected string FullProjectFile => Path.GetFullPath(ProjectFile);
+
+    /// <summary>The request for the project; <paramref name="settings"/> adds what only one task passes.</summary>
+    protected BuildRequest Request(Func<BuildSettings, BuildSettings>? settings = null)
+    {
+        string projectFile = FullProjectFile;
+        var common = new BuildSettings
+        {
+            Part = OrDefault(Part, "xc7s15ftgb196-1"),
+            ClockMHz = OrDefault(ClockMHz, "100"),
+            DefaultWeightBits = OrDefault(DefaultWeightBits, "8"),
+            DefaultActivationBits = OrDefault(DefaultActivationBits, "8"),
+            DefaultBufferResource = OrDefault(DefaultBufferResource, "Auto"),
+            DefaultLanes = OrDefault(DefaultLanes, "1"),
+            UtilizationLimitPercent = OrDefault(UtilizationLimitPercent, "100"),
+            OutputDir = Path.GetFullPath(OutputDir, Path.GetDirectoryName(projectFile)!),
+            TopName = string.IsNullOrWhiteSpace(TopName) ? null : TopName.Trim(),
+        };
+        return new BuildRequest(projectFile, Models.Select(TaskItems.FullPath).ToList(), TaskItems.ToLayerItems(Precisions),
+            TaskItems.ToLayerItems(Buffers), TaskItems.ToLayerItems(Parallelism), settings is null ? common : settings(common));
+    }
+
+    /// <summary>Logs the diagnostics and the summary; false (with an error logged) unless it succeeded.</summary>
+    protected bool Report(bool succeeded, IReadOnlyList<FpgaDiagnostic> diagnostics, string? summary, string what)
+    {
+        string projectFile = FullProjectFile;
+        foreach (var d in diagnostics)
+        {
+            string file = string.IsNullOrEmpty(d.File) ? projectFile : d.File;
+            int line = Math.Max(0, d.Line);
+            switch (d.Severity)
+            {
+                case Severity.Error:
+                    Log.LogError(null, d.Code, null, file, line, 0, 0, 0, d.Message);
+                    break;
+                case Severity.Warning:
+                    Log.LogWarning(null, d.Code, null, file, line, 0, 0, 0, d.Message);
+                    break;
+                default:
+                    Log.LogMessage(null, d.Code, null, file, line, 0, 0, 0, MessageImportance.High, d.Message);
+                    break;
+            }
+        }
+        if (!string.IsNullOrEmpty(summary))
+            foreach (string text in summary.Split('\n'))
+                Log.LogMessage(MessageImportance.High, text);
+
+        bool success = succeeded && !Log.HasLoggedErrors;
+        // Never return false without an error (MSBuild would print MSB4181).
+        if (!success && !Log.HasLoggedErrors)
+            Log.LogError(null, ErrorCodes.InternalError, null, projectFile, 0, 0, 0, 0, what + " failed without a diagnostic; please report it");
+        return success;
+    }
+
+    protected static string OrDefault(string value, string fallback) =>
+        string.IsNullOrWhiteSpace(value) ? fallback : value.Trim();
+}
