@@ -66,9 +66,8 @@ public static class AutoMapping
 
     private static IEnumerable<Move> Moves(List<string> layers, DesignEstimate before, DesignEstimate after, Func<string, string> describe, Func<LayerChoice, LayerChoice> apply)
     {
-        var a = after.Layers.ToDictionary(l => l.Name, StringComparer.Ordinal);
-        foreach (var b in before.Layers.Where(l => layers.Contains(l.Name)))
-            yield return new Move(b.Name, describe(b.Name), a[b.Name].Resources - b.Resources, apply);
+        var deltas = before.LayerChanges(after);
+        return before.Layers.Where(l => layers.Contains(l.Name)).Select(l => new Move(l.Name, describe(l.Name), deltas[l.Name], apply));
     }
 
     private static Resources Positive(Resources r) => new(Math.Max(0, r.Lut), Math.Max(0, r.LutRam), Math.Max(0, r.Ff), Math.Max(0, r.Bram18), Math.Max(0, r.Dsp));

@@ -35,6 +35,16 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
 
     public bool Fits => OverBudget.Count == 0;
 
+    /// <summary>
+    /// Per layer row, how much more <paramref name="after"/> uses: the estimate of a plan that differs in some layers'
+    /// choices. Layers' resources add up, so one such estimate gives the effect of changing each of those layers alone.
+    /// </summary>
+    public Dictionary<string, Resources> LayerChanges(DesignEstimate after)
+    {
+        var before = Layers.ToDictionary(l => l.Name, l => l.Resources, StringComparer.Ordinal);
+        return after.Layers.ToDictionary(l => l.Name, l => l.Resources - before[l.Name], StringComparer.Ordinal);
+    }
+
     /// <summary>Sum over resources of the share by which <paramref name="used"/> exceeds the budget; 0 when it fits.</summary>
     public static double Overflow(Resources used, Resources budget)
     {
@@ -43,8 +53,6 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
             if (used[name] > budget[name]) sum += (used[name] - budget[name]) / (double)Math.Max(1, budget[name]);
         return sum;
     }
-
-    public static int Pick(Resources r, string resource) => r[resource];
 
     public static DesignEstimate Build(IntegerTransformer model, LayerPlan plan, HdlGenerator.Design design, Func<string, string> hdlFile,
         Device device, string part, double clockMHz, double limitPercent, ResourceCoefficients coefficients)

@@ -32,8 +32,8 @@ public static class BudgetGate
         var diagnostics = new List<FpgaDiagnostic>();
         foreach (var (resource, used, available) in over)
         {
-            var top = design.Layers.OrderByDescending(l => DesignEstimate.Pick(l.Resources, resource)).ThenBy(l => l.Name, StringComparer.Ordinal).Take(3)
-                .Select(l => string.Create(CultureInfo.InvariantCulture, $"{l.Name} {DesignEstimate.Pick(l.Resources, resource):N0}"));
+            var top = design.Layers.OrderByDescending(l => l.Resources[resource]).ThenBy(l => l.Name, StringComparer.Ordinal).Take(3)
+                .Select(l => string.Create(CultureInfo.InvariantCulture, $"{l.Name} {l.Resources[resource]:N0}"));
             string message = string.Create(CultureInfo.InvariantCulture,
                 $"{resource} {used:N0} used, {available:N0} available ({design.LimitPercent:0.#} % of {design.Part}); largest consumers: {string.Join(", ", top)}; {fix}");
             diagnostics.Add(new FpgaDiagnostic(asWarning ? Severity.Warning : Severity.Error, Codes[resource], projectFile, 0, message));
@@ -55,26 +55,23 @@ public static class BudgetGate
         for (int step = 0; step < MaxChanges && !current.Fits; step++)
         {
             double overflow = Overflow(current);
+            var rows = current.Layers.ToDictionary(l => l.Name, StringComparer.Ordinal);
             (Change Change, double Gain)? best = null;
             foreach (bool keepsAccuracy in new[] { true, false })
             {
                 foreach (var (kind, kindIndex) in Kinds.Select((k, i) => (k, i)).Where(k => k.k.KeepsAccuracy == keepsAccuracy))
                 {
                     cancellation.ThrowIfCancellationRequested();
-                    var rows = current.Layers.ToDictionary(l => l.Name, StringComparer.Ordinal);
-                    var eligible = currentPlan.LayerNames.Where(n => rows.ContainsKey(n) && kind.Apply(currentPlan[n], rows[n]) is not null).ToList();
-                    if (eligible.Count == 0) continue;
-                    var all = estimate(LayerPlan.From(currentPlan.LayerNames, n => eligible.Contains(n) ? kind.Apply(currentPlan[n], rows[n])! : currentPlan[n]));
-                    var after = all.Layers.ToDictionary(l => l.Name, StringComparer.Ordinal);
-                    foreach (var layer in eligible)
+                    var changed = currentPlan.LayerNames.Where(rows.ContainsKey)
+                        .Select(n => (Layer: n, Choice: kind.Apply(currentPlan[n], rows[n]))).Where(c => c.Choice is not null).ToList();
+                    if (changed.Count == 0) continue;
+                    var choices = changed.ToDictionary(c => c.Layer, c => c.Choice!, StringComparer.Ordinal);
+                    var deltas = current.LayerChanges(estimate(LayerPlan.From(currentPlan.LayerNames, n => choices.GetValueOrDefault(n, currentPlan[n]))));
+                    foreach (var (layer, choice) in changed)
                     {
-                        var delta = after[layer].Resources - rows[layer].Resources;
-                        double gain = overflow - DesignEstimate.Overflow(current.Total + delta, current.Budget);
+                        double gain = overflow - DesignEstimate.Overflow(current.Total + deltas[layer], current.Budget);
                         if (gain > 1e-9 && (best is null || gain > best.Value.Gain + 1e-9))
-                        {
-                            var choice = kind.Apply(currentPlan[layer], rows[layer])!;
-                            best = (new Change(kind.Describe(layer, choice), LayerPlan.From(currentPlan.LayerNames, n => n == layer ? choice : currentPlan[n]), layer, kindIndex), gain);
-                        }
+                            best = (new Change(kind.Describe(layer, choice!), LayerPlan.From(currentPlan.LayerNames, n => n == layer ? choice! : currentPlan[n]), layer, kindIndex), gain);
                     }
                 }
                 if (best is not null) break;

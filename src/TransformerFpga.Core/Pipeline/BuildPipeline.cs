@@ -31,7 +31,8 @@ internal static class BuildPipeline
         outputs.Add("report/predictions.csv", SimulationReport.PredictionsCsv(result));
 
         // A calibration file beside the project replaces the shipped coefficients; a report given now refits them below.
-        var estimator = new PlanEstimator(evaluation, topName, device, settings.Part, clock, limit, CurrentCoefficients(request));
+        var projectCoefficients = CurrentCoefficients(request);
+        var estimator = new PlanEstimator(evaluation, topName, device, settings.Part, clock, limit, projectCoefficients);
         estimator.Add(plan, model);
         var auto = AutoMapping.Resolve(plan, estimator.Estimate);
         if (auto.Switches.Count > 0)
@@ -43,13 +44,14 @@ internal static class BuildPipeline
         SynthesisScripts.Generate(design, settings.Part, clock, outputs);
 
         progress("estimating resources");
-        var (coefficients, calibration) = Coefficients(request, design, outputs, progress);
+        var calibration = Calibrate(request, design, outputs, projectCoefficients, progress);
+        var coefficients = projectCoefficients;
         if (calibration is not null)
         {
+            coefficients = Calibration.WithFallback(calibration.Coefficients, ResourceCoefficients.Default);
             estimator = new PlanEstimator(evaluation, topName, device, settings.Part, clock, limit, coefficients);
-            estimator.Add(plan, model);
         }
-        var estimate = estimator.Estimate(model, plan);
+        var estimate = estimator.Estimate(model, plan, design, file => outputs.Text("hdl/" + file));
         var budget = BudgetGate.Check(estimate, plan, estimator.Estimate, settings.BudgetAsWarning, projectFile, cancellation);
         diagnostics.AddRange(budget);
         outputs.Add("report/resources.json", estimate.Json());
@@ -76,25 +78,24 @@ internal static class BuildPipeline
     }
 
     /// <summary>
-    /// The coefficients of the estimate: the project's fpga-calibration.json if there is one, else the shipped ones.
-    /// With FpgaCalibrationReport, first refits them to that report of this design and writes the file.
+    /// With FpgaCalibrationReport: refits the coefficients to that report of this design, writes fpga-calibration.json
+    /// and report/calibration.json. Null without the property.
     /// </summary>
-    private static (ResourceCoefficients Coefficients, CalibrationResult? Calibration) Coefficients(BuildRequest request, HdlGenerator.Design design,
-        OutputWriter outputs, Action<string> progress)
+    private static CalibrationResult? Calibrate(BuildRequest request, HdlGenerator.Design design, OutputWriter outputs, ResourceCoefficients current,
+        Action<string> progress)
     {
         string? reportProperty = request.Settings.CalibrationReport?.Trim();
         if (string.IsNullOrEmpty(reportProperty))
-            return (Calibration.ForProject(request.ProjectDirectory), null);
+            return null;
 
         string reportPath = Path.GetFullPath(reportProperty, request.ProjectDirectory);
         progress("calibrating the resource estimate to " + reportPath);
         var report = VivadoUtilization.Load(reportPath);
-        var current = CurrentCoefficients(request);
         var modules = ResourceModel.Modules(design, file => outputs.Text("hdl/" + file));
         var calibration = Calibration.Run(report, reportProperty, design, modules, current, ResourceCoefficients.Default);
         Calibration.Write(request.ProjectDirectory, calibration.Coefficients);
         outputs.Add("report/calibration.json", calibration.Json());
-        return (Calibration.WithFallback(calibration.Coefficients, ResourceCoefficients.Default), calibration);
+        return calibration;
     }
 
     /// <summary>The project's fpga-calibration.json, or the shipped coefficients; a malformed file is an error unless a report is about to replace it.</summary>

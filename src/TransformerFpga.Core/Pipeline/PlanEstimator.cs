@@ -47,6 +47,10 @@ public sealed class PlanEstimator(ModelEvaluation evaluation, string topName, De
     {
         var scratch = new OutputWriter();
         var design = HdlGenerator.Generate(model, plan, topName, [], scratch);
-        return DesignEstimate.Build(model, plan, design, file => scratch.Text("hdl/" + file), Device, part, clockMHz, LimitPercent, coefficients);
+        return Estimate(model, plan, design, file => scratch.Text("hdl/" + file));
     }
+
+    /// <summary>The estimate of a design already generated (the build's own, read from the files it writes).</summary>
+    public DesignEstimate Estimate(IntegerTransformer model, LayerPlan plan, HdlGenerator.Design design, Func<string, string> hdlFile) =>
+        DesignEstimate.Build(model, plan, design, hdlFile, Device, part, clockMHz, LimitPercent, coefficients);
 }

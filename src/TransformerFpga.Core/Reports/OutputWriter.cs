@@ -21,53 +21,31 @@ public sealed class OutputWriter
     public string Text(string relativePath) => Encoding.UTF8.GetString(_files[relativePath.Replace('\\', '/')]);
 
     /// <summary>Writes the files whose first path segment is one of <paramref name="folders"/>.</summary>
-    public void Commit(string outputDirectory, params string[] folders)
+    public void Commit(string outputDirectory, params string[] folders) => Guarded(outputDirectory, pending =>
     {
-        var pending = new List<string>();
-        try
+        foreach (string folder in folders)
         {
-            foreach (string folder in folders)
+            string root = Path.Combine(outputDirectory, folder);
+            var wanted = _files.Where(f => f.Key.StartsWith(folder + "/", StringComparison.Ordinal)).ToList();
+            Stage(outputDirectory, wanted, pending);
+            if (Directory.Exists(root))
             {
-                string root = Path.Combine(outputDirectory, folder);
-                var wanted = _files.Where(f => f.Key.StartsWith(folder + "/", StringComparison.Ordinal)).ToList();
-                var staged = new List<(string Temporary, string Target)>();
-                foreach (var (relative, bytes) in wanted)
-                {
-                    string target = Path.Combine(outputDirectory, relative);
-                    if (File.Exists(target) && new FileInfo(target).Length == bytes.Length && File.ReadAllBytes(target).AsSpan().SequenceEqual(bytes))
-                        continue;
-                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                    string temporary = target + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    pending.Add(temporary);
-                    File.WriteAllBytes(temporary, bytes);
-                    staged.Add((temporary, target));
-                }
-                foreach (var (temporary, target) in staged) File.Move(temporary, target, overwrite: true);
-                if (Directory.Exists(root))
-                {
-                    var keep = new HashSet<string>(wanted.Select(f => Path.GetFullPath(Path.Combine(outputDirectory, f.Key))), StringComparer.Ordinal);
-                    foreach (string file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
-                        if (!keep.Contains(Path.GetFullPath(file)) && !IsTestbenchOutput(file) && !IsExploreOutput(outputDirectory, file))
-                            File.Delete(file);
-                }
+                var keep = new HashSet<string>(wanted.Select(f => Path.GetFullPath(Path.Combine(outputDirectory, f.Key))), StringComparer.Ordinal);
+                foreach (string file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+                    if (!keep.Contains(Path.GetFullPath(file)) && !IsTestbenchOutput(file) && !IsExploreOutput(outputDirectory, file))
+                        File.Delete(file);
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            foreach (string temporary in pending)
-                try { File.Delete(temporary); } catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { }
-            throw new FpgaException(ErrorCodes.OutputWriteFailed, outputDirectory, "cannot write outputs: " + e.Message + "; check FpgaOutputDir and that no other program holds the files");
-        }
-    }
+    });
 
     /// <summary>Writes one file outside the output folders via a temporary file and a rename; untouched when its bytes are the same.</summary>
     /// <returns>Whether the file was written.</returns>
     public static bool WriteIfChanged(string path, string text)
     {
         byte[] bytes = Encoding.UTF8.GetBytes(text);
-        if (File.Exists(path) && new FileInfo(path).Length == bytes.Length && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes))
+        if (IsUnchanged(path, bytes))
             return false;
-        string temporary = path + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string temporary = TemporaryOf(path);
         try
         {
             File.WriteAllBytes(temporary, bytes);
@@ -84,24 +62,33 @@ public sealed class OutputWriter
     /// Writes every file added and deletes nothing: for FpgaExplore, whose report files sit beside the build's
     /// in report/ and must leave them alone. All files are staged before the first is renamed into place.
     /// </summary>
-    public void CommitFiles(string outputDirectory)
+    public void CommitFiles(string outputDirectory) => Guarded(outputDirectory, pending => Stage(outputDirectory, _files, pending));
+
+    /// <summary>Writes the changed files to temporary names beside their targets, then renames them all into place.</summary>
+    private static void Stage(string outputDirectory, IEnumerable<KeyValuePair<string, byte[]>> files, List<string> pending)
+    {
+        var staged = new List<(string Temporary, string Target)>();
+        foreach (var (relative, bytes) in files)
+        {
+            string target = Path.Combine(outputDirectory, relative);
+            if (IsUnchanged(target, bytes))
+                continue;
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            string temporary = TemporaryOf(target);
+            pending.Add(temporary);
+            File.WriteAllBytes(temporary, bytes);
+            staged.Add((temporary, target));
+        }
+        foreach (var (temporary, target) in staged) File.Move(temporary, target, overwrite: true);
+    }
+
+    /// <summary>Runs <paramref name="write"/>; on an I/O failure removes its temporary files and reports TFPGA030.</summary>
+    private static void Guarded(string outputDirectory, Action<List<string>> write)
     {
         var pending = new List<string>();
         try
         {
-            var staged = new List<(string Temporary, string Target)>();
-            foreach (var (relative, bytes) in _files)
-            {
-                string target = Path.Combine(outputDirectory, relative);
-                if (File.Exists(target) && new FileInfo(target).Length == bytes.Length && File.ReadAllBytes(target).AsSpan().SequenceEqual(bytes))
-                    continue;
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                string temporary = target + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                pending.Add(temporary);
-                File.WriteAllBytes(temporary, bytes);
-                staged.Add((temporary, target));
-            }
-            foreach (var (temporary, target) in staged) File.Move(temporary, target, overwrite: true);
+            write(pending);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -110,6 +97,11 @@ public sealed class OutputWriter
             throw new FpgaException(ErrorCodes.OutputWriteFailed, outputDirectory, "cannot write outputs: " + e.Message + "; check FpgaOutputDir and that no other program holds the files");
         }
     }
+
+    private static bool IsUnchanged(string path, byte[] bytes) =>
+        File.Exists(path) && new FileInfo(path).Length == bytes.Length && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes);
+
+    private static string TemporaryOf(string path) => path + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>report/explore.* belong to FpgaExplore: a build keeps them (the exploration is a separate, slower step).</summary>
     private static bool IsExploreOutput(string outputDirectory, string file) =>

@@ -45,9 +45,9 @@ public static class ResourceSummary
     {
         const int left = 70, barHeight = 22, gap = 12, top = 30, width = 520;
         var capacity = design.Device.Capacity;
-        double maxPercent = Math.Max(100, Resources.Max(r => 100.0 * DesignEstimate.Pick(design.Total, r) / Math.Max(1, DesignEstimate.Pick(capacity, r))));
+        double maxPercent = Math.Max(100, Resources.Max(r => 100.0 * design.Total[r] / Math.Max(1, capacity[r])));
         double scale = width / maxPercent;
-        var layers = design.Layers.Where(l => Resources.Any(r => DesignEstimate.Pick(l.Resources, r) > 0)).ToList();
+        var layers = design.Layers.Where(l => Resources.Any(r => l.Resources[r] > 0)).ToList();
         int legendTop = top + Resources.Count * (barHeight + gap) + 20;
         int height = legendTop + (layers.Count + 1) / 2 * 16 + 10;
         var svg = new StringBuilder();
@@ -58,18 +58,18 @@ public static class ResourceSummary
         {
             string resource = Resources[i];
             int y = top + i * (barHeight + gap);
-            int available = Math.Max(1, DesignEstimate.Pick(capacity, resource));
+            int available = Math.Max(1, capacity[resource]);
             svg.Append(string.Create(CultureInfo.InvariantCulture, $"<text x=\"{left - 6}\" y=\"{y + 15}\" text-anchor=\"end\">{resource}</text>\n"));
             double x = left;
             for (int k = 0; k < layers.Count; k++)
             {
-                double w = 100.0 * DesignEstimate.Pick(layers[k].Resources, resource) / available * scale;
+                double w = 100.0 * layers[k].Resources[resource] / available * scale;
                 if (w <= 0) continue;
                 svg.Append(string.Create(CultureInfo.InvariantCulture,
-                    $"<rect x=\"{F(x, "0.##")}\" y=\"{y}\" width=\"{F(w, "0.##")}\" height=\"{barHeight}\" fill=\"{Palette[k % Palette.Length]}\"><title>{SecurityElement.Escape(layers[k].Name)}: {DesignEstimate.Pick(layers[k].Resources, resource)}</title></rect>\n"));
+                    $"<rect x=\"{F(x, "0.##")}\" y=\"{y}\" width=\"{F(w, "0.##")}\" height=\"{barHeight}\" fill=\"{Palette[k % Palette.Length]}\"><title>{SecurityElement.Escape(layers[k].Name)}: {layers[k].Resources[resource]}</title></rect>\n"));
                 x += w;
             }
-            double percent = 100.0 * DesignEstimate.Pick(design.Total, resource) / available;
+            double percent = 100.0 * design.Total[resource] / available;
             svg.Append(string.Create(CultureInfo.InvariantCulture, $"<text x=\"{F(x + 4, "0.##")}\" y=\"{y + 15}\">{F(percent, "0")} %</text>\n"));
         }
         double limitX = left + 100 * scale;
