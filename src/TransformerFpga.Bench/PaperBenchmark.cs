@@ -102,7 +102,7 @@ public static class PaperBenchmark
         }
         var evaluationTime = clock.Elapsed - training;
 
-        Console.Write(Report(rows, family, epochs));
+        Console.Write(Report(rows, family, epochs, device));
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"run time: {clock.Elapsed.TotalSeconds:F0} s ({(missing.Count > 0 ? $"training {missing.Count} model(s) {training.TotalSeconds:F0} s, " : "models loaded, ")}simulation and estimates {evaluationTime.TotalSeconds:F0} s)"));
@@ -175,7 +175,7 @@ public static class PaperBenchmark
         return failures;
     }
 
-    private static string Report(List<Row> rows, string family, int epochs)
+    private static string Report(List<Row> rows, string family, int epochs, Device device)
     {
         var text = new StringBuilder();
         string Line(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
@@ -194,7 +194,7 @@ public static class PaperBenchmark
             text.AppendLine(Line($"| {r.DModel} | {r.FloatMse:0.0000} | {r.Bits} | {r.IntegerMse:0.0000} | {Fit(r.Earlier.Estimate)} | {Fit(r.EarlierAutoMultipliers.Estimate)} | {Fit(r.Ours.Estimate)} | {string.Join(" / ", cycles)} | {Explored(r.Explored)} |"));
         }
         text.AppendLine();
-        text.AppendLine("Resources (LUT / LUTRAM / FF / BRAM18 / DSP; XC7S15: 8,000 / 2,400 / 16,000 / 20 / 20) and the choices Auto made:");
+        text.AppendLine($"Resources (LUT / LUTRAM / FF / BRAM18 / DSP; {device.Name.ToUpperInvariant()}: {Amounts(device.Capacity)}) and the choices Auto made:");
         text.AppendLine();
         text.AppendLine("| d_model | bits | earlier template | earlier + Auto multipliers | ours | ours: Block buffers, LUT-multiplier layers |");
         text.AppendLine("|---:|---:|---|---|---|---|");

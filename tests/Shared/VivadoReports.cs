@@ -3,7 +3,6 @@ using System.Text;
 using TransformerFpga.Hardware;
 using TransformerFpga.Hdl;
 using TransformerFpga.Integer;
-using TransformerFpga.Model;
 using TransformerFpga.Pipeline;
 using TransformerFpga.Reports;
 
@@ -32,12 +31,10 @@ public static class VivadoReports
     /// <summary>The design a build of <paramref name="request"/> generates (the pipeline's steps) and its modules.</summary>
     public static (HdlGenerator.Design Design, IReadOnlyList<DesignModule> Modules) DesignOf(BuildRequest request)
     {
-        var config = ModelLoader.LoadConfig(Path.Combine(request.ProjectDirectory, request.ModelItems[0]));
-        var plan = LayerPlan.Resolve(IntegerTransformer.LayerNames(config), request, request.ProjectFile);
-        var model = new ModelEvaluation(config, TransformerWeights.Load(config)).Quantize(plan.Bits);
+        var inputs = ProjectInputs.Resolve(request);
+        var model = new ModelEvaluation(inputs.Config, inputs.Weights).Quantize(inputs.Plan.Bits);
         var outputs = new OutputWriter();
-        string top = string.IsNullOrWhiteSpace(request.Settings.TopName) ? config.Name : request.Settings.TopName;
-        var design = HdlGenerator.Generate(model, plan, top, [], outputs);
+        var design = HdlGenerator.Generate(model, inputs.Plan, inputs.TopName, [], outputs);
         return (design, ResourceModel.Modules(design, file => outputs.Text("hdl/" + file)));
     }
 
@@ -66,14 +63,14 @@ public static class VivadoReports
             {
                 var half = new Resources(r.Lut / 2, r.LutRam / 2, r.Ff / 2, r.Bram18 / 2, r.Dsp / 2);
                 children.Add(new ReportRow("(" + label + ")", layer.Entity, 2, half));
-                children.Add(new ReportRow("mac", layer.Entity + "_mac", 2, new Resources(r.Lut - half.Lut, r.LutRam - half.LutRam, r.Ff - half.Ff, r.Bram18 - half.Bram18, r.Dsp - half.Dsp)));
+                children.Add(new ReportRow("mac", layer.Entity + "_mac", 2, r - half));
             }
         }
         var own = measure(modules.Single(m => m.Kind == ModuleKind.Top));
         var readers = design.Layers.SelectMany(l => l.Sources).GroupBy(b => b).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
         int muxLuts = readers.Count == 0 ? 0 : Math.Min(3, own.Lut / (2 * readers.Count));
         var mux = new Resources(muxLuts, 0, 0, 0, 0);
-        var self = new Resources(own.Lut - muxLuts * readers.Count, own.LutRam, own.Ff, own.Bram18, own.Dsp);
+        var self = own with { Lut = own.Lut - muxLuts * readers.Count };
         var rows = new List<ReportRow> { new("(" + design.Top + ")", "(top)", 1, self) };
         rows.AddRange(children);
         for (int i = 0; i < readers.Count; i++)

@@ -202,8 +202,8 @@ public sealed class CalibrationTests
     {
         using var folder = new TestFolder();
         var plain = Request(folder);
-        string good = VivadoReports.Format(VivadoReports.Rows(VivadoReports.DesignOf(plain).Design, VivadoReports.DesignOf(plain).Modules,
-            m => new Resources(10, 0, 10, 0, 0) * m.Instances), ReportLayout.Vivado2020);
+        var (design, modules) = VivadoReports.DesignOf(plain);
+        string good = VivadoReports.Format(VivadoReports.Rows(design, modules, m => new Resources(10, 0, 10, 0, 0) * m.Instances), ReportLayout.Vivado2020);
         string lastLayer = good.Split('\n').Last(l => l.Contains("|   u_", StringComparison.Ordinal));
         string instance = lastLayer.Split('|')[1].Trim();
 

@@ -158,7 +158,7 @@ public sealed class DesignCosts
         var model = Model(bits);
         var plan = LayerPlan.From(_space.LayerNames, name =>
         {
-            int owner = _space.OwnerOf(IndexOf(name));
+            int owner = _space.OwnerOf(name);
             return new LayerChoice(bits[owner], owner == key.Layer ? buffer : BufferResource.Block, lanes[owner],
                 owner == key.Layer ? multiplier : MultiplierMapping.Dsp, LanesExplicit: true);
         });
@@ -181,17 +181,10 @@ public sealed class DesignCosts
             {
                 // Bounded: modules are estimated in key order, so neighbours share their model.
                 if (_models.Count >= 64) _models.Clear();
-                _models[key] = model = new Lazy<IntegerTransformer>(() => _evaluation.Quantize(name => bits[_space.OwnerOf(IndexOf(name))]));
+                _models[key] = model = new Lazy<IntegerTransformer>(() => _evaluation.Quantize(name => bits[_space.OwnerOf(name)]));
             }
         }
         return model.Value;
-    }
-
-    private int IndexOf(string name)
-    {
-        for (int i = 0; i < _space.LayerNames.Count; i++)
-            if (_space.LayerNames[i] == name) return i;
-        throw new ArgumentException("unknown layer " + name);
     }
 
     private enum ModuleKind { Input, Entity, Buffer }

@@ -29,6 +29,8 @@ public sealed record MeasuredDesign(int Id, DesignOrigin Origin, int UniformBits
     /// <summary>The test error: integer model vs target, MSE (report/simulation.json's integer_vs_target.mse).</summary>
     public double Error => Simulation.IntegerVsTarget.Mse;
     public double Area => Estimate.Device.AreaFraction(Estimate.Total);
+    /// <summary>The area as LUTs (<see cref="Device.LutEquivalent"/>).</summary>
+    public double LutEquivalent => Estimate.Device.LutEquivalent(Estimate.Total);
     public long Cycles => Estimate.LatencyCycles;
     public DesignScore Score => new(Error, Area, Cycles, DesignEstimate.Overflow(Estimate.Total, Estimate.Budget));
 
@@ -171,8 +173,7 @@ public static class DesignExploration
 
         // The front and the best of the measured designs: simulated errors, exact estimates.
         var front = ParetoSearch.Front(designs.Select(d => new ScoredDesign([d.Id], d.Score))).Select(d => d.Genome[0]).OrderBy(i => i).ToList();
-        var measuredOrder = options.Objective == ExploreObjective.Accuracy ? DesignOrder.Accuracy : DesignOrder.Latency(errorLimit);
-        var best = designs.Where(d => measuredOrder.Qualifies(d.Score)).OrderBy(d => d.Score, measuredOrder).ThenBy(d => d.Id).FirstOrDefault();
+        var best = designs.Where(d => order.Qualifies(d.Score)).OrderBy(d => d.Score, order).ThenBy(d => d.Id).FirstOrDefault();
 
         var explored = new ExploreResult(options, inputs.TopName, inputs.Part, inputs.ClockMHz, inputs.LimitPercent, inputs.Device, space, sensitivity, pruned,
             referenceError, errorLimit, designs, front, best?.Id, parameters, result.Evaluated.Count, costs.ModulesEstimated,
@@ -281,7 +282,7 @@ public static class DesignExploration
 
     /// <summary>One line about a measured design: error, area, resources, latency.</summary>
     public static string Describe(MeasuredDesign d) => string.Create(CultureInfo.InvariantCulture,
-        $"{d.Label}: test MSE {d.Error:G4}, LUT-equivalent area {d.Estimate.Device.LutEquivalent(d.Estimate.Total):N0} ({d.Estimate.Total.Lut:N0} LUT, {d.Estimate.Total.Ff:N0} FF, {d.Estimate.Total.Bram18} BRAM18, {d.Estimate.Total.Dsp} DSP), {d.Cycles:N0} cycles{(d.Score.Fits ? "" : ", does not fit")}");
+        $"{d.Label}: test MSE {d.Error:G4}, LUT-equivalent area {d.LutEquivalent:N0} ({d.Estimate.Total.Lut:N0} LUT, {d.Estimate.Total.Ff:N0} FF, {d.Estimate.Total.Bram18} BRAM18, {d.Estimate.Total.Dsp} DSP), {d.Cycles:N0} cycles{(d.Score.Fits ? "" : ", does not fit")}");
 
     private static string Describe(DesignScore s, Device device) => string.Create(CultureInfo.InvariantCulture,
         $"predicted MSE {s.Error:G4}, LUT-equivalent area {s.Area * device.Capacity.Lut:N0}, {s.Cycles:N0} cycles{(s.Fits ? "" : $", over budget by {s.Overflow * 100:0.#} %")}");
@@ -336,19 +337,19 @@ public static class DesignExploration
         var span = Enumerable.Range(0, 3).Select(k => Math.Max(1e-12, points.Max(p => p[k]) - low[k])).ToArray();
         double[] Scaled(DesignScore s) { var p = Point(s); return [(p[0] - low[0]) / span[0], (p[1] - low[1]) / span[1], (p[2] - low[2]) / span[2]]; }
         var taken = chosen.Select(c => Scaled(c.Score)).ToList();
-        var remaining = front.Where(f => !chosen.Any(c => c.Genome.AsSpan().SequenceEqual(f.Genome))).ToList();
+        var remaining = front.Where(f => !chosen.Any(c => c.Genome.AsSpan().SequenceEqual(f.Genome))).Select(f => (Design: f, Point: Scaled(f.Score))).ToList();
         for (int n = 0; n < count && remaining.Count > 0; n++)
         {
             int pick = 0;
             double far = -1;
             for (int i = 0; i < remaining.Count; i++)
             {
-                var p = Scaled(remaining[i].Score);
+                var p = remaining[i].Point;
                 double d = taken.Count == 0 ? 0 : taken.Min(t => Math.Sqrt((p[0] - t[0]) * (p[0] - t[0]) + (p[1] - t[1]) * (p[1] - t[1]) + (p[2] - t[2]) * (p[2] - t[2])));
                 if (d > far) (pick, far) = (i, d);
             }
-            taken.Add(Scaled(remaining[pick].Score));
-            yield return remaining[pick];
+            taken.Add(remaining[pick].Point);
+            yield return remaining[pick].Design;
             remaining.RemoveAt(pick);
         }
     }

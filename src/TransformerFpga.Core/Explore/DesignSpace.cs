@@ -33,11 +33,14 @@ public sealed class LayerSpace
         Multipliers = multipliers;
         Sources = sources;
         BankReader = bankReader;
+        _radices = [weightBits.Length, activationBits.Length, buffers.Length, lanes.Length, multipliers.Length];
         _options = Enumerable.Range(0, Count).Select(Decode).ToArray();
     }
 
     /// <summary>Every option decoded once: the search reads them millions of times.</summary>
     private readonly LayerOption[] _options;
+    /// <summary>The sizes of the five lists, in the order of an option's digits.</summary>
+    private readonly int[] _radices;
 
     /// <summary>The layer in the widest-bits model (its structure; the bits of a design come from the option).</summary>
     public QuantizedLayer Layer { get; }
@@ -84,7 +87,7 @@ public sealed class LayerSpace
     internal int Mutate(int option, SplitMix64 random)
     {
         var d = Digits(option);
-        var radices = Radices;
+        var radices = _radices;
         var free = Enumerable.Range(0, radices.Length).Where(k => radices[k] > 1).ToArray();
         if (free.Length == 0) return option;
         int k = free[random.Next(free.Length)];
@@ -92,11 +95,9 @@ public sealed class LayerSpace
         return FromDigits(d);
     }
 
-    private int[] Radices => [WeightBits.Count, ActivationBits.Count, Buffers.Count, Lanes.Count, Multipliers.Count];
-
     private int[] Digits(int option)
     {
-        var radices = Radices;
+        var radices = _radices;
         var d = new int[radices.Length];
         for (int k = radices.Length - 1; k >= 0; k--)
         {
@@ -108,7 +109,7 @@ public sealed class LayerSpace
 
     private int FromDigits(int[] d)
     {
-        var radices = Radices;
+        var radices = _radices;
         int option = 0;
         for (int k = 0; k < radices.Length; k++) option = option * radices[k] + d[k];
         return option;
@@ -132,12 +133,15 @@ public sealed class LayerSpace
 public sealed class DesignSpace
 {
     private readonly int[] _owner;
+    /// <summary>Position of every model layer in <see cref="LayerNames"/>, by name.</summary>
+    private readonly Dictionary<string, int> _index;
 
     private DesignSpace(IReadOnlyList<string> layerNames, IReadOnlyList<LayerSpace> layers, int[] owner, int widestBits)
     {
         LayerNames = layerNames;
         Layers = layers;
         _owner = owner;
+        _index = layerNames.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => x.i, StringComparer.Ordinal);
         WidestBits = widestBits;
     }
 
@@ -173,13 +177,13 @@ public sealed class DesignSpace
         {
             int i = position[layer];
             bool weights = probe.Layers[layer.Index].WeightBits != layer.WeightBits;
-            int[] multipliers = HardwareModel.MacMultipliers(layer, 1) > 0 ? [0, 1] : [0];
+            MultiplierMapping[] multipliers = HardwareModel.MacMultipliers(layer, 1) > 0 ? [MultiplierMapping.Dsp, MultiplierMapping.Lut] : [MultiplierMapping.Dsp];
             layers.Add(new LayerSpace(layer, i,
                 weights ? bits.ToArray() : [0],
                 bits.ToArray(),
                 [BufferResource.Block, BufferResource.Distributed],
                 UsefulLanes(layer),
-                multipliers.Select(m => m == 0 ? MultiplierMapping.Dsp : MultiplierMapping.Lut).ToArray(),
+                multipliers,
                 layer.Sources.Select(s => position[s.BufferOwner]).ToArray(),
                 bankReader[i]));
         }
@@ -204,8 +208,8 @@ public sealed class DesignSpace
         return lanes.ToArray();
     }
 
-    /// <summary>The hardware layer that owns a layer's buffer (a fused layer's producer).</summary>
-    public int OwnerOf(int modelLayer) => _owner[modelLayer];
+    /// <summary>The hardware layer that owns a model layer's buffer (a fused layer's producer), by the layer's name.</summary>
+    public int OwnerOf(string layerName) => _owner[_index[layerName]];
 
     public LayerOption Option(IReadOnlyList<int> genome, int layer) => Layers[layer][genome[layer]];
 
@@ -219,10 +223,9 @@ public sealed class DesignSpace
     /// <summary>The plan of a design: every choice explicit, as explore.props writes it.</summary>
     public LayerPlan Plan(IReadOnlyList<int> genome)
     {
-        var byName = LayerNames.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => x.i, StringComparer.Ordinal);
         return LayerPlan.From(LayerNames, name =>
         {
-            int i = byName[name];
+            int i = _index[name];
             var o = Option(genome, _owner[i]);
             return new LayerChoice(Bits(genome, i), o.Buffer, o.Lanes, o.Multiplier, LanesExplicit: true);
         });

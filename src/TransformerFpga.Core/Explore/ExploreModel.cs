@@ -11,7 +11,6 @@ namespace TransformerFpga.Explore;
 public sealed class ExploreModel(DesignSpace space, DesignCosts costs, Sensitivity sensitivity, double errorScale, Device device, Resources budget) : IDesignModel
 {
     public DesignSpace Space => space;
-    public DesignCosts Costs => costs;
 
     public int Genes => space.Layers.Count;
 

@@ -25,23 +25,13 @@ public static class ExploreReport
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
-            void Write(string name, Resources x)
-            {
-                json.WriteStartObject(name);
-                json.WriteNumber("lut", x.Lut);
-                json.WriteNumber("lutram", x.LutRam);
-                json.WriteNumber("ff", x.Ff);
-                json.WriteNumber("bram18", x.Bram18);
-                json.WriteNumber("dsp", x.Dsp);
-                json.WriteEndObject();
-            }
             json.WriteStartObject();
             json.WriteString("top", r.Top);
             json.WriteString("part", r.Part);
             json.WriteNumber("clock_mhz", r.ClockMHz);
             json.WriteNumber("utilization_limit_percent", r.LimitPercent);
-            Write("capacity", r.Device.Capacity);
-            Write("budget", r.Budget);
+            r.Device.Capacity.WriteObject(json, "capacity");
+            r.Budget.WriteObject(json, "budget");
             json.WriteString("objective", r.Options.Objective.ToString());
             json.WriteStartArray("bits");
             foreach (int b in r.Options.Bits) json.WriteNumberValue(b);
@@ -122,8 +112,8 @@ public static class ExploreReport
                 if (d.PredictedError is double predicted) json.WriteNumber("predicted_mse", predicted);
                 else json.WriteNull("predicted_mse");
                 json.WriteNumber("area_fraction", Math.Round(d.Area, 6));
-                json.WriteNumber("lut_equivalent", Math.Round(d.Estimate.Device.LutEquivalent(d.Estimate.Total), 1));
-                Write("total", d.Estimate.Total);
+                json.WriteNumber("lut_equivalent", Math.Round(d.LutEquivalent, 1));
+                d.Estimate.Total.WriteObject(json, "total");
                 json.WriteNumber("latency_cycles", d.Cycles);
                 json.WriteNumber("latency_us", d.Cycles / r.ClockMHz);
                 json.WriteStartArray("layers");
@@ -136,11 +126,7 @@ public static class ExploreReport
                     json.WriteString("buffer_resource", l.BufferResource);
                     json.WriteNumber("lanes", l.Lanes);
                     json.WriteString("multiplier", Multiplier(r, d, l.Name));
-                    json.WriteNumber("lut", l.Resources.Lut);
-                    json.WriteNumber("lutram", l.Resources.LutRam);
-                    json.WriteNumber("ff", l.Resources.Ff);
-                    json.WriteNumber("bram18", l.Resources.Bram18);
-                    json.WriteNumber("dsp", l.Resources.Dsp);
+                    l.Resources.WriteFields(json);
                     json.WriteNumber("cycles", l.Cycles);
                     json.WriteEndObject();
                 }
@@ -203,7 +189,7 @@ public static class ExploreReport
             md.Append(string.Create(CultureInfo.InvariantCulture,
                 $"**Best design: {b.Label}** ({b.Origin.ToString().ToLowerInvariant()}): test MSE {b.Error:G4} ({Percent(r, b)} vs uniform 8 bit), "))
               .Append(string.Create(CultureInfo.InvariantCulture,
-                $"LUT-equivalent area {N((long)Math.Round(b.Estimate.Device.LutEquivalent(b.Estimate.Total)))}, {b.Estimate.SummaryLine()}. "))
+                $"LUT-equivalent area {N((long)Math.Round(b.LutEquivalent))}, {b.Estimate.SummaryLine()}. "))
               .Append("`explore.props` holds its items; see *Using the result* below.\n\n");
         }
         else
@@ -221,7 +207,7 @@ public static class ExploreReport
             var t = d.Estimate.Total;
             string mark = (r.Best == d.Id ? "★" : "") + (r.Front.Contains(d.Id) ? "●" : "");
             md.Append(string.Create(CultureInfo.InvariantCulture,
-                $"| {d.Label} | {mark} | {d.Error:G4} | {Percent(r, d)} | {(d.PredictedError is double p ? p.ToString("G4", CultureInfo.InvariantCulture) : "")} | {N((long)Math.Round(d.Estimate.Device.LutEquivalent(t)))} | {N(t.Lut)} | {N(t.LutRam)} | {N(t.Ff)} | {t.Bram18} | {t.Dsp} | {N(d.Cycles)} | {d.Cycles / r.ClockMHz:0.#} | {(d.Estimate.Fits ? "yes" : "no")} | {BitsSummary(r, d)} |\n"));
+                $"| {d.Label} | {mark} | {d.Error:G4} | {Percent(r, d)} | {(d.PredictedError is double p ? p.ToString("G4", CultureInfo.InvariantCulture) : "")} | {N((long)Math.Round(d.LutEquivalent))} | {N(t.Lut)} | {N(t.LutRam)} | {N(t.Ff)} | {t.Bram18} | {t.Dsp} | {N(d.Cycles)} | {d.Cycles / r.ClockMHz:0.#} | {(d.Estimate.Fits ? "yes" : "no")} | {BitsSummary(r, d)} |\n"));
         }
         md.Append('\n');
 
@@ -260,8 +246,7 @@ public static class ExploreReport
         const int width = 720, height = 440, left = 80, right = 170, top = 40, bottom = 56;
         int plotW = width - left - right, plotH = height - top - bottom;
         var designs = r.Designs;
-        double Area(MeasuredDesign d) => d.Estimate.Device.LutEquivalent(d.Estimate.Total);
-        double xMin = designs.Min(Area), xMax = designs.Max(Area);
+        double xMin = designs.Min(d => d.LutEquivalent), xMax = designs.Max(d => d.LutEquivalent);
         double budgetX = r.Device.LutEquivalent(r.Budget);
         var (xLow, xHigh, xTicks) = LinearTicks(Math.Min(xMin, xMax), Math.Max(xMax, xMin));
         double eMin = designs.Min(d => d.Error), eMax = designs.Max(d => d.Error);
@@ -305,19 +290,19 @@ public static class ExploreReport
         var labels = new List<(double X, double Y)>();
         foreach (var d in designs.OrderBy(d => d.Origin != DesignOrigin.Search ? 2 : r.Front.Contains(d.Id) ? 1 : 0).ThenBy(d => d.Id))
         {
-            double x = X(Area(d)), y = Y(Math.Max(d.Error, log ? yLow : double.MinValue));
+            double x = X(d.LutEquivalent), y = Y(Math.Max(d.Error, log ? yLow : double.MinValue));
             string fill = d.Estimate.Fits ? Colour(Shade(d.Cycles)) : "#ffffff";
             string stroke = d.Estimate.Fits ? (r.Front.Contains(d.Id) ? "#000000" : "#777777") : Colour(Shade(d.Cycles));
             string opacity = r.Front.Contains(d.Id) || d.Origin != DesignOrigin.Search ? "1" : "0.45";
             string tip = Esc(string.Create(CultureInfo.InvariantCulture,
-                $"{d.Label}: test MSE {d.Error:G4} ({Percent(r, d)} vs 8 bit), LUT-eq. {Area(d):N0}, {d.Cycles:N0} cycles{(d.Estimate.Fits ? "" : ", does not fit")}{(r.Front.Contains(d.Id) ? ", on the front" : "")}"));
-            string shape = d.Origin switch
+                $"{d.Label}: test MSE {d.Error:G4} ({Percent(r, d)} vs 8 bit), LUT-eq. {d.LutEquivalent:N0}, {d.Cycles:N0} cycles{(d.Estimate.Fits ? "" : ", does not fit")}{(r.Front.Contains(d.Id) ? ", on the front" : "")}"));
+            var (element, geometry) = d.Origin switch
             {
-                DesignOrigin.Uniform => $"<rect x=\"{P(x - 6)}\" y=\"{P(y - 6)}\" width=\"12\" height=\"12\"",
-                DesignOrigin.Project => $"<path d=\"M{P(x)} {P(y - 8)} L{P(x + 8)} {P(y)} L{P(x)} {P(y + 8)} L{P(x - 8)} {P(y)} Z\"",
-                _ => $"<circle cx=\"{P(x)}\" cy=\"{P(y)}\" r=\"5\"",
+                DesignOrigin.Uniform => ("rect", $"x=\"{P(x - 6)}\" y=\"{P(y - 6)}\" width=\"12\" height=\"12\""),
+                DesignOrigin.Project => ("path", $"d=\"M{P(x)} {P(y - 8)} L{P(x + 8)} {P(y)} L{P(x)} {P(y + 8)} L{P(x - 8)} {P(y)} Z\""),
+                _ => ("circle", $"cx=\"{P(x)}\" cy=\"{P(y)}\" r=\"5\""),
             };
-            svg.Append($"{shape} fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.2\" opacity=\"{opacity}\"><title>{tip}</title></{(d.Origin == DesignOrigin.Uniform ? "rect" : d.Origin == DesignOrigin.Project ? "path" : "circle")}>\n");
+            svg.Append($"<{element} {geometry} fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.2\" opacity=\"{opacity}\"><title>{tip}</title></{element}>\n");
             if (d.Origin != DesignOrigin.Search)
             {
                 // Labels of markers that sit together go one under the other.

@@ -136,24 +136,7 @@ public static class ParetoSearch
                 if (crowding[a] != crowding[b]) return crowding[a] > crowding[b] ? a : b;
                 return Math.Min(a, b);
             }
-            var offspring = new List<int[]>();
-            while (offspring.Count < parameters.Population)
-            {
-                var c1 = (int[])population[Tournament()].Clone();
-                var c2 = (int[])population[Tournament()].Clone();
-                if (random.NextDouble() < parameters.CrossoverProbability)
-                    for (int i = 0; i < c1.Length; i++)
-                        if (random.Next(2) == 1) (c1[i], c2[i]) = (c2[i], c1[i]);
-                foreach (var child in new[] { c1, c2 })
-                {
-                    // On average one gene changes; at least one, so that the child differs from a cloned parent.
-                    bool changed = false;
-                    for (int i = 0; i < child.Length; i++)
-                        if (random.Next(child.Length) == 0) { child[i] = model.Mutate(i, child[i], random); changed = true; }
-                    if (!changed) { int i = random.Next(child.Length); child[i] = model.Mutate(i, child[i], random); }
-                    offspring.Add(child);
-                }
-            }
+            var offspring = Offspring(model, random, population, Tournament, parameters.Population, parameters.CrossoverProbability);
             state.Score(offspring);
             population = Select(population.Concat(offspring).Distinct(GenomeComparer.Instance).ToList(), state.Scored, parameters.Population);
             if (generation % reportEvery == 0 || generation == parameters.Generations)
@@ -198,23 +181,7 @@ public static class ParetoSearch
         {
             // Binary tournament on the position in the order (the population is sorted best first).
             int Tournament() => Math.Min(random.Next(population.Count), random.Next(population.Count));
-            var offspring = new List<int[]>();
-            while (offspring.Count < population.Count)
-            {
-                var c1 = (int[])population[Tournament()].Clone();
-                var c2 = (int[])population[Tournament()].Clone();
-                if (random.NextDouble() < parameters.CrossoverProbability)
-                    for (int i = 0; i < c1.Length; i++)
-                        if (random.Next(2) == 1) (c1[i], c2[i]) = (c2[i], c1[i]);
-                foreach (var child in new[] { c1, c2 })
-                {
-                    bool changed = false;
-                    for (int i = 0; i < child.Length; i++)
-                        if (random.Next(child.Length) == 0) { child[i] = model.Mutate(i, child[i], random); changed = true; }
-                    if (!changed) { int i = random.Next(child.Length); child[i] = model.Mutate(i, child[i], random); }
-                    offspring.Add(child);
-                }
-            }
+            var offspring = Offspring(model, random, population, Tournament, population.Count, parameters.CrossoverProbability);
             state.Score(offspring);
             population = Best(population.Concat(offspring), parameters.ObjectivePopulation);
             if (generation % reportEvery == 0)
@@ -222,24 +189,43 @@ public static class ParetoSearch
         }
 
         foreach (var start in Best(state.Scored.Keys.Select(k => k.Values), parameters.PolishStarts))
-            state.Descend(start, (_, _) => true);
+            state.Descend(start);
         // The best design scored is a descent's end, or ties one in score; descend from it until it is one itself, so that
         // no single-layer change improves it.
         while (true)
         {
             var best = state.Best!;
-            if (state.Descend(best.Genome, (_, _) => true).Genome.AsSpan().SequenceEqual(best.Genome) && ReferenceEquals(best, state.Best)) break;
+            if (state.Descend(best.Genome).Genome.AsSpan().SequenceEqual(best.Genome) && ReferenceEquals(best, state.Best)) break;
         }
         progress?.Invoke(new SearchProgress("descent", 1, 1, state.Scored.Count, state.Best));
     }
 
     /// <summary>
-    /// The 1-opt descent alone: from <paramref name="start"/>, tries every option of every gene that <paramref name="allowed"/>
-    /// permits, moves to the best design if it beats the current one in <paramref name="order"/>, and repeats until no
-    /// single change improves.
+    /// Children of <paramref name="population"/> until there are at least <paramref name="count"/>: two parents by
+    /// <paramref name="tournament"/>, uniform crossover, then each child mutated.
     /// </summary>
-    public static ScoredDesign Descend(IDesignModel model, DesignOrder order, int[] start, Func<int, int, bool> allowed, CancellationToken cancellation = default) =>
-        new SearchState(model, order, cancellation).Descend(start, allowed);
+    private static List<int[]> Offspring(IDesignModel model, SplitMix64 random, List<int[]> population, Func<int> tournament, int count, double crossoverProbability)
+    {
+        var offspring = new List<int[]>();
+        while (offspring.Count < count)
+        {
+            var c1 = (int[])population[tournament()].Clone();
+            var c2 = (int[])population[tournament()].Clone();
+            if (random.NextDouble() < crossoverProbability)
+                for (int i = 0; i < c1.Length; i++)
+                    if (random.Next(2) == 1) (c1[i], c2[i]) = (c2[i], c1[i]);
+            foreach (var child in new[] { c1, c2 })
+            {
+                // On average one gene changes; at least one, so that the child differs from a cloned parent.
+                bool changed = false;
+                for (int i = 0; i < child.Length; i++)
+                    if (random.Next(child.Length) == 0) { child[i] = model.Mutate(i, child[i], random); changed = true; }
+                if (!changed) { int i = random.Next(child.Length); child[i] = model.Mutate(i, child[i], random); }
+                offspring.Add(child);
+            }
+        }
+        return offspring;
+    }
 
     /// <summary>The designs scored so far and the best of them.</summary>
     private sealed class SearchState(IDesignModel model, DesignOrder order, CancellationToken cancellation)
@@ -261,7 +247,8 @@ public static class ParetoSearch
             }
         }
 
-        public ScoredDesign Descend(int[] start, Func<int, int, bool> allowed)
+        /// <summary>The 1-opt descent: from <paramref name="start"/>, moves to the best single-gene change while it beats the current design.</summary>
+        public ScoredDesign Descend(int[] start)
         {
             var current = (int[])start.Clone();
             Score([current]);
@@ -270,7 +257,7 @@ public static class ParetoSearch
                 var neighbours = new List<int[]>();
                 for (int i = 0; i < model.Genes; i++)
                     for (int o = 0; o < model.Options(i); o++)
-                        if (o != current[i] && allowed(i, o))
+                        if (o != current[i])
                         {
                             var n = (int[])current.Clone();
                             n[i] = o;

@@ -104,8 +104,7 @@ public sealed class Sensitivity
                 var (layer, weights, bits) = cases[c];
                 var model = evaluation.Quantize(name =>
                 {
-                    int index = IndexOf(space, name);
-                    if (space.OwnerOf(index) != layer) return new LayerBits(widest, widest);
+                    if (space.OwnerOf(name) != layer) return new LayerBits(widest, widest);
                     return weights ? new LayerBits(bits, widest) : new LayerBits(widest, bits);
                 });
                 predictions[c] = Predictions(evaluation, model, windows);
@@ -170,12 +169,5 @@ public sealed class Sensitivity
             squares += e * e;
         }
         return predictions.Length == 0 ? 0 : squares / predictions.Length;
-    }
-
-    private static int IndexOf(DesignSpace space, string name)
-    {
-        for (int i = 0; i < space.LayerNames.Count; i++)
-            if (space.LayerNames[i] == name) return i;
-        throw new ArgumentException("unknown layer " + name);
     }
 }

@@ -40,13 +40,21 @@ public sealed record CalibrationResult(
     private static string Percent(double v) => v.ToString("0.0", CultureInfo.InvariantCulture) + " %";
     private static string SignedPercent(double v) => v.ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + " %";
     private static string Signed(double v) => v.ToString("+0;-0;0", CultureInfo.InvariantCulture);
+    private static string Count(double v) => v.ToString("0", CultureInfo.InvariantCulture);
+
+    /// <summary>One resource's errors before and after as the summary line and the Markdown table show them.</summary>
+    private static (string ModulesBefore, string ModulesAfter, string TotalBefore, string TotalAfter) Formatted(CalibrationError b, CalibrationError a) => b.IsPercent
+        ? (Percent(b.Modules), Percent(a.Modules), SignedPercent(b.Total), SignedPercent(a.Total))
+        : (Count(b.Modules), Count(a.Modules), Signed(b.Total), Signed(a.Total));
 
     /// <summary>One line per build log: `calibration: LUT 18.2 % → 0.4 % per module (total +19.8 % → +0.1 %) · …`.</summary>
     public string SummaryLine()
     {
-        var parts = Before.Zip(After, (b, a) => b.IsPercent
-            ? $"{b.Resource} {Percent(b.Modules)} → {Percent(a.Modules)} per module (total {SignedPercent(b.Total)} → {SignedPercent(a.Total)})"
-            : $"{b.Resource} Σ|Δ| {b.Modules.ToString("0", CultureInfo.InvariantCulture)} → {a.Modules.ToString("0", CultureInfo.InvariantCulture)} (total {Signed(b.Total)} → {Signed(a.Total)})");
+        var parts = Before.Zip(After, (b, a) =>
+        {
+            var (mb, ma, tb, ta) = Formatted(b, a);
+            return b.IsPercent ? $"{b.Resource} {mb} → {ma} per module (total {tb} → {ta})" : $"{b.Resource} Σ|Δ| {mb} → {ma} (total {tb} → {ta})";
+        });
         return $"calibration against {Path.GetFileName(Report)}, estimate error before → after: " + string.Join(" · ", parts);
     }
 
@@ -60,9 +68,10 @@ public sealed record CalibrationResult(
             .Append(" BRAM18, DSP (counted by rules, not refitted): Σ|difference| per module and difference of the total.\n\n");
         md.Append("| resource | per module before | after | total before | after |\n|---|---:|---:|---:|---:|\n");
         foreach (var (b, a) in Before.Zip(After))
-            md.Append(b.IsPercent
-                ? $"| {b.Resource} | {Percent(b.Modules)} | {Percent(a.Modules)} | {SignedPercent(b.Total)} | {SignedPercent(a.Total)} |\n"
-                : string.Create(CultureInfo.InvariantCulture, $"| {b.Resource} | {b.Modules:0} | {a.Modules:0} | {Signed(b.Total)} | {Signed(a.Total)} |\n"));
+        {
+            var (mb, ma, tb, ta) = Formatted(b, a);
+            md.Append($"| {b.Resource} | {mb} | {ma} | {tb} | {ta} |\n");
+        }
         return md.ToString();
     }
 
@@ -72,16 +81,6 @@ public sealed record CalibrationResult(
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
-            void WriteResources(string name, Resources r)
-            {
-                json.WriteStartObject(name);
-                json.WriteNumber("lut", r.Lut);
-                json.WriteNumber("lutram", r.LutRam);
-                json.WriteNumber("ff", r.Ff);
-                json.WriteNumber("bram18", r.Bram18);
-                json.WriteNumber("dsp", r.Dsp);
-                json.WriteEndObject();
-            }
             void WriteChange(string name, CoefficientChange c)
             {
                 json.WriteStartObject(name);
@@ -126,9 +125,9 @@ public sealed record CalibrationResult(
                 json.WriteString("instance", string.Join(" ", m.Module.Labels));
                 json.WriteString("layer", m.Module.Module.Layer);
                 json.WriteString("kind", m.Module.Module.Kind.ToString());
-                WriteResources("measured", m.Module.Measured);
-                WriteResources("before", m.Before);
-                WriteResources("after", m.After);
+                m.Module.Measured.WriteObject(json, "measured");
+                m.Before.WriteObject(json, "before");
+                m.After.WriteObject(json, "after");
                 json.WriteEndObject();
             }
             json.WriteEndArray();
@@ -181,10 +180,11 @@ public static class Calibration
         }
         if (file.Kinds is null || file.Kinds.Count == 0)
             throw new FpgaException(ErrorCodes.CalibrationFileMalformed, path, "the calibration file names no module kind under \"kinds\"; rebuild with FpgaCalibrationReport set, or delete the file");
-        var unknown = file.Kinds.Keys.Where(k => !Enum.GetNames<ModuleKind>().Contains(k)).ToList();
+        var kinds = Enum.GetNames<ModuleKind>();
+        var unknown = file.Kinds.Keys.Where(k => !kinds.Contains(k)).ToList();
         if (unknown.Count > 0)
             throw new FpgaException(ErrorCodes.CalibrationFileMalformed, path,
-                $"unknown module kind {string.Join(", ", unknown.Select(k => "'" + k + "'"))}; the kinds are {string.Join(", ", Enum.GetNames<ModuleKind>())}");
+                $"unknown module kind {string.Join(", ", unknown.Select(k => "'" + k + "'"))}; the kinds are {string.Join(", ", kinds)}");
         var merged = new ResourceCoefficients { Source = file.Source ?? "" };
         foreach (var kind in Enum.GetValues<ModuleKind>())
         {
@@ -235,7 +235,7 @@ public static class Calibration
         var labelsOf = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var b in design.Buffers) labelsOf[b.Entity] = HdlGenerator.InstanceLabels(b);
         foreach (var l in design.Layers) labelsOf[l.Entity] = [HdlGenerator.InstanceLabel(l)];
-        var muxes = design.Buffers.Select(HdlGenerator.MuxLabel).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var known = labelsOf.Values.SelectMany(ls => ls).Concat(design.Buffers.Select(HdlGenerator.MuxLabel)).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
         var children = new Dictionary<string, UtilizationRow>(StringComparer.OrdinalIgnoreCase);
         var unknown = new List<string>();
@@ -243,7 +243,7 @@ public static class Calibration
         {
             if (!children.TryAdd(row.Instance, row))
                 throw new FpgaException(ErrorCodes.CalibrationReportMalformed, report.File, row.Line, $"the instance '{row.Instance}' appears twice below the top");
-            if (!muxes.Contains(row.Instance) && !labelsOf.Values.Any(ls => ls.Contains(row.Instance, StringComparer.OrdinalIgnoreCase)))
+            if (!known.Contains(row.Instance))
                 unknown.Add(row.Instance);
         }
         var missing = labelsOf.Values.SelectMany(ls => ls).Where(l => !children.ContainsKey(l)).ToList();
@@ -266,10 +266,9 @@ public static class Calibration
             listed += measured;
             result.Add(new MeasuredModule(module, labels, measured));
         }
-        var t = top.Resources;
         var topModule = modules.Single(m => m.Kind == ModuleKind.Top);
-        var own = new Resources(t.Lut - listed.Lut, t.LutRam - listed.LutRam, t.Ff - listed.Ff, t.Bram18 - listed.Bram18, t.Dsp - listed.Dsp);
-        if (own.Lut < 0 || own.LutRam < 0 || own.Ff < 0 || own.Bram18 < 0 || own.Dsp < 0)
+        var own = top.Resources - listed;
+        if (Resources.Names.Any(name => own[name] < 0))
             throw new FpgaException(ErrorCodes.CalibrationReportMalformed, report.File, top.Line,
                 $"the instances below '{top.Instance}' add up to more than its total; the report is inconsistent");
         result.Insert(0, new MeasuredModule(topModule, [TopLabel], own));

@@ -79,24 +79,14 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
-            void Write(string name, Resources r)
-            {
-                json.WriteStartObject(name);
-                json.WriteNumber("lut", r.Lut);
-                json.WriteNumber("lutram", r.LutRam);
-                json.WriteNumber("ff", r.Ff);
-                json.WriteNumber("bram18", r.Bram18);
-                json.WriteNumber("dsp", r.Dsp);
-                json.WriteEndObject();
-            }
             json.WriteStartObject();
             json.WriteString("top", Top);
             json.WriteString("part", Part);
             json.WriteNumber("clock_mhz", ClockMHz);
             json.WriteNumber("utilization_limit_percent", LimitPercent);
-            Write("capacity", Device.Capacity);
-            Write("budget", Budget);
-            Write("total", Total);
+            Device.Capacity.WriteObject(json, "capacity");
+            Budget.WriteObject(json, "budget");
+            Total.WriteObject(json, "total");
             json.WriteNumber("latency_cycles", LatencyCycles);
             json.WriteNumber("latency_us", LatencyCycles / ClockMHz);
             json.WriteBoolean("fits", Fits);
@@ -109,11 +99,7 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
                 json.WriteNumber("activation_bits", l.ActivationBits);
                 json.WriteNumber("lanes", l.Lanes);
                 json.WriteString("buffer_resource", l.BufferResource);
-                json.WriteNumber("lut", l.Resources.Lut);
-                json.WriteNumber("lutram", l.Resources.LutRam);
-                json.WriteNumber("ff", l.Resources.Ff);
-                json.WriteNumber("bram18", l.Resources.Bram18);
-                json.WriteNumber("dsp", l.Resources.Dsp);
+                l.Resources.WriteFields(json);
                 json.WriteNumber("cycles", l.Cycles);
                 json.WriteEndObject();
             }

@@ -15,6 +15,20 @@ public readonly record struct Resources(int Lut, int LutRam, int Ff, int Bram18,
     /// <summary>The resource names used in diagnostics and reports, in report order.</summary>
     public static readonly IReadOnlyList<string> Names = ["LUT", "LUTRAM", "FF", "BRAM18", "DSP"];
 
+    /// <summary>Writes "lut", "lutram", "ff", "bram18", "dsp" (the report key names) into the current JSON object.</summary>
+    public void WriteFields(System.Text.Json.Utf8JsonWriter json)
+    {
+        foreach (string name in Names) json.WriteNumber(name.ToLowerInvariant(), this[name]);
+    }
+
+    /// <summary>Writes the resources as a JSON object named <paramref name="property"/>.</summary>
+    public void WriteObject(System.Text.Json.Utf8JsonWriter json, string property)
+    {
+        json.WriteStartObject(property);
+        WriteFields(json);
+        json.WriteEndObject();
+    }
+
     public int this[string name] => name switch
     {
         "LUT" => Lut, "LUTRAM" => LutRam, "FF" => Ff, "BRAM18" => Bram18, "DSP" => Dsp,

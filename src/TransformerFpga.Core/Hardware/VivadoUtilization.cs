@@ -75,7 +75,8 @@ public static class VivadoUtilization
                 $"not a Vivado `report_utilization -hierarchical` report: no \"{TableTitle}\" table with Instance and Module columns{hint}");
         }
 
-        var names = Cells(lines[header]).Select(Normalize).ToList();
+        var headerCells = Cells(lines[header]);
+        var names = headerCells.Select(Normalize).ToList();
         int Find(string[] aliases) => names.FindIndex(aliases.Contains);
         int instance = Find(InstanceColumn), module = Find(ModuleColumn);
         int totalLut = Find(TotalLutColumn), logicLut = Find(LogicLutColumn), lutRam = Find(LutRamColumn), srl = Find(SrlColumn), memoryLut = Find(MemoryLutColumn);
@@ -89,7 +90,7 @@ public static class VivadoUtilization
         if (dsp < 0) missing.Add("DSP48 Blocks (or DSP Blocks)");
         if (missing.Count > 0)
             throw new FpgaException(ErrorCodes.CalibrationReportMalformed, file, header + 1,
-                $"the utilization table has no {string.Join(", ", missing)} column (columns: {string.Join(", ", Cells(lines[header]).Select(c => c.Trim()))})");
+                $"the utilization table has no {string.Join(", ", missing)} column (columns: {string.Join(", ", headerCells.Select(c => c.Trim()))})");
 
         var rows = new List<UtilizationRow>();
         int baseIndent = -1;
