@@ -25,13 +25,15 @@ public static class SynthesisCheck
     public static GeneratedDesign Generate(int seed, string folder)
     {
         var random = new Random(seed);
-        int[] dModels = [8, 16, 24, 32];
+        // Small models are drawn more often (synthesis time grows with d_model); large and two-layer ones still appear.
+        int[] dModels = [8, 8, 16, 16, 24, 32, 32, 48, 64];
         int d = dModels[random.Next(dModels.Length)];
-        int heads = random.Next(3) == 0 ? 2 : 1;
+        int heads = new[] { 1, 2, 4 }.Where(h => d % h == 0).ElementAt(random.Next(3));
+        int encoderLayers = d <= 32 && random.Next(3) == 0 ? 2 : 1;
         string name = "d" + seed.ToString(CultureInfo.InvariantCulture);
         int window = 8 + 4 * random.Next(5);
         var spec = new SyntheticModelSpec(Window: window, InputFeatures: 1 + random.Next(4), OutputFeatures: 1, DModel: d, Heads: heads,
-            FfnDim: d * (2 + 2 * random.Next(2)), EncoderLayers: 1, Norm: random.Next(3) == 0 ? "layer" : "batch", Rows: window + 40, Name: name);
+            FfnDim: d * (2 + 2 * random.Next(2)), EncoderLayers: encoderLayers, Norm: random.Next(3) == 0 ? "layer" : "batch", Rows: window + 40, Name: name);
         var config = ModelLoader.LoadConfig(SyntheticModel.Write(Path.Combine(folder, "model"), spec, seed));
         var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
         var names = IntegerTransformer.LayerNames(config);
@@ -40,10 +42,11 @@ public static class SynthesisCheck
         var buffers = names.ToDictionary(n => n, _ => random.Next(3) switch { 0 => BufferResource.Block, 1 => BufferResource.Distributed, _ => BufferResource.Auto });
         var multipliers = names.ToDictionary(n => n, _ => random.Next(4) == 0 ? MultiplierMapping.Lut : MultiplierMapping.Auto);
         var model = evaluation.Quantize(n => bits[n]);
+        // Lanes in the linear layers and in attention (which banks the Q, K and V buffers).
         var lanes = names.ToDictionary(n => n, _ => 1);
-        foreach (var layer in model.Layers.OfType<LinearLayer>())
+        foreach (var layer in model.Layers.Where(l => HardwareModel.ParallelSize(l) > 1))
         {
-            var divisors = Enumerable.Range(1, Math.Min(8, layer.Out)).Where(x => layer.Out % x == 0).ToArray();
+            var divisors = HardwareModel.ValidLanes(layer).Where(x => x <= 8).ToArray();
             lanes[layer.Name] = divisors[random.Next(divisors.Length)];
         }
         var plan = LayerPlan.From(names, n => new LayerChoice(bits[n], buffers[n], lanes[n], multipliers[n]));
