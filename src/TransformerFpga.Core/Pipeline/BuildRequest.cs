@@ -12,7 +12,13 @@ public sealed record LayerItem(string Pattern, IReadOnlyDictionary<string, strin
     /// </summary>
     public bool FromFileWildcard { get; init; }
 
-    public string? Get(string name) => Metadata.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
+    /// <summary>The trimmed value of a metadata, found without regard to case as MSBuild does; null when absent or blank.</summary>
+    public string? Get(string name)
+    {
+        if (!Metadata.TryGetValue(name, out var value))
+            value = Metadata.FirstOrDefault(m => string.Equals(m.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
+        return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+    }
 }
 
 /// <summary>The Fpga* properties, raw as MSBuild passes them; validated by the pipeline (TFPGA026).</summary>
