@@ -110,7 +110,7 @@ static void Accuracy(string modelPath)
     foreach (int bits in new[] { 4, 6, 8, 10, 12, 16 })
     {
         var r = evaluation.Evaluate(evaluation.Quantize(_ => new LayerBits(bits, bits)));
-        Console.WriteLine($"integer {bits,2} bit   {r.IntegerVsTarget.Mse,10:G4}  ({(r.IntegerVsTarget.Mse / r.FloatVsTarget.Mse - 1) * 100,6:+0.0;-0.0} % vs float; integer-vs-float MSE {r.IntegerVsFloat.Mse:G3})");
+        Console.WriteLine($"integer {bits,2} bit   {r.IntegerVsTarget.Mse,10:G4}  ({(r.IntegerVsTarget.Mse / r.FloatVsTarget.Mse - 1) * 100,6:+0.0;-0.0;0.0} % vs float; integer-vs-float MSE {r.IntegerVsFloat.Mse:G3})");
     }
 }
 

@@ -64,17 +64,17 @@ public abstract class ProjectTask : Microsoft.Build.Utilities.Task, ICancelableT
         foreach (var d in diagnostics)
         {
             string file = string.IsNullOrEmpty(d.File) ? projectFile : d.File;
-            int line = Math.Max(0, d.Line);
+            int line = Math.Max(0, d.Line), column = Math.Max(0, d.Column);
             switch (d.Severity)
             {
                 case Severity.Error:
-                    Log.LogError(null, d.Code, null, file, line, 0, 0, 0, d.Message);
+                    Log.LogError(null, d.Code, null, file, line, column, 0, 0, d.Message);
                     break;
                 case Severity.Warning:
-                    Log.LogWarning(null, d.Code, null, file, line, 0, 0, 0, d.Message);
+                    Log.LogWarning(null, d.Code, null, file, line, column, 0, 0, d.Message);
                     break;
                 default:
-                    Log.LogMessage(null, d.Code, null, file, line, 0, 0, 0, MessageImportance.High, d.Message);
+                    Log.LogMessage(null, d.Code, null, file, line, column, 0, 0, MessageImportance.High, d.Message);
                     break;
             }
         }

@@ -9,9 +9,11 @@ internal static class TaskItems
 {
     /// <summary>
     /// An item as the user wrote it: ItemSpec is already unescaped by MSBuild, so `%2A` arrives as `*`.
-    /// Only custom metadata is kept (not FullPath, Identity, ...), in a stable order.
+    /// Only custom metadata is kept (not FullPath, Identity, ...), in a stable order. A RecursiveDir betrays
+    /// an item MSBuild made from a `**` file glob; the pipeline reports it (TFPGA028).
     /// </summary>
-    public static LayerItem ToLayerItem(ITaskItem item) => new(item.ItemSpec, CustomMetadata(item));
+    public static LayerItem ToLayerItem(ITaskItem item) =>
+        new(item.ItemSpec, CustomMetadata(item)) { FromFileWildcard = !string.IsNullOrEmpty(item.GetMetadata("RecursiveDir")) };
 
     public static IReadOnlyList<LayerItem> ToLayerItems(ITaskItem[]? items) =>
         (items ?? []).Select(ToLayerItem).ToList();

@@ -5,7 +5,7 @@ using TransformerFpga.Model;
 
 namespace TransformerFpga.Trainer;
 
-/// <summary>Writes the model JSON in SPEC §4's layout and the weights as safetensors.</summary>
+/// <summary>Writes the model JSON (format transformer-fpga/1) and the weights as safetensors.</summary>
 public static class ModelWriter
 {
     public sealed record Normalization(double[] Mean, double[] Std, double[]? TargetMean, double[]? TargetStd);

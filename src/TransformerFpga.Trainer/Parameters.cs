@@ -2,7 +2,7 @@ using TransformerFpga.Model;
 
 namespace TransformerFpga.Trainer;
 
-/// <summary>One named tensor of the model (canonical SPEC §4 name, PyTorch layout) with its gradient.</summary>
+/// <summary>One named tensor of the model (canonical name, PyTorch layout) with its gradient.</summary>
 public sealed class Parameter(string name, int[] shape, bool trainable, bool decays)
 {
     public string Name { get; } = name;

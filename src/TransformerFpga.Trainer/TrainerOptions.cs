@@ -30,7 +30,7 @@ public sealed class TrainerOptions
     public int EffectiveFfnDim => FfnDim ?? 4 * DModel;
 
     public const string Usage = """
-        Trains the SPEC §4 forecaster in float (deterministic: same command, same bytes) and writes
+        Trains the README's forecaster in float (deterministic: same command, same bytes) and writes
         <out>/<name>.json and <out>/<name>.safetensors, then evaluates them with the Core's FloatTransformer.
 
           --data-dir DIR        folder with the training and test CSV files (required)

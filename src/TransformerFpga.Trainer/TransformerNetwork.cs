@@ -9,7 +9,7 @@ public sealed record NetworkShape(int Window, int InputFeatures, int OutputFeatu
 }
 
 /// <summary>
-/// The forecaster of SPEC §4 with a hand-written backward pass. The forward performs the same double
+/// The forecaster (the model JSON's architecture) with a hand-written backward pass. The forward performs the same double
 /// operations in the same order as <see cref="FloatTransformer"/>, so both agree to rounding noise.
 /// One window at a time: <see cref="Forward"/> keeps every activation in a reusable workspace and
 /// <see cref="Backward"/> adds this window's gradients into the parameters' gradient arrays.

@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 
 namespace TransformerFpga.Build.Tests;
 
-/// <summary>`dotnet build` of hardware projects consuming the packed packages, both ways (SPEC §3, §7, §8).</summary>
+/// <summary>`dotnet build` of hardware projects consuming the packed packages, both ways.</summary>
 [TestClass]
 public sealed class EndToEndTests
 {

@@ -3,7 +3,7 @@ using static TransformerFpga.Build.Tests.EndToEndTests;
 
 namespace TransformerFpga.Build.Tests;
 
-/// <summary>`dotnet build -t:FpgaExplore` from the packed packages (SPEC §7): reports, the props to import, and peace with the build.</summary>
+/// <summary>`dotnet build -t:FpgaExplore` from the packed packages: reports, the props to import, and peace with the build.</summary>
 [TestClass]
 public sealed class ExploreEndToEndTests
 {

@@ -7,7 +7,7 @@ using static TransformerFpga.Build.Tests.EndToEndTests;
 namespace TransformerFpga.Build.Tests;
 
 /// <summary>
-/// Builds that are parallel, fail, are killed, or carry hostile names (SPEC §3, §7, §8): outputs stay
+/// Builds that are parallel, fail, are killed, or carry hostile names: outputs stay
 /// deterministic, a failed or killed build never leaves a torn or half-written design behind, and
 /// user text never reaches VHDL, scripts or file names unescaped.
 /// </summary>

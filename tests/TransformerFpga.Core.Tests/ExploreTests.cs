@@ -11,7 +11,7 @@ using TransformerFpga.Pipeline;
 
 namespace TransformerFpga.Tests;
 
-/// <summary>FpgaExplore (SPEC §7): the search, its exactness where it claims it, its outputs and their use.</summary>
+/// <summary>FpgaExplore: the search, its exactness where it claims it, its outputs and their use.</summary>
 [TestClass]
 public sealed class ExploreTests
 {

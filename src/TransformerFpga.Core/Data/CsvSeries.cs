@@ -50,14 +50,19 @@ public sealed class CsvSeries
         for (int i = 1; i < lines.Length; i++)
         {
             if (string.IsNullOrWhiteSpace(lines[i])) continue;
-            var cells = SplitLine(lines[i], path, i + 1);
+            var cells = SplitLine(lines[i], path, i + 1, out var starts);
             if (cells.Length != header.Length)
                 throw new FpgaException(ErrorCodes.DataMalformed, path, i + 1, $"row has {cells.Length} cells but the header has {header.Length}");
             double Cell(int column)
             {
                 string cell = cells[column].Trim();
+                string where = $"column {column + 1} ('{header[column].Trim()}')";
+                if (IsMissing(cell))
+                    throw new FpgaException(ErrorCodes.DataMalformed, path, i + 1, starts[column] + 1,
+                        $"{where} holds a missing value ({(cell.Length == 0 ? "an empty cell" : $"'{cell}'")}); the series needs a number in every input and target cell: fill the gap (interpolate) or drop the rows around it");
                 if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
-                    throw new FpgaException(ErrorCodes.DataMalformed, path, i + 1, $"cell '{Shorten(cell)}' in column '{header[column].Trim()}' is not a finite number (use '.' as the decimal separator)");
+                    throw new FpgaException(ErrorCodes.DataMalformed, path, i + 1, starts[column] + 1,
+                        $"cell '{Shorten(cell)}' in {where} is not a finite number (use '.' as the decimal separator)");
                 return value;
             }
             inputs.Add(inputIndex.Select(Cell).ToArray());
@@ -68,10 +73,17 @@ public sealed class CsvSeries
 
     private static string Shorten(string s) => s.Length > 40 ? s[..40] + "…" : s;
 
-    /// <summary>Splits on commas; double-quoted cells may contain commas and doubled quotes.</summary>
-    private static string[] SplitLine(string line, string path, int lineNumber)
+    /// <summary>How data exports write a gap: an empty cell, or NaN in any case and sign (which double.Parse would accept as a number).</summary>
+    private static bool IsMissing(string cell) =>
+        cell.Length == 0 || cell.TrimStart('+', '-').Equals("nan", StringComparison.OrdinalIgnoreCase);
+
+    private static string[] SplitLine(string line, string path, int lineNumber) => SplitLine(line, path, lineNumber, out _);
+
+    /// <summary>Splits on commas; double-quoted cells may contain commas and doubled quotes. <paramref name="starts"/>: each cell's 0-based offset in the line.</summary>
+    private static string[] SplitLine(string line, string path, int lineNumber, out List<int> starts)
     {
         var cells = new List<string>();
+        starts = [0];
         var cell = new System.Text.StringBuilder();
         bool quoted = false;
         for (int i = 0; i < line.Length; i++)
@@ -84,7 +96,7 @@ public sealed class CsvSeries
                 else cell.Append(c);
             }
             else if (c == '"') quoted = true;
-            else if (c == ',') { cells.Add(cell.ToString()); cell.Clear(); }
+            else if (c == ',') { cells.Add(cell.ToString()); cell.Clear(); starts.Add(i + 1); }
             else cell.Append(c);
         }
         if (quoted) throw new FpgaException(ErrorCodes.DataMalformed, path, lineNumber, "unterminated quoted cell");

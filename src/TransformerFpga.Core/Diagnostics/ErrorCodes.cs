@@ -16,6 +16,7 @@ public static class ErrorCodes
     public const string DataMalformed = "TFPGA011";
     public const string DataColumnMissing = "TFPGA012";
     public const string DataTooShort = "TFPGA013";
+    public const string UnsupportedTensor = "TFPGA014";
     public const string ModelItemCount = "TFPGA020";
     public const string ItemMatchesNoLayer = "TFPGA021";
     public const string InvalidBits = "TFPGA022";
@@ -24,11 +25,15 @@ public static class ErrorCodes
     public const string UnknownPart = "TFPGA025";
     public const string InvalidProperty = "TFPGA026";
     public const string PathOutsideProject = "TFPGA027";
+    public const string ItemExpandedAsFileGlob = "TFPGA028";
+    public const string UnknownItemMetadata = "TFPGA029";
     public const string OutputWriteFailed = "TFPGA030";
     public const string CalibrationReportMissing = "TFPGA040";
     public const string CalibrationReportMalformed = "TFPGA041";
     public const string CalibrationReportMismatch = "TFPGA042";
     public const string CalibrationFileMalformed = "TFPGA043";
+    /// <summary>A warning: an item's setting changes none of the layers it selects.</summary>
+    public const string SettingWithoutEffect = "TFPGA050";
     public const string InternalError = "TFPGA099";
     // TFPGA1nn: the budget gate (BudgetGate.Codes). TFPGA2nn: the design-space exploration (FpgaExplore).
     public const string InvalidExploreOption = "TFPGA201";

@@ -4,7 +4,7 @@ using TransformerFpga.Pipeline;
 
 namespace TransformerFpga.Explore;
 
-/// <summary>What FpgaExplore optimizes (SPEC §7).</summary>
+/// <summary>What FpgaExplore optimizes.</summary>
 public enum ExploreObjective
 {
     /// <summary>The least error that fits; ties: less area, then fewer cycles.</summary>
@@ -35,7 +35,7 @@ public sealed record ExploreOptions(ExploreObjective Objective, IReadOnlyList<in
     /// </summary>
     public const double DefaultMaxErrorIncreasePercent = 5;
 
-    /// <summary>The bits whose uniform design is the Latency objective's error reference (SPEC: "the 8-bit error").</summary>
+    /// <summary>The bits whose uniform design is the Latency objective's error reference ("the 8-bit error").</summary>
     public const int ReferenceBits = 8;
 
     public int WidestBits => Bits[^1];

@@ -3,7 +3,7 @@ using TransformerFpga.Model;
 namespace TransformerFpga.Float;
 
 /// <summary>
-/// The float reference: PyTorch eval-mode semantics of SPEC §4, computed in double.
+/// The float reference: PyTorch eval-mode semantics of the model, computed in double.
 /// An optional observer sees every named layer's output (used for calibration).
 /// </summary>
 public sealed class FloatTransformer

@@ -73,7 +73,7 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
         return new DesignEstimate(design.Top, part, device, clockMHz, limitPercent, rows, HardwareModel.TotalCycles(model, plan));
     }
 
-    /// <summary>report/resources.json, keys as SPEC §7.</summary>
+    /// <summary>report/resources.json.</summary>
     public string Json()
     {
         using var stream = new MemoryStream();

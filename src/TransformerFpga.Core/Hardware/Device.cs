@@ -78,7 +78,17 @@ public sealed record Device(string Name, Resources Capacity, string[] Packages)
         var device = m.Success ? All.FirstOrDefault(d => d.Name == m.Groups["device"].Value) : null;
         if (device is null || !device.Packages.Contains(m.Groups["package"].Value))
             throw new FpgaException(ErrorCodes.UnknownPart, projectFile,
-                $"FpgaPart '{part}' is not a known part; known parts are {string.Join(", ", All.SelectMany(d => d.Packages.Select(p => d.Name + p + "-1")))} (speed grades -1, -2, -1L, …)");
+                $"FpgaPart '{part}' is not a known part{Suggestions.DidYouMean(part.Trim(), KnownParts(part))}; known parts are {string.Join(", ", All.SelectMany(d => d.Packages.Select(p => d.Name + p + "-1")))} (speed grades -1, -2, -1L, …)");
         return device;
     }
+
+    /// <summary>Every device and package with the speed grade the user typed (-1 when it is not one), for "did you mean".</summary>
+    private static IEnumerable<string> KnownParts(string typed)
+    {
+        var speed = SpeedGrade.Match(typed.Trim().ToLowerInvariant());
+        string suffix = speed.Success ? speed.Value : "-1";
+        return All.SelectMany(d => d.Packages.Select(p => d.Name + p + suffix));
+    }
+
+    private static readonly Regex SpeedGrade = new(@"-(?:1|2|3|1l|2l|1q|2q|1i|2i|1la|2la|1lq)$", RegexOptions.CultureInvariant);
 }

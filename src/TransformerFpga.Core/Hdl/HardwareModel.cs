@@ -94,7 +94,7 @@ public static class HardwareModel
     public static long Cycles(QuantizedLayer layer, LayerChoice choice) =>
         HasHardware(layer) ? LayerCycles(layer, Lanes(layer, choice)) + HandoffCycles : 0;
 
-    /// <summary>Clock cycles of one inference as SPEC §7 counts them (start sample to done); the sum of <see cref="Cycles"/>.</summary>
+    /// <summary>Clock cycles of one inference as the testbench counts them (start sample to done); the sum of <see cref="Cycles"/>.</summary>
     public static long TotalCycles(IntegerTransformer model, LayerPlan plan) => model.Layers.Sum(l => Cycles(l, plan[l.Name]));
 
     /// <summary>The memory a buffer uses: the plan's choice, or for Auto block RAM from <see cref="AutoBlockRamBits"/> bits on.</summary>

@@ -14,7 +14,7 @@ using TransformerFpga.Reports;
 namespace TransformerFpga.Hdl;
 
 /// <summary>
-/// Writes the synthesizable VHDL of an integer model (SPEC §6, §7) from the templates beside the
+/// Writes the synthesizable VHDL of an integer model from the templates beside the
 /// layer classes: one entity per layer and per buffer, the top with its sequencer, the
 /// self-checking testbench, its vectors and the GHDL script, all under <c>hdl/</c>.
 /// </summary>

@@ -4,7 +4,7 @@ using TransformerFpga.Reports;
 
 namespace TransformerFpga.Hdl;
 
-/// <summary>yosys/synth.ys (GHDL → Verilog → synth_xilinx) and vivado/build.tcl + constraints.xdc (SPEC §7).</summary>
+/// <summary>yosys/synth.ys (GHDL → Verilog → synth_xilinx) and vivado/build.tcl + constraints.xdc.</summary>
 public static class SynthesisScripts
 {
     public static void Generate(HdlGenerator.Design design, string part, double clockMHz, OutputWriter outputs)

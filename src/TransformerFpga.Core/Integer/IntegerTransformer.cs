@@ -37,7 +37,7 @@ public sealed class IntegerTransformer
     public QuantizedLayer OutputLayer { get; }
     public int InputElements => Config.Window * Config.InputFeatures;
 
-    /// <summary>Layer names in execution order (SPEC §4).</summary>
+    /// <summary>Layer names in execution order.</summary>
     public static IReadOnlyList<string> LayerNames(ModelConfig config)
     {
         var names = new List<string> { "embedding", "posenc" };

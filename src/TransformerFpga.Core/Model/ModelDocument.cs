@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace TransformerFpga.Model;
 
-/// <summary>The model JSON as written by the user (SPEC §4); validated into <see cref="ModelConfig"/>.</summary>
+/// <summary>The model JSON as written by the user; validated into <see cref="ModelConfig"/>.</summary>
 public sealed class ModelDocument
 {
     public string? Format { get; set; }

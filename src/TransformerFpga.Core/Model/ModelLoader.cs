@@ -4,7 +4,7 @@ using TransformerFpga.Diagnostics;
 
 namespace TransformerFpga.Model;
 
-/// <summary>Reads and validates the model JSON (SPEC §4) and the files it names.</summary>
+/// <summary>Reads and validates the model JSON and the files it names.</summary>
 public static class ModelLoader
 {
     public const string FormatVersion = "transformer-fpga/1";
@@ -28,7 +28,7 @@ public static class ModelLoader
         try
         {
             var doc = JsonSerializer.Deserialize(text, ModelJsonContext.Default.ModelDocument);
-            return doc ?? throw new FpgaException(ErrorCodes.ModelJsonInvalid, modelPath, 1, "model JSON is null; expected an object as in SPEC §4");
+            return doc ?? throw new FpgaException(ErrorCodes.ModelJsonInvalid, modelPath, 1, "model JSON is null; expected an object with \"format\": \"transformer-fpga/1\" and the model's fields (see the README's 'The model')");
         }
         catch (JsonException e)
         {
@@ -36,7 +36,7 @@ public static class ModelLoader
             bool syntax = e.InnerException is not null || e.Path is null || e.Message.Contains("invalid", StringComparison.OrdinalIgnoreCase) && e.Message.Contains("start of a", StringComparison.OrdinalIgnoreCase);
             string where = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" at {e.Path}";
             if (e.Message.Contains("could not be mapped", StringComparison.Ordinal))
-                return Fail(ErrorCodes.ModelJsonInvalid, $"unknown property{where}; see SPEC §4 for the accepted fields");
+                return Fail(ErrorCodes.ModelJsonInvalid, $"unknown property{where}; the README's 'The model' lists the accepted fields");
             if (e.Message.Contains("could not be converted", StringComparison.Ordinal))
                 return Fail(ErrorCodes.ModelJsonInvalid, $"wrong value type{where}: {FirstSentence(e.Message)}");
             return Fail(syntax ? ErrorCodes.ModelJsonSyntax : ErrorCodes.ModelJsonInvalid, $"JSON syntax error{where}: {FirstSentence(e.Message)}");

@@ -17,11 +17,14 @@ internal static class BuildPipeline
         var settings = request.Settings;
         var (config, weights, device, _, clock, limit, plan, topName) = ProjectInputs.Resolve(request);
         cancellation.ThrowIfCancellationRequested();
+        if (weights.UnusedTensors.Count > 0)
+            progress($"tensors of {Path.GetFileName(config.WeightsPath)} the model does not use: {string.Join(", ", weights.UnusedTensors)}");
 
         progress("calibrating and quantizing " + config.Name);
         var evaluation = new ModelEvaluation(config, weights, cancellation);
         var model = evaluation.Quantize(plan.Bits);
         plan.ValidateLanes(model, projectFile);
+        diagnostics.AddRange(ItemEffects.Check(model, plan, projectFile));
         progress("simulating " + evaluation.Test.Count.ToString(CultureInfo.InvariantCulture) + " test windows");
         var result = evaluation.Evaluate(model);
         cancellation.ThrowIfCancellationRequested();
@@ -69,13 +72,19 @@ internal static class BuildPipeline
         var f = result.FloatVsTarget;
         var i = result.IntegerVsTarget;
         string summary = string.Create(CultureInfo.InvariantCulture,
-            $"{config.Name}: test MSE float {f.Mse:G4}, integer {i.Mse:G4} ({(f.Mse > 0 ? (i.Mse / f.Mse - 1) * 100 : 0):+0.0;-0.0} %) over {result.Targets.Length} windows\n") + estimate.SummaryLine() + "\n" + estimate.FitLine();
+            $"{config.Name}: test MSE float {f.Mse:G4}, integer {i.Mse:G4} ({SignedPercent(f.Mse > 0 ? (i.Mse / f.Mse - 1) * 100 : 0)}) over {result.Targets.Length} windows\n") + estimate.SummaryLine() + "\n" + estimate.FitLine();
         if (calibration is not null)
             summary += "\n" + calibration.SummaryLine() + "; coefficients written to " + Path.Combine(request.ProjectDirectory, Calibration.FileName);
         else if (coefficients != ResourceCoefficients.Default)
             summary += "\nresource estimate calibrated by " + Path.Combine(request.ProjectDirectory, Calibration.FileName);
         return summary;
     }
+
+    /// <summary>
+    /// "+1.2 %", "-0.4 %", "0.0 %". The zero section matters: without it .NET writes a negative value that
+    /// rounds to zero with the positive section behind a minus sign ("-+0.0 %").
+    /// </summary>
+    internal static string SignedPercent(double value) => value.ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + " %";
 
     /// <summary>
     /// With FpgaCalibrationReport: refits the coefficients to that report of this design, writes fpga-calibration.json

@@ -1,9 +1,24 @@
 namespace TransformerFpga.Pipeline;
 
-/// <summary>An MSBuild item as the user wrote it: the layer-name pattern (Include) and its raw metadata.</summary>
+/// <summary>
+/// An MSBuild item as the user wrote it: its identity (Include: a layer name, a dotted prefix, an escaped
+/// pattern, or a label when the item has a Layers metadata) and its custom metadata.
+/// </summary>
 public sealed record LayerItem(string Pattern, IReadOnlyDictionary<string, string> Metadata)
 {
-    public string? Get(string name) => Metadata.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
+    /// <summary>
+    /// True when MSBuild made the item by expanding a file wildcard (it carries a RecursiveDir, which only
+    /// a `**` expansion sets): the identity is then a file of the project, not what the user wrote.
+    /// </summary>
+    public bool FromFileWildcard { get; init; }
+
+    /// <summary>The trimmed value of a metadata, found without regard to case as MSBuild does; null when absent or blank.</summary>
+    public string? Get(string name)
+    {
+        if (!Metadata.TryGetValue(name, out var value))
+            value = Metadata.FirstOrDefault(m => string.Equals(m.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
+        return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+    }
 }
 
 /// <summary>The Fpga* properties, raw as MSBuild passes them; validated by the pipeline (TFPGA026).</summary>
@@ -17,7 +32,7 @@ public sealed record BuildSettings
     public string DefaultLanes { get; init; } = "1";
     public string UtilizationLimitPercent { get; init; } = "100";
     public bool BudgetAsWarning { get; init; }
-    /// <summary>Absolute output folder (SPEC §7 layout below it).</summary>
+    /// <summary>Absolute output folder (report/, hdl/, yosys/ and vivado/ below it).</summary>
     public required string OutputDir { get; init; }
     /// <summary>Top entity name; empty = from the model name.</summary>
     public string? TopName { get; init; }

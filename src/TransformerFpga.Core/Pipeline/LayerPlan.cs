@@ -17,9 +17,12 @@ public enum MultiplierMapping { Auto, Dsp, Lut }
 /// </param>
 public sealed record LayerChoice(LayerBits Bits, BufferResource Buffer, int Lanes, MultiplierMapping Multiplier, bool LanesExplicit = false);
 
+/// <summary>One metadata an item sets and the layers it selects, for the check that it changes something.</summary>
+public sealed record ItemSetting(string ItemType, string Identity, string Metadata, IReadOnlyList<string> Layers);
+
 /// <summary>
-/// Resolves the LayerPrecision / BufferResource / LayerParallelism items over the layer names:
-/// defaults first, then every item in order (later items win). `*` and `?` are wildcards.
+/// Resolves the LayerPrecision / BufferResource / LayerParallelism items over the layer names: defaults first,
+/// then every item in order (later items win). Which layers an item selects is <see cref="LayerSelection"/>'s rule.
 /// </summary>
 public sealed class LayerPlan
 {
@@ -27,15 +30,19 @@ public sealed class LayerPlan
 
     private readonly Dictionary<string, LayerChoice> _choices;
 
-    private LayerPlan(IReadOnlyList<string> layers, Dictionary<string, LayerChoice> choices)
+    private LayerPlan(IReadOnlyList<string> layers, Dictionary<string, LayerChoice> choices, IReadOnlyList<ItemSetting> settings)
     {
         LayerNames = layers;
         _choices = choices;
+        ItemSettings = settings;
     }
 
     public IReadOnlyList<string> LayerNames { get; }
     public LayerChoice this[string layer] => _choices[layer];
     public LayerBits Bits(string layer) => _choices[layer].Bits;
+
+    /// <summary>Every setting the project's items made, in item order (none for a plan made by <see cref="From"/>).</summary>
+    public IReadOnlyList<ItemSetting> ItemSettings { get; }
 
     public static LayerPlan Resolve(IReadOnlyList<string> layers, BuildRequest request, string projectFile)
     {
@@ -45,13 +52,24 @@ public sealed class LayerPlan
         var defaultBuffer = ParseResource(s.DefaultBufferResource, "FpgaDefaultBufferResource", projectFile);
         int defaultLanes = ParseLanes(s.DefaultLanes, "FpgaDefaultLanes", projectFile);
         var choices = layers.ToDictionary(l => l, _ => new LayerChoice(new LayerBits(defaultWeight, defaultActivation), defaultBuffer, defaultLanes, MultiplierMapping.Auto), StringComparer.Ordinal);
+        var settings = new List<ItemSetting>();
+        LayerSelection.CheckProjectFileWildcards(projectFile);
+
+        IReadOnlyList<string> Selected(string itemType, LayerItem item)
+        {
+            var selected = LayerSelection.Select(layers, itemType, item, projectFile);
+            foreach (string metadata in LayerSelection.ItemTypes[itemType].Where(m => item.Get(m) is not null))
+                settings.Add(new ItemSetting(itemType, item.Pattern.Trim(), metadata, selected));
+            return selected;
+        }
 
         foreach (var item in request.Precisions)
             AtItemLine(projectFile, "LayerPrecision", item.Pattern, () =>
             {
+                LayerSelection.CheckMetadata("LayerPrecision", item, projectFile);
                 int? weight = item.Get("WeightBits") is { } wb ? ParseBits(wb, $"WeightBits of LayerPrecision '{item.Pattern}'", projectFile) : null;
                 int? activation = item.Get("ActivationBits") is { } ab ? ParseBits(ab, $"ActivationBits of LayerPrecision '{item.Pattern}'", projectFile) : null;
-                foreach (var layer in Matching(layers, item, "LayerPrecision", projectFile))
+                foreach (var layer in Selected("LayerPrecision", item))
                 {
                     var c = choices[layer];
                     choices[layer] = c with { Bits = new LayerBits(weight ?? c.Bits.WeightBits, activation ?? c.Bits.ActivationBits) };
@@ -60,23 +78,25 @@ public sealed class LayerPlan
         foreach (var item in request.Buffers)
             AtItemLine(projectFile, "BufferResource", item.Pattern, () =>
             {
+                LayerSelection.CheckMetadata("BufferResource", item, projectFile);
                 string raw = item.Get("Resource") ?? throw new FpgaException(ErrorCodes.InvalidBufferResource, projectFile, $"BufferResource '{item.Pattern}' has no Resource metadata; set Resource=\"Block\", \"Distributed\" or \"Auto\"");
                 var resource = ParseResource(raw, $"Resource of BufferResource '{item.Pattern}'", projectFile);
-                foreach (var layer in Matching(layers, item, "BufferResource", projectFile))
+                foreach (var layer in Selected("BufferResource", item))
                     choices[layer] = choices[layer] with { Buffer = resource };
             });
         foreach (var item in request.Parallelism)
             AtItemLine(projectFile, "LayerParallelism", item.Pattern, () =>
             {
+                LayerSelection.CheckMetadata("LayerParallelism", item, projectFile);
                 int? lanes = item.Get("Lanes") is { } l ? ParseLanes(l, $"Lanes of LayerParallelism '{item.Pattern}'", projectFile) : null;
                 MultiplierMapping? multiplier = item.Get("Multiplier") is { } m ? ParseMultiplier(m, item.Pattern, projectFile) : null;
-                foreach (var layer in Matching(layers, item, "LayerParallelism", projectFile))
+                foreach (var layer in Selected("LayerParallelism", item))
                 {
                     var c = choices[layer];
                     choices[layer] = c with { Lanes = lanes ?? c.Lanes, LanesExplicit = c.LanesExplicit || lanes is not null, Multiplier = multiplier ?? c.Multiplier };
                 }
             });
-        return new LayerPlan(layers, choices);
+        return new LayerPlan(layers, choices, settings);
     }
 
     /// <summary>Runs one item's resolution; an error about it points at the item's line in the project file.</summary>
@@ -112,20 +132,10 @@ public sealed class LayerPlan
 
     /// <summary>A plan with explicit choices (used by tests and the search).</summary>
     public static LayerPlan From(IReadOnlyList<string> layers, Func<string, LayerChoice> choose) =>
-        new(layers, layers.ToDictionary(l => l, choose, StringComparer.Ordinal));
+        new(layers, layers.ToDictionary(l => l, choose, StringComparer.Ordinal), []);
 
     /// <summary>Checks the choices against the model's sizes: explicit lanes must divide the layer's parallel dimension (TFPGA024).</summary>
     public void ValidateLanes(IntegerTransformer model, string projectFile) => Hdl.HardwareModel.ValidateLanes(model, this, projectFile);
-
-    private static List<string> Matching(IReadOnlyList<string> layers, LayerItem item, string itemType, string projectFile)
-    {
-        var pattern = new Regex("^" + Regex.Escape(item.Pattern.Trim()).Replace("\\*", ".*").Replace("\\?", ".") + "$", RegexOptions.CultureInvariant);
-        var matches = layers.Where(l => pattern.IsMatch(l)).ToList();
-        if (matches.Count == 0)
-            throw new FpgaException(ErrorCodes.ItemMatchesNoLayer, projectFile,
-                $"{itemType} '{item.Pattern}' matches no layer; layer names are {string.Join(", ", layers)} (write wildcards as %2A and %3F so MSBuild does not treat them as file globs)");
-        return matches;
-    }
 
     public static int ParseBits(string raw, string what, string projectFile)
     {

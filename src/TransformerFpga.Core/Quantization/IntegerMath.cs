@@ -6,7 +6,7 @@ namespace TransformerFpga.Quantization;
 /// <summary>The integer primitives shared by the simulator and mirrored by the VHDL templates.</summary>
 public static class IntegerMath
 {
-    /// <summary>p · 2^-n rounded half away from zero (the requantizer's rounding, SPEC §5).</summary>
+    /// <summary>p · 2^-n rounded half away from zero (the requantizer's rounding).</summary>
     public static long RoundShift(long p, int n)
     {
         if (n == 0) return p;
@@ -89,7 +89,7 @@ public readonly record struct QuantScale(double Scale, int Bits)
 }
 
 /// <summary>
-/// Real multipliers as integers M0[i] with one shared right shift n: M[i] ≈ M0[i] · 2^-n (SPEC §5).
+/// Real multipliers as integers M0[i] with one shared right shift n: M[i] ≈ M0[i] · 2^-n.
 /// n is the largest shift that keeps every |M0| below 2^(mantissaBits-1), so M0 is a signed
 /// mantissaBits-wide constant.
 /// </summary>

@@ -1,0 +1,59 @@
+using TransformerFpga.Diagnostics;
+using TransformerFpga.Hdl;
+using TransformerFpga.Integer;
+using TransformerFpga.Layers;
+using TransformerFpga.Layers.Linear;
+using TransformerFpga.Layers.Norm;
+
+namespace TransformerFpga.Pipeline;
+
+/// <summary>
+/// Warns (TFPGA050) about an item setting that changes none of the layers it selects, such as WeightBits on
+/// the softmax or anything on the ReLU fused into ffn.fc1: the project says something the design ignores.
+/// A setting that changes at least one selected layer is fine (`encoder0.ffn` also selects the ReLU).
+/// </summary>
+public static class ItemEffects
+{
+    public static IReadOnlyList<FpgaDiagnostic> Check(IntegerTransformer model, LayerPlan plan, string projectFile)
+    {
+        var byName = model.Layers.ToDictionary(l => l.Name, StringComparer.Ordinal);
+        var warnings = new List<FpgaDiagnostic>();
+        foreach (var setting in plan.ItemSettings)
+        {
+            var layers = setting.Layers.Select(n => byName[n]).ToList();
+            if (layers.Any(l => Changes(setting.Metadata, l))) continue;
+            string reasons = string.Join("; ", layers.Select(l => l.Name + " " + WhyNot(setting.Metadata, l)));
+            warnings.Add(new FpgaDiagnostic(Severity.Warning, ErrorCodes.SettingWithoutEffect, projectFile,
+                LayerPlan.ItemLine(projectFile, setting.ItemType, setting.Identity),
+                $"{setting.ItemType} '{setting.Identity}' sets {setting.Metadata}, which has no effect: {reasons}"));
+        }
+        return warnings;
+    }
+
+    /// <summary>Whether a metadata of a LayerPrecision, BufferResource or LayerParallelism item changes the layer's hardware or arithmetic.</summary>
+    public static bool Changes(string metadata, QuantizedLayer layer)
+    {
+        if (!HardwareModel.HasHardware(layer)) return false;
+        return metadata switch
+        {
+            // The norms keep full-width gains whatever WeightBits says; only the linear layers' weights follow it.
+            "WeightBits" => layer is LinearLayer,
+            "Lanes" => HasMacs(layer),
+            // The norms' multipliers are a mapping choice of their own, even where their template does not offer it yet.
+            "Multiplier" => HasMacs(layer) || layer is BatchNormLayer or LayerNormLayer,
+            _ => true,
+        };
+    }
+
+    private static bool HasMacs(QuantizedLayer layer) => HardwareModel.MacMultipliers(layer, 1) > 0;
+
+    private static string WhyNot(string metadata, QuantizedLayer layer) =>
+        !HardwareModel.HasHardware(layer) ? $"is fused into {layer.BufferOwner.Name} and takes its settings; set them on {layer.BufferOwner.Name}"
+        : metadata switch
+        {
+            "WeightBits" => layer is BatchNormLayer or LayerNormLayer ? "keeps its 16-bit gains" : "has no weights",
+            "Lanes" => "has no MAC lanes",
+            "Multiplier" => "has no MAC multipliers",
+            _ => "ignores it",
+        };
+}
