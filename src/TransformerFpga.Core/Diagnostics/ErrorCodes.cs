@@ -29,6 +29,10 @@ public static class ErrorCodes
     public const string CalibrationReportMalformed = "TFPGA041";
     public const string CalibrationReportMismatch = "TFPGA042";
     public const string CalibrationFileMalformed = "TFPGA043";
+    public const string PowerReportMissing = "TFPGA044";
+    public const string PowerReportMalformed = "TFPGA045";
+    public const string PowerReportMismatch = "TFPGA046";
+    public const string PowerCalibrationFileMalformed = "TFPGA047";
     public const string InternalError = "TFPGA099";
     // TFPGA1nn: the budget gate (BudgetGate.Codes). TFPGA2nn: the design-space exploration (FpgaExplore).
     public const string InvalidExploreOption = "TFPGA201";
