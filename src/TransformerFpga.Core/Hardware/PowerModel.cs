@@ -124,7 +124,8 @@ public static class PowerModel
         double logic = activity * (LogicPerLut * Math.Max(0, r.Lut - r.LutRam) + LogicPerLutRam * r.LutRam + LogicPerFf * r.Ff);
         double bram = Bram18 * r.Bram18;
         double dsp = activity * DspPerToggle * r.Dsp;
-        return new PowerComponents(clocks, logic, bram, dsp).Scaled(new PowerComponents(clockMHz / 1000, clockMHz / 1000, clockMHz / 1000, clockMHz / 1000));
+        double mwPerUwPerMHz = clockMHz / 1000;
+        return new PowerComponents(clocks * mwPerUwPerMHz, logic * mwPerUwPerMHz, bram * mwPerUwPerMHz, dsp * mwPerUwPerMHz);
     }
 
     /// <summary>The estimate of a design with the simulator's activity (null: the vectorless default) and a calibration.</summary>

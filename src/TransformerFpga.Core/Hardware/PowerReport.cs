@@ -66,7 +66,8 @@ public sealed record PowerReport(
         }
         if (!summary.ContainsKey("total on-chip power (w)"))
         {
-            string hint = lines.Any(l => l.Contains("Utilization", StringComparison.OrdinalIgnoreCase)) ? " (this looks like a utilization report; FpgaCalibrationReport takes that one)" : "";
+            string hint = text.Contains("Utilization by Hierarchy", StringComparison.OrdinalIgnoreCase) || text.Contains("Utilization Design Information", StringComparison.OrdinalIgnoreCase)
+                ? " (this looks like a utilization report; FpgaCalibrationReport takes that one)" : "";
             throw new FpgaException(ErrorCodes.PowerReportMalformed, file, 0,
                 $"not a Vivado `report_power` report: no \"Total On-Chip Power (W)\" in a Summary table{hint}");
         }
