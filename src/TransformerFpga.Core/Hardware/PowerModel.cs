@@ -98,8 +98,9 @@ public static class PowerModel
     public const double DefaultToggleRate = 0.125;
 
     // µW per MHz. XPE-style figures for 7-series at VCCINT 1.0 V, typical process, 25 °C, expressed per unit toggle
-    // rate where the data switches (XPE's own tables are at 12.5 %: multiply by 0.125 to compare). They reproduce the
-    // anchors in the README's Energy section to their precision; FpgaPowerReport scales them to a Vivado run.
+    // rate where the data switches (XPE's own tables are at 12.5 %: multiply by 0.125 to compare). Not fitted to a
+    // Vivado run: they stay within the published XC7S15 figures of the README's Energy section; FpgaPowerReport
+    // scales them to the user's Vivado.
     public const double ClockTree = 8.0;          // BUFG + spine + the control's clock rows
     public const double ClockPerFf = 0.010;       // leaf clock load of one flip-flop
     public const double ClockPerLutRam = 0.020;   // clocked write port of one LUT used as memory
