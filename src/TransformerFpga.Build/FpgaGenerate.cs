@@ -14,6 +14,8 @@ public sealed class FpgaGenerate : ProjectTask
     public string BudgetAsWarning { get; set; } = "";
     /// <summary>$(FpgaCalibrationReport): Vivado's hierarchical utilization report to calibrate the estimate to.</summary>
     public string CalibrationReport { get; set; } = "";
+    /// <summary>$(FpgaPowerReport): Vivado's report_power text to calibrate the power model to.</summary>
+    public string PowerReport { get; set; } = "";
 
     public override bool Execute()
     {
@@ -29,6 +31,7 @@ public sealed class FpgaGenerate : ProjectTask
         {
             BudgetAsWarning = budgetAsWarning,
             CalibrationReport = string.IsNullOrWhiteSpace(CalibrationReport) ? null : CalibrationReport.Trim(),
+            PowerReport = string.IsNullOrWhiteSpace(PowerReport) ? null : PowerReport.Trim(),
         });
 
         BuildOutcome outcome;

@@ -8,7 +8,7 @@ namespace TransformerFpga.Build;
 
 /// <summary>
 /// Lists what FpgaGenerate depends on, for its Inputs: the files the model reads
-/// (<see cref="FpgaBuild.InputFiles"/>), the calibration report or file (<see cref="FpgaBuild.CalibrationInputFiles"/>), and a text description of every item with all its metadata and
+/// (<see cref="FpgaBuild.InputFiles"/>), the calibration reports or files (<see cref="FpgaBuild.CalibrationInputFiles"/>, <see cref="FpgaBuild.PowerCalibrationInputFiles"/>), and a text description of every item with all its metadata and
 /// every Fpga* property (written to a state file whose content changes exactly when the configuration does).
 /// Never fails: a missing model or a wrong item count is reported by FpgaGenerate (TFPGA001, TFPGA020).
 /// </summary>
@@ -26,6 +26,9 @@ public sealed class FpgaResolveInputs : Microsoft.Build.Utilities.Task
 
     /// <summary>$(FpgaCalibrationReport), relative to the project folder; empty = none.</summary>
     public string CalibrationReport { get; set; } = "";
+
+    /// <summary>$(FpgaPowerReport), relative to the project folder; empty = none.</summary>
+    public string PowerReport { get; set; } = "";
 
     /// <summary>Properties as items: ItemSpec = name, metadata Value = value.</summary>
     public ITaskItem[] Properties { get; set; } = [];
@@ -49,7 +52,11 @@ public sealed class FpgaResolveInputs : Microsoft.Build.Utilities.Task
                 // Best effort; FpgaGenerate runs anyway and reports the problem with a code.
             }
         }
-        if (ProjectFile.Length > 0) files.AddRange(FpgaBuild.CalibrationInputFiles(ProjectFile, CalibrationReport));
+        if (ProjectFile.Length > 0)
+        {
+            files.AddRange(FpgaBuild.CalibrationInputFiles(ProjectFile, CalibrationReport));
+            files.AddRange(FpgaBuild.PowerCalibrationInputFiles(ProjectFile, PowerReport));
+        }
         InputFiles = files.Distinct(StringComparer.Ordinal).Select(f => (ITaskItem)new TaskItem(f)).ToArray();
 
         var lines = new List<string>();

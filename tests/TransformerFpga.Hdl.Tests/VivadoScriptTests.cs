@@ -11,7 +11,7 @@ namespace TransformerFpga.Hdl.Tests;
 public sealed class VivadoScriptTests
 {
     private static readonly string[] VivadoCommands =
-        ["read_vhdl", "read_xdc", "synth_design", "opt_design", "place_design", "route_design", "report_utilization", "report_timing_summary", "write_bitstream"];
+        ["read_vhdl", "read_xdc", "synth_design", "opt_design", "place_design", "route_design", "report_utilization", "report_timing_summary", "report_power", "write_bitstream"];
 
     [TestMethod]
     public void BuildScriptCallsTheNonProjectFlowInOrder()
@@ -44,11 +44,12 @@ public sealed class VivadoScriptTests
         }
         var rest = calls.Skip(reads.Count).Select(c => c.Split(' ')[0]).ToList();
         CollectionAssert.AreEqual(new[] { "read_xdc", "synth_design", "opt_design", "place_design", "route_design",
-            "report_utilization", "report_utilization", "report_timing_summary", "write_bitstream" }, rest, string.Join("\n", calls));
+            "report_utilization", "report_utilization", "report_timing_summary", "report_power", "write_bitstream" }, rest, string.Join("\n", calls));
         string synth = calls.Single(c => c.StartsWith("synth_design", StringComparison.Ordinal));
         StringAssert.Contains(synth, "-top synthetic");
         StringAssert.Contains(synth, "-part xc7s25csga324-1");
         Assert.IsTrue(calls.Any(c => c.StartsWith("report_utilization -hierarchical", StringComparison.Ordinal)), string.Join("\n", calls));
+        Assert.IsTrue(calls.Any(c => c.StartsWith("report_power -hierarchical_depth 2 -file ", StringComparison.Ordinal) && c.EndsWith("/vivado-out/power.rpt", StringComparison.Ordinal)), string.Join("\n", calls));
         StringAssert.Contains(File.ReadAllText(Path.Combine(output, "vivado", "constraints.xdc")), "create_clock -period 8 ");
     }
 }

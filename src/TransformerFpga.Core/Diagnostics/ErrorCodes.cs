@@ -32,6 +32,10 @@ public static class ErrorCodes
     public const string CalibrationReportMalformed = "TFPGA041";
     public const string CalibrationReportMismatch = "TFPGA042";
     public const string CalibrationFileMalformed = "TFPGA043";
+    public const string PowerReportMissing = "TFPGA044";
+    public const string PowerReportMalformed = "TFPGA045";
+    public const string PowerReportMismatch = "TFPGA046";
+    public const string PowerCalibrationFileMalformed = "TFPGA047";
     /// <summary>A warning: an item's setting changes none of the layers it selects.</summary>
     public const string SettingWithoutEffect = "TFPGA050";
     public const string InternalError = "TFPGA099";

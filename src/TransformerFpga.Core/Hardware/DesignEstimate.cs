@@ -73,8 +73,8 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
         return new DesignEstimate(design.Top, part, device, clockMHz, limitPercent, rows, HardwareModel.TotalCycles(model, plan));
     }
 
-    /// <summary>report/resources.json.</summary>
-    public string Json()
+    /// <summary>report/resources.json; with <paramref name="power"/>, its power and energy fields too.</summary>
+    public string Json(PowerEstimate? power = null)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -90,6 +90,7 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
             json.WriteNumber("latency_cycles", LatencyCycles);
             json.WriteNumber("latency_us", LatencyCycles / ClockMHz);
             json.WriteBoolean("fits", Fits);
+            power?.WriteFields(json);
             json.WriteStartArray("layers");
             foreach (var l in Layers)
             {
@@ -101,6 +102,7 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
                 json.WriteString("buffer_resource", l.BufferResource);
                 l.Resources.WriteFields(json);
                 json.WriteNumber("cycles", l.Cycles);
+                power?.WriteLayerField(json, l.Name);
                 json.WriteEndObject();
             }
             json.WriteEndArray();

@@ -72,6 +72,7 @@ public static class SynthesisScripts
             report_utilization -file [file join $out utilization.rpt]
             report_utilization -hierarchical -file [file join $out utilization_hierarchical.rpt]
             report_timing_summary -file [file join $out timing_summary.rpt]
+            report_power -hierarchical_depth 2 -file [file join $out power.rpt]
             write_bitstream -force [file join $out $top.bit]
 
             """);

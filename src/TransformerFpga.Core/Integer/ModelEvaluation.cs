@@ -1,5 +1,6 @@
 using TransformerFpga.Data;
 using TransformerFpga.Float;
+using TransformerFpga.Hardware;
 using TransformerFpga.Model;
 using TransformerFpga.Reports;
 
@@ -46,13 +47,15 @@ public sealed class ModelEvaluation
         var workspace = model.CreateWorkspace();
         var quantized = new int[Test.Count][];
         var integer = new double[Test.Count][];
+        var activity = new PowerActivity(model.Layers);
         for (int w = 0; w < Test.Count; w++)
         {
             model.QuantizeInput(Test.Inputs[w], workspace.Input);
             quantized[w] = (int[])model.Simulate(workspace).Clone();
+            activity.Record(workspace, model.Input.Bits);
             integer[w] = Denormalize(quantized[w].Select(q => model.OutputLayer.Output.Dequantize(q)).ToArray());
         }
-        return new SimulationResult(Config.Data.TargetColumns, Test.Targets, FloatPredictions, integer, Persistence, CalibrationWindows.Length, quantized);
+        return new SimulationResult(Config.Data.TargetColumns, Test.Targets, FloatPredictions, integer, Persistence, CalibrationWindows.Length, quantized) { Activity = activity };
     }
 
     public double[] Denormalize(double[] normalized)

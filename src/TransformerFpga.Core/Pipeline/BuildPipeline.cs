@@ -57,10 +57,14 @@ internal static class BuildPipeline
         var estimate = estimator.Estimate(model, plan, design, file => outputs.Text("hdl/" + file));
         var budget = BudgetGate.Check(estimate, plan, estimator.Estimate, settings.BudgetAsWarning, projectFile, cancellation);
         diagnostics.AddRange(budget);
-        outputs.Add("report/resources.json", estimate.Json());
+        var powerCalibration = CalibratePower(request, estimate, design, result.Activity, progress);
+        var powerModel = powerCalibration?.Calibration ?? CurrentPowerCalibration(request);
+        var power = PowerModel.Estimate(estimate, result.Activity, powerModel);
+        outputs.Add("report/resources.json", estimate.Json(power));
         var accuracy = result.FloatVsTarget;
         string? coefficientsNote = calibration is not null ? calibration.Markdown()
             : coefficients != ResourceCoefficients.Default ? $"Resource coefficients from `{Calibration.FileName}`: {coefficients.Source}.\n" : null;
+        coefficientsNote = (coefficientsNote is null ? "" : coefficientsNote + "\n") + power.Markdown() + (powerCalibration is null ? "" : "\n" + powerCalibration.Markdown());
         outputs.Add("report/summary.md", ResourceSummary.Markdown(estimate, string.Create(CultureInfo.InvariantCulture,
             $"Test MSE: float {accuracy.Mse:G4}, integer {result.IntegerVsTarget.Mse:G4}, integer vs float {result.IntegerVsFloat.Mse:G4} ({result.Targets.Length} windows)."), coefficientsNote));
         outputs.Add("report/resources.svg", ResourceSummary.Svg(estimate));
@@ -72,11 +76,15 @@ internal static class BuildPipeline
         var f = result.FloatVsTarget;
         var i = result.IntegerVsTarget;
         string summary = string.Create(CultureInfo.InvariantCulture,
-            $"{config.Name}: test MSE float {f.Mse:G4}, integer {i.Mse:G4} ({SignedPercent(f.Mse > 0 ? (i.Mse / f.Mse - 1) * 100 : 0)}) over {result.Targets.Length} windows\n") + estimate.SummaryLine() + "\n" + estimate.FitLine();
+            $"{config.Name}: test MSE float {f.Mse:G4}, integer {i.Mse:G4} ({SignedPercent(f.Mse > 0 ? (i.Mse / f.Mse - 1) * 100 : 0)}) over {result.Targets.Length} windows\n") + estimate.SummaryLine() + "\n" + estimate.FitLine() + "\n" + power.SummaryLine();
         if (calibration is not null)
             summary += "\n" + calibration.SummaryLine() + "; coefficients written to " + Path.Combine(request.ProjectDirectory, Calibration.FileName);
         else if (coefficients != ResourceCoefficients.Default)
             summary += "\nresource estimate calibrated by " + Path.Combine(request.ProjectDirectory, Calibration.FileName);
+        if (powerCalibration is not null)
+            summary += "\n" + powerCalibration.SummaryLine() + "; written to " + Path.Combine(request.ProjectDirectory, PowerCalibration.FileName);
+        else if (powerModel != PowerCalibration.Shipped)
+            summary += "\npower estimate calibrated by " + Path.Combine(request.ProjectDirectory, PowerCalibration.FileName);
         return summary;
     }
 
@@ -105,6 +113,36 @@ internal static class BuildPipeline
         Calibration.Write(request.ProjectDirectory, calibration.Coefficients);
         outputs.Add("report/calibration.json", calibration.Json());
         return calibration;
+    }
+
+    /// <summary>
+    /// With FpgaPowerReport: fits the power model to that report_power of this design and writes fpga-power-calibration.json.
+    /// Null without the property.
+    /// </summary>
+    private static PowerCalibrationResult? CalibratePower(BuildRequest request, DesignEstimate estimate, HdlGenerator.Design design, PowerActivity? activity,
+        Action<string> progress)
+    {
+        string? reportProperty = request.Settings.PowerReport?.Trim();
+        if (string.IsNullOrEmpty(reportProperty))
+            return null;
+        string reportPath = Path.GetFullPath(reportProperty, request.ProjectDirectory);
+        progress("calibrating the power estimate to " + reportPath);
+        var result = PowerCalibration.Run(PowerReport.Load(reportPath), reportProperty, estimate, design, activity, CurrentPowerCalibration(request));
+        result.Calibration.Write(request.ProjectDirectory);
+        return result;
+    }
+
+    /// <summary>The project's fpga-power-calibration.json, or the shipped power model; a malformed file is an error unless a report is about to replace it.</summary>
+    private static PowerCalibration CurrentPowerCalibration(BuildRequest request)
+    {
+        try
+        {
+            return PowerCalibration.ForProject(request.ProjectDirectory);
+        }
+        catch (FpgaException e) when (e.Code == ErrorCodes.PowerCalibrationFileMalformed && !string.IsNullOrWhiteSpace(request.Settings.PowerReport))
+        {
+            return PowerCalibration.Shipped;
+        }
     }
 
     /// <summary>The project's fpga-calibration.json, or the shipped coefficients; a malformed file is an error unless a report is about to replace it.</summary>

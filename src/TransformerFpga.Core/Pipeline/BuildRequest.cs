@@ -38,6 +38,8 @@ public sealed record BuildSettings
     public string? TopName { get; init; }
     /// <summary>Vivado `report_utilization -hierarchical` output to calibrate the estimate to (relative to the project folder); empty = none.</summary>
     public string? CalibrationReport { get; init; }
+    /// <summary>Vivado `report_power` output to calibrate the power model to (relative to the project folder); empty = none.</summary>
+    public string? PowerReport { get; init; }
 }
 
 public sealed record BuildRequest(

@@ -38,14 +38,21 @@ public static class FpgaBuild
     /// The calibration file a build reads, for MSBuild's Inputs: the report when FpgaCalibrationReport is set
     /// (fpga-calibration.json is then an output), else fpga-calibration.json. Only files that exist.
     /// </summary>
-    public static IReadOnlyList<string> CalibrationInputFiles(string projectFile, string? calibrationReport)
+    public static IReadOnlyList<string> CalibrationInputFiles(string projectFile, string? calibrationReport) =>
+        CalibrationInputFile(projectFile, calibrationReport, Hardware.Calibration.FileName);
+
+    /// <summary>The same for the power model: the FpgaPowerReport file when set, else fpga-power-calibration.json.</summary>
+    public static IReadOnlyList<string> PowerCalibrationInputFiles(string projectFile, string? powerReport) =>
+        CalibrationInputFile(projectFile, powerReport, Hardware.PowerCalibration.FileName);
+
+    private static IReadOnlyList<string> CalibrationInputFile(string projectFile, string? report, string calibrationFile)
     {
         try
         {
             string directory = Path.GetDirectoryName(Path.GetFullPath(projectFile))!;
-            string file = string.IsNullOrWhiteSpace(calibrationReport)
-                ? Path.Combine(directory, Hardware.Calibration.FileName)
-                : Path.GetFullPath(calibrationReport.Trim(), directory);
+            string file = string.IsNullOrWhiteSpace(report)
+                ? Path.Combine(directory, calibrationFile)
+                : Path.GetFullPath(report.Trim(), directory);
             return File.Exists(file) ? [file] : [];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)

@@ -40,6 +40,8 @@ public sealed record SimulationResult(
     public ErrorMetrics FloatVsTarget => ErrorMetrics.Between(FloatPredictions, Targets);
     public ErrorMetrics IntegerVsTarget => ErrorMetrics.Between(IntegerPredictions, Targets);
     public ErrorMetrics IntegerVsFloat => ErrorMetrics.Between(IntegerPredictions, FloatPredictions);
+    /// <summary>Toggle rates of every layer's output over the simulated windows, for the power model.</summary>
+    public Hardware.PowerActivity? Activity { get; init; }
     public ErrorMetrics? PersistenceVsTarget => PersistencePredictions is null ? null : ErrorMetrics.Between(PersistencePredictions, Targets);
 }
 
