@@ -41,6 +41,7 @@ internal static class BuildPipeline
 
         progress("generating VHDL");
         var design = HdlGenerator.Generate(model, plan, topName, TestVectors.Select(model, evaluation.Test.Inputs, result.QuantizedOutputs), outputs);
+        HostInterface.Generate(model, design, outputs);
         SynthesisScripts.Generate(design, settings.Part, clock, outputs);
 
         progress("estimating resources");
