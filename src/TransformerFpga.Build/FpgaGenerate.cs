@@ -14,6 +14,8 @@ public sealed class FpgaGenerate : ProjectTask
     public string BudgetAsWarning { get; set; } = "";
     /// <summary>$(FpgaCalibrationReport): Vivado's hierarchical utilization report to calibrate the estimate to.</summary>
     public string CalibrationReport { get; set; } = "";
+    /// <summary>@(FpgaConstraints): the board's XDC files, read by vivado/build.tcl from where they are.</summary>
+    public ITaskItem[] Constraints { get; set; } = [];
 
     public override bool Execute()
     {
@@ -29,6 +31,7 @@ public sealed class FpgaGenerate : ProjectTask
         {
             BudgetAsWarning = budgetAsWarning,
             CalibrationReport = string.IsNullOrWhiteSpace(CalibrationReport) ? null : CalibrationReport.Trim(),
+            BoardConstraints = Constraints.Select(TaskItems.FullPath).ToList(),
         });
 
         BuildOutcome outcome;

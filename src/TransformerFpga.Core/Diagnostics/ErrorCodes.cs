@@ -29,6 +29,7 @@ public static class ErrorCodes
     public const string CalibrationReportMalformed = "TFPGA041";
     public const string CalibrationReportMismatch = "TFPGA042";
     public const string CalibrationFileMalformed = "TFPGA043";
+    public const string ConstraintsFileMissing = "TFPGA050";
     public const string InternalError = "TFPGA099";
     // TFPGA1nn: the budget gate (BudgetGate.Codes). TFPGA2nn: the design-space exploration (FpgaExplore).
     public const string InvalidExploreOption = "TFPGA201";

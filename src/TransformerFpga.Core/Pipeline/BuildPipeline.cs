@@ -16,6 +16,7 @@ internal static class BuildPipeline
         string projectFile = request.ProjectFile;
         var settings = request.Settings;
         var (config, weights, device, _, clock, limit, plan, topName) = ProjectInputs.Resolve(request);
+        var boardConstraints = BoardConstraints(request);
         cancellation.ThrowIfCancellationRequested();
 
         progress("calibrating and quantizing " + config.Name);
@@ -42,7 +43,7 @@ internal static class BuildPipeline
         progress("generating VHDL");
         var design = HdlGenerator.Generate(model, plan, topName, TestVectors.Select(model, evaluation.Test.Inputs, result.QuantizedOutputs), outputs);
         HostInterface.Generate(model, design, outputs);
-        SynthesisScripts.Generate(design, settings.Part, clock, outputs);
+        SynthesisScripts.Generate(design, settings.Part, clock, outputs, boardConstraints);
 
         progress("estimating resources");
         var calibration = Calibrate(request, design, outputs, projectCoefficients, progress);
@@ -76,6 +77,21 @@ internal static class BuildPipeline
         else if (coefficients != ResourceCoefficients.Default)
             summary += "\nresource estimate calibrated by " + Path.Combine(request.ProjectDirectory, Calibration.FileName);
         return summary;
+    }
+
+    /// <summary>The FpgaConstraints files as full paths; each must exist, as Vivado reads them by path.</summary>
+    private static IReadOnlyList<string> BoardConstraints(BuildRequest request)
+    {
+        var paths = new List<string>();
+        foreach (string item in request.Settings.BoardConstraints)
+        {
+            string path = Path.GetFullPath(item, request.ProjectDirectory);
+            if (!File.Exists(path))
+                throw new FpgaException(ErrorCodes.ConstraintsFileMissing, request.ProjectFile,
+                    $"FpgaConstraints '{item}' does not exist ({path}); give the board's XDC file (pins, I/O standards) relative to the project folder");
+            paths.Add(path);
+        }
+        return paths;
     }
 
     /// <summary>

@@ -23,6 +23,8 @@ public sealed record BuildSettings
     public string? TopName { get; init; }
     /// <summary>Vivado `report_utilization -hierarchical` output to calibrate the estimate to (relative to the project folder); empty = none.</summary>
     public string? CalibrationReport { get; init; }
+    /// <summary>@(FpgaConstraints): the user's XDC files (pins, I/O standards), relative to the project folder or absolute; none = out-of-context Vivado flow.</summary>
+    public IReadOnlyList<string> BoardConstraints { get; init; } = [];
 }
 
 public sealed record BuildRequest(
