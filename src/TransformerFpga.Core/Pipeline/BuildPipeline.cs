@@ -54,14 +54,20 @@ internal static class BuildPipeline
             estimator = new PlanEstimator(evaluation, topName, device, settings.Part, clock, limit, coefficients);
         }
         var estimate = estimator.Estimate(model, plan, design, file => outputs.Text("hdl/" + file));
-        var budget = BudgetGate.Check(estimate, plan, estimator.Estimate, settings.BudgetAsWarning, projectFile, cancellation);
+        double TestMse(LayerPlan changed) => evaluation.Evaluate(evaluation.Quantize(changed.Bits)).IntegerVsTarget.Mse;
+        var budget = BudgetGate.Check(estimate, plan, estimator.Estimate, settings.BudgetAsWarning, projectFile, cancellation, TestMse, result.IntegerVsTarget.Mse);
         diagnostics.AddRange(budget);
+        var edge = BudgetGate.EdgeWarnings(estimate, coefficients, projectFile);
+        diagnostics.AddRange(edge);
         outputs.Add("report/resources.json", estimate.Json());
         var accuracy = result.FloatVsTarget;
         string? coefficientsNote = calibration is not null ? calibration.Markdown()
             : coefficients != ResourceCoefficients.Default ? $"Resource coefficients from `{Calibration.FileName}`: {coefficients.Source}.\n" : null;
+        string persistence = result.PersistenceVsTarget is { } p
+            ? string.Create(CultureInfo.InvariantCulture, $", persistence forecast (the last input value) {p.Mse:G4}") : "";
         outputs.Add("report/summary.md", ResourceSummary.Markdown(estimate, string.Create(CultureInfo.InvariantCulture,
-            $"Test MSE: float {accuracy.Mse:G4}, integer {result.IntegerVsTarget.Mse:G4}, integer vs float {result.IntegerVsFloat.Mse:G4} ({result.Targets.Length} windows)."), coefficientsNote));
+            $"Test MSE: float {accuracy.Mse:G4}, integer {result.IntegerVsTarget.Mse:G4}, integer vs float {result.IntegerVsFloat.Mse:G4}{persistence} ({result.Targets.Length} windows)."),
+            coefficientsNote, edge.Select(d => d.Message).ToList()));
         outputs.Add("report/resources.svg", ResourceSummary.Svg(estimate));
         // report/ always describes this attempt; the hardware folders only change when the design fits the budget.
         outputs.Commit(settings.OutputDir, "report");
@@ -110,6 +116,7 @@ internal static class BuildPipeline
         var report = VivadoUtilization.Load(reportPath);
         var modules = ResourceModel.Modules(design, file => outputs.Text("hdl/" + file));
         var calibration = Calibration.Run(report, reportProperty, design, modules, current, ResourceCoefficients.Default);
+        calibration.Coefficients.ErrorPercent = EstimateError.FromCalibration(calibration.After);
         Calibration.Write(request.ProjectDirectory, calibration.Coefficients);
         outputs.Add("report/calibration.json", calibration.Json());
         return calibration;
