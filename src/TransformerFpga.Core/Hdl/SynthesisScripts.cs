@@ -125,7 +125,7 @@ public static class SynthesisScripts
     /// A file path as one TCL word: inside double quotes only $ [ ] \ and " are special, each escaped; a line
     /// break becomes \n. Windows separators become / (Vivado accepts both).
     /// </summary>
-    public static string TclQuote(string path)
+    private static string TclQuote(string path)
     {
         if (Path.DirectorySeparatorChar == '\\') path = path.Replace('\\', '/');
         var quoted = new StringBuilder("\"");
