@@ -16,6 +16,8 @@ public sealed class FpgaGenerate : ProjectTask
     public string CalibrationReport { get; set; } = "";
     /// <summary>$(FpgaPowerReport): Vivado's report_power text to calibrate the power model to.</summary>
     public string PowerReport { get; set; } = "";
+    /// <summary>@(FpgaConstraints): the board's XDC files, read by vivado/build.tcl from where they are.</summary>
+    public ITaskItem[] Constraints { get; set; } = [];
 
     public override bool Execute()
     {
@@ -32,6 +34,7 @@ public sealed class FpgaGenerate : ProjectTask
             BudgetAsWarning = budgetAsWarning,
             CalibrationReport = string.IsNullOrWhiteSpace(CalibrationReport) ? null : CalibrationReport.Trim(),
             PowerReport = string.IsNullOrWhiteSpace(PowerReport) ? null : PowerReport.Trim(),
+            BoardConstraints = Constraints.Select(TaskItems.FullPath).ToList(),
         });
 
         BuildOutcome outcome;

@@ -223,7 +223,8 @@ public sealed class BudgetGateTests
         CollectionAssert.IsSubsetOf(new[] { "TFPGA101", "TFPGA103" }, errors.Select(e => e.Code).ToList(), string.Join("\n", errors));
         Assert.AreEqual(errors.Count, errors.Select(e => e.Code).Distinct().Count(), "one diagnostic per resource");
         StringAssert.Contains(errors.First(e => e.Code == "TFPGA101").Message, "largest consumers:");
-        StringAssert.Contains(errors.First(e => e.Code == "TFPGA101").Message, "available");
+        StringAssert.Contains(errors.First(e => e.Code == "TFPGA101").Message, "available (1 % of xc7s15ftgb196-1)");
+        StringAssert.Contains(errors.First(e => e.Code == "TFPGA101").Message, "run `dotnet build -t:FpgaExplore`", "no single change fits 1 % of the part");
         Assert.IsTrue(File.Exists(folder.File("out/report/resources.json")), "report/ describes the failed attempt");
         StringAssert.Contains(File.ReadAllText(folder.File("out/report/resources.json")), "\"fits\": false");
         Assert.IsFalse(Directory.Exists(folder.File("out/hdl")), "a design over budget must not replace the hardware outputs");
@@ -247,13 +248,30 @@ public sealed class BudgetGateTests
             Assert.IsTrue(dsp is > 0 and <= 20, $"DSP {dsp}");
         }
         // The linear layers use LUT multipliers now: their templates say so to Vivado.
-        Assert.IsTrue(Directory.GetFiles(folder.File("out/hdl"), "*.vhd").Any(f => File.ReadAllText(f).Contains("use_dsp of", StringComparison.Ordinal)));
+        int lutLayerFiles = Directory.GetFiles(folder.File("out/hdl"), "*.vhd").Count(f => File.ReadAllText(f).Contains("use_dsp of", StringComparison.Ordinal));
+        Assert.IsTrue(lutLayerFiles > 0);
+        // resources.json and summary.md name each MAC layer's multipliers as built: as many LUT layers as VHDL files that keep products off DSPs.
+        using (var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(folder.File("out/report/resources.json"))))
+        {
+            var rows = json.RootElement.GetProperty("layers").EnumerateArray()
+                .Select(l => (Name: l.GetProperty("name").GetString()!, Multiplier: l.GetProperty("multiplier").ValueKind == System.Text.Json.JsonValueKind.Null ? null : l.GetProperty("multiplier").GetString())).ToList();
+            Assert.AreEqual(lutLayerFiles, rows.Count(r => r.Multiplier == "LUT"), string.Join(", ", rows));
+            Assert.IsTrue(rows.Any(r => r.Multiplier == "DSP"), string.Join(", ", rows));
+            foreach (var r in rows)
+                Assert.AreEqual(r.Name.Contains("attn.softmax", StringComparison.Ordinal) || r.Name.Contains("norm", StringComparison.Ordinal) || r.Name is "posenc" or "pool" or "input" or "control"
+                    || r.Name.Contains("add", StringComparison.Ordinal) || r.Name.EndsWith("relu", StringComparison.Ordinal), r.Multiplier is null, r.Name);
+            string summary = File.ReadAllText(folder.File("out/report/summary.md"));
+            StringAssert.Contains(summary, "| lanes | multipliers | buffer |");
+            foreach (var r in rows.Where(r => r.Multiplier is not null))
+                StringAssert.Contains(summary, $"| {r.Name} | ", r.Name);
+            Assert.AreEqual(lutLayerFiles, summary.Split('\n').Count(l => l.Contains("| LUT |", StringComparison.Ordinal) && !l.StartsWith("| layer", StringComparison.Ordinal)));
+        }
 
         var pinned = FpgaBuild.Run(new BuildRequest(project, ["model/synthetic.json"], [], [],
             [new LayerItem("*", new Dictionary<string, string> { ["Multiplier"] = "Dsp" })], settings));
         Assert.IsFalse(pinned.Success, "Multiplier=Dsp on every layer must not be overridden by the Auto rule");
         Assert.IsTrue(pinned.Diagnostics.Any(d => d.Code == "TFPGA105"), string.Join("\n", pinned.Diagnostics));
-        StringAssert.Contains(pinned.Diagnostics.First(d => d.Code == "TFPGA105").Message, "set Multiplier of ");
+        StringAssert.Contains(pinned.Diagnostics.First(d => d.Code == "TFPGA105").Message, "<LayerParallelism Include=\"");
     }
 
     [TestMethod]
@@ -270,33 +288,36 @@ public sealed class BudgetGateTests
         var errors = failed.Diagnostics.Where(d => d.Severity == Severity.Error).ToList();
         Assert.IsTrue(errors.Count > 0 && errors.All(e => e.Code.StartsWith("TFPGA1", StringComparison.Ordinal)), string.Join("\n", failed.Diagnostics));
         string message = errors[0].Message;
-        const string marker = "smallest change found that fits: ";
+        const string marker = "smallest change found that fits, as items to paste into the project: ";
         StringAssert.Contains(message, marker);
         string suggestion = message[(message.IndexOf(marker, StringComparison.Ordinal) + marker.Length)..message.LastIndexOf(" → ", StringComparison.Ordinal)];
 
-        // Apply the suggestion as a user would: each clause becomes an item of the project.
+        // Apply the suggestion as a user would: paste the items into the project (here: parse them as MSBuild would).
         var precisions = new List<LayerItem>();
         var buffers = new List<LayerItem>();
         var parallelism = new List<LayerItem>();
-        foreach (string clause in suggestion.Split(" and "))
+        var items = System.Xml.Linq.XElement.Parse("<ItemGroup>" + suggestion + "</ItemGroup>").Elements().ToList();
+        Assert.IsTrue(items.Count > 0, suggestion);
+        foreach (var element in items)
         {
-            var m = System.Text.RegularExpressions.Regex.Match(clause, @"^set (BufferResource|Multiplier of|Lanes of|WeightBits of|ActivationBits of) (\S+) to (\S+)$");
-            Assert.IsTrue(m.Success, "not an actionable change: " + clause);
-            var (what, layer, value) = (m.Groups[1].Value, m.Groups[2].Value, m.Groups[3].Value);
-            var item = (string key) => new LayerItem(layer, new Dictionary<string, string> { [key] = value });
-            switch (what)
+            var metadata = element.Attributes().Where(a => a.Name.LocalName != "Include").ToDictionary(a => a.Name.LocalName, a => a.Value);
+            var item = new LayerItem(element.Attribute("Include")!.Value, metadata);
+            switch (element.Name.LocalName)
             {
-                case "BufferResource": buffers.Add(item("Resource")); break;
-                case "Multiplier of": parallelism.Add(item("Multiplier")); break;
-                case "Lanes of": parallelism.Add(item("Lanes")); break;
-                case "WeightBits of": precisions.Add(item("WeightBits")); break;
-                default: precisions.Add(item("ActivationBits")); break;
+                case "BufferResource": buffers.Add(item); break;
+                case "LayerParallelism": parallelism.Add(item); break;
+                case "LayerPrecision": precisions.Add(item); break;
+                default: Assert.Fail("not an item of the project: " + element); break;
             }
         }
         var fixedBuild = FpgaBuild.Run(new BuildRequest(project, ["model/synthetic.json"], precisions, buffers, parallelism, settings));
         Assert.IsTrue(fixedBuild.Success, suggestion + "\n" + string.Join("\n", fixedBuild.Diagnostics));
         StringAssert.Contains(File.ReadAllText(folder.File("out/report/resources.json")), "\"fits\": true");
         Assert.IsTrue(File.Exists(folder.File("out/hdl/sources.txt")));
+        // The suggestion's test error is the changed design's, as its own build simulates it.
+        using var simulation = System.Text.Json.JsonDocument.Parse(File.ReadAllText(folder.File("out/report/simulation.json")));
+        double mse = simulation.RootElement.GetProperty("integer_vs_target").GetProperty("mse").GetDouble();
+        StringAssert.Contains(message, "; test MSE " + mse.ToString("G4", System.Globalization.CultureInfo.InvariantCulture) + " (now ");
     }
 
     [TestMethod]

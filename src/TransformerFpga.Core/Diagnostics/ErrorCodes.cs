@@ -38,6 +38,7 @@ public static class ErrorCodes
     public const string PowerCalibrationFileMalformed = "TFPGA047";
     /// <summary>A warning: an item's setting changes none of the layers it selects.</summary>
     public const string SettingWithoutEffect = "TFPGA050";
+    public const string ConstraintsFileMissing = "TFPGA031";
     public const string InternalError = "TFPGA099";
     // TFPGA1nn: the budget gate (BudgetGate.Codes). TFPGA2nn: the design-space exploration (FpgaExplore).
     public const string InvalidExploreOption = "TFPGA201";

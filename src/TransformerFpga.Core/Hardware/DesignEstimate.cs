@@ -8,7 +8,9 @@ using TransformerFpga.Pipeline;
 namespace TransformerFpga.Hardware;
 
 /// <summary>One row of resources.json: a layer with the buffer it writes, or the input buffer, or the control.</summary>
-public sealed record LayerEstimate(string Name, int WeightBits, int ActivationBits, int Lanes, string BufferResource, Resources Resources, long Cycles);
+/// <param name="Multiplier">Where the MAC products of a linear, Q·Kᵀ or A·V layer are built after the Auto rule: "DSP" or "LUT"; null for other rows.</param>
+public sealed record LayerEstimate(string Name, int WeightBits, int ActivationBits, int Lanes, string BufferResource, Resources Resources, long Cycles,
+    string? Multiplier = null);
 
 /// <summary>The estimate of a whole design against a device: per layer, in total, latency, and whether it fits.</summary>
 public sealed record DesignEstimate(string Top, string Part, Device Device, double ClockMHz, double LimitPercent, IReadOnlyList<LayerEstimate> Layers, long LatencyCycles)
@@ -66,7 +68,9 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
             var info = design.Layers.FirstOrDefault(l => l.Layer == layer);
             var resources = info is null ? new Resources() : byEntity[info.Entity] + byEntity[info.Output.Entity];
             string buffer = info is null ? "Fused" : info.Output.Resource.ToString();
-            rows.Add(new LayerEstimate(layer.Name, layer.WeightBits, layer.ActivationBits, HardwareModel.Lanes(layer, choice), buffer, resources, HardwareModel.Cycles(layer, choice)));
+            string? multiplier = info is null || HardwareModel.MacMultipliers(layer, 1) == 0 ? null : info.LutMultipliers ? "LUT" : "DSP";
+            rows.Add(new LayerEstimate(layer.Name, layer.WeightBits, layer.ActivationBits, HardwareModel.Lanes(layer, choice), buffer, resources, HardwareModel.Cycles(layer, choice),
+                multiplier));
         }
         rows.Add(new LayerEstimate("input", 0, design.Input.Width, 1, design.Input.Resource.ToString(), byEntity[design.Input.Entity], 0));
         rows.Add(new LayerEstimate("control", 0, 0, 1, "None", byEntity[design.Top], 0));
@@ -100,6 +104,8 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
                 json.WriteNumber("activation_bits", l.ActivationBits);
                 json.WriteNumber("lanes", l.Lanes);
                 json.WriteString("buffer_resource", l.BufferResource);
+                if (l.Multiplier is null) json.WriteNull("multiplier");
+                else json.WriteString("multiplier", l.Multiplier);
                 l.Resources.WriteFields(json);
                 json.WriteNumber("cycles", l.Cycles);
                 power?.WriteLayerField(json, l.Name);

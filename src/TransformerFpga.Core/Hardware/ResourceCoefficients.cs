@@ -20,6 +20,8 @@ public sealed class ResourceCoefficients
 {
     public string Source { get; set; } = "";
     public Dictionary<string, KindCoefficients> Kinds { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Per resource, the estimate's error left by the calibration that wrote these coefficients (%); null for the shipped ones (see <see cref="EstimateError"/>).</summary>
+    public Dictionary<string, double>? ErrorPercent { get; set; }
 
     public KindCoefficients For(ModuleKind kind) => Kinds.TryGetValue(kind.ToString(), out var c) ? c : new KindCoefficients();
 

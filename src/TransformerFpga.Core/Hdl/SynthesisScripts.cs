@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using TransformerFpga.Pipeline;
 using TransformerFpga.Reports;
 
@@ -7,7 +8,8 @@ namespace TransformerFpga.Hdl;
 /// <summary>yosys/synth.ys (GHDL → Verilog → synth_xilinx) and vivado/build.tcl + constraints.xdc.</summary>
 public static class SynthesisScripts
 {
-    public static void Generate(HdlGenerator.Design design, string part, double clockMHz, OutputWriter outputs)
+    /// <param name="boardConstraints">Full paths of the user's XDC files (pins, I/O standards); none = out-of-context flow.</param>
+    public static void Generate(HdlGenerator.Design design, string part, double clockMHz, OutputWriter outputs, IReadOnlyList<string>? boardConstraints = null)
     {
         string top = design.Top;
         var ys = new List<string>
@@ -46,35 +48,94 @@ public static class SynthesisScripts
 
         string period = (1000.0 / clockMHz).ToString("0.###", CultureInfo.InvariantCulture);
         outputs.Add("vivado/constraints.xdc",
-            $"# {top}: clock constraint ({clockMHz.ToString(CultureInfo.InvariantCulture)} MHz). Add the pin assignments of your board.\n" +
+            $"# {top}: clock constraint ({clockMHz.ToString(CultureInfo.InvariantCulture)} MHz). Pins and I/O standards come from the FpgaConstraints items.\n" +
             $"create_clock -period {period} -name clk [get_ports clk]\n");
-        outputs.Add("vivado/build.tcl",
-            $$"""
-            # Vivado non-project flow for {{top}} on {{part}}. Run from the output folder (the one holding hdl/):
-            #   vivado -mode batch -source vivado/build.tcl   (reports and bitstream go to vivado-out/)
-            set top {{top}}
-            set part {{part}}
-            set here [file normalize [file dirname [info script]]]
-            set hdl [file normalize [file join $here .. hdl]]
-            set out [file normalize [file join $here .. vivado-out]]
-            file mkdir $out
-            set sources [open [file join $hdl sources.txt] r]
-            foreach line [split [read $sources] "\n"] {
-                set line [string trim $line]
-                if {$line ne ""} { read_vhdl -vhdl2008 [file join $hdl $line] }
-            }
-            close $sources
-            read_xdc [file join $here constraints.xdc]
-            synth_design -top $top -part $part
-            opt_design
-            place_design
-            route_design
-            report_utilization -file [file join $out utilization.rpt]
-            report_utilization -hierarchical -file [file join $out utilization_hierarchical.rpt]
-            report_timing_summary -file [file join $out timing_summary.rpt]
-            report_power -hierarchical_depth 2 -file [file join $out power.rpt]
-            write_bitstream -force [file join $out $top.bit]
+        outputs.Add("vivado/build.tcl", VivadoFlow(top, part, boardConstraints ?? []));
+    }
 
-            """);
+    /// <summary>
+    /// The non-project flow: synthesis, opt, place, route with a checkpoint after each step, the reports, and a
+    /// non-zero exit on negative setup or hold slack. With board constraints (pins, I/O standards) the top gets
+    /// I/O buffers and a bitstream; without them the design is synthesized out of context (no I/O buffers, no pin
+    /// assignment needed), so the flow runs through on any machine with Vivado, and no bitstream is written.
+    /// </summary>
+    private static string VivadoFlow(string top, string part, IReadOnlyList<string> boardConstraints)
+    {
+        bool board = boardConstraints.Count > 0;
+        var tcl = new List<string>
+        {
+            $"# Vivado non-project flow for {top} on {part}. Run from the output folder (the one holding hdl/):",
+            "#   vivado -mode batch -source vivado/build.tcl",
+            "# Checkpoints and reports go to vivado-out/. Exit status 1 when the routed design misses timing.",
+            board
+                ? "# Board constraints given (FpgaConstraints): full implementation with I/O buffers and a bitstream."
+                : "# No board constraints (FpgaConstraints): out-of-context synthesis and implementation, no I/O buffers, no bitstream.",
+            $"set top {top}",
+            $"set part {part}",
+            "set here [file normalize [file dirname [info script]]]",
+            "set hdl [file normalize [file join $here .. hdl]]",
+            "set out [file normalize [file join $here .. vivado-out]]",
+            "file mkdir $out",
+            "set sources [open [file join $hdl sources.txt] r]",
+            "foreach line [split [read $sources] \"\\n\"] {",
+            "    set line [string trim $line]",
+            "    if {$line ne \"\"} { read_vhdl -vhdl2008 [file join $hdl $line] }",
+            "}",
+            "close $sources",
+            "read_xdc [file join $here constraints.xdc]",
+        };
+        foreach (string xdc in boardConstraints) tcl.Add("read_xdc " + TclQuote(xdc));
+        tcl.AddRange(
+        [
+            board ? "synth_design -top $top -part $part" : "synth_design -top $top -part $part -mode out_of_context",
+            "write_checkpoint -force [file join $out post_synth.dcp]",
+            "opt_design",
+            "write_checkpoint -force [file join $out post_opt.dcp]",
+            "place_design",
+            "write_checkpoint -force [file join $out post_place.dcp]",
+            "route_design",
+            "write_checkpoint -force [file join $out post_route.dcp]",
+            "report_utilization -file [file join $out utilization.rpt]",
+            "report_utilization -hierarchical -file [file join $out utilization_hierarchical.rpt]",
+            "report_timing_summary -file [file join $out timing_summary.rpt]",
+            "report_power -hierarchical_depth 2 -file [file join $out power.rpt]",
+            "report_drc -file [file join $out drc.rpt]",
+            "# Worst setup (WNS) and hold (WHS) slack of the routed design; no path at all means the clock is not constrained.",
+            "set failed 0",
+            "foreach {check name} {-setup WNS -hold WHS} {",
+            "    set paths [get_timing_paths $check -max_paths 1 -nworst 1]",
+            "    set slack [expr {[llength $paths] > 0 ? [get_property SLACK [lindex $paths 0]] : \"\"}]",
+            "    if {$slack eq \"\"} {",
+            "        puts \"ERROR: no timed path for $name; check the clock constraint in vivado/constraints.xdc\"",
+            "        set failed 1",
+            "    } elseif {$slack < 0} {",
+            "        puts \"ERROR: timing not met: $name $slack ns (see [file join $out timing_summary.rpt])\"",
+            "        set failed 1",
+            "    } else {",
+            "        puts \"$name $slack ns\"",
+            "    }",
+            "}",
+            "if {$failed} { exit 1 }",
+        ]);
+        if (board) tcl.Add("write_bitstream -force [file join $out $top.bit]");
+        return string.Join("\n", tcl) + "\n";
+    }
+
+    /// <summary>
+    /// A file path as one TCL word: inside double quotes only $ [ ] \ and " are special, each escaped; a line
+    /// break becomes \n. Windows separators become / (Vivado accepts both).
+    /// </summary>
+    private static string TclQuote(string path)
+    {
+        if (Path.DirectorySeparatorChar == '\\') path = path.Replace('\\', '/');
+        var quoted = new StringBuilder("\"");
+        foreach (char c in path)
+        {
+            if (c is '$' or '[' or ']' or '\\' or '"') quoted.Append('\\').Append(c);
+            else if (c == '\n') quoted.Append("\\n");
+            else if (c == '\r') quoted.Append("\\r");
+            else quoted.Append(c);
+        }
+        return quoted.Append('"').ToString();
     }
 }

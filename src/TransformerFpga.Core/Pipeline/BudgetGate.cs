@@ -16,29 +16,48 @@ public static class BudgetGate
         ["LUT"] = "TFPGA101", ["LUTRAM"] = "TFPGA102", ["FF"] = "TFPGA103", ["BRAM18"] = "TFPGA104", ["DSP"] = "TFPGA105",
     };
 
-    /// <summary>A change to the plan, as the user would write it.</summary>
-    public sealed record Change(string Description, LayerPlan Plan, string Layer = "", int Kind = -1);
+    /// <summary>A design that fits, but within the estimate's worst error of the budget.</summary>
+    public const string EdgeCode = "TFPGA110";
+
+    /// <summary>A change to the plan, as the MSBuild item that makes it.</summary>
+    public sealed record Change(string Item, LayerPlan Plan, string Layer = "", int Kind = -1);
 
     /// <param name="estimate">Estimates a plan (regenerating its hardware).</param>
+    /// <param name="testMse">Simulates a plan on the test windows: the integer model's test MSE (the suggestion says what it costs).</param>
+    /// <param name="currentTestMse">The test MSE of <paramref name="plan"/>.</param>
     public static IReadOnlyList<FpgaDiagnostic> Check(DesignEstimate design, LayerPlan plan, Func<LayerPlan, DesignEstimate> estimate,
-        bool asWarning, string projectFile, CancellationToken cancellation)
+        bool asWarning, string projectFile, CancellationToken cancellation, Func<LayerPlan, double> testMse, double currentTestMse)
     {
         var over = design.OverBudget;
         if (over.Count == 0) return [];
         var (changes, fitted) = SearchFix(design, plan, estimate, cancellation);
         string fix = fitted is null
-            ? "no change of buffer memory, lanes, multipliers or bits found that fits; reduce dModel/ffnDim or choose a larger part (FpgaPart)"
-            : "smallest change found that fits: " + string.Join(" and ", changes.Select(c => c.Description)) + " → " + fitted.SummaryLine();
+            ? "no single-layer change of buffer memory, lanes, multipliers or bits found that fits; run `dotnet build -t:FpgaExplore` to search every layer's choices at once, reduce dModel/ffnDim or choose a larger part (FpgaPart)"
+            : "smallest change found that fits, as items to paste into the project: " + string.Join(" ", changes.Select(c => c.Item)) + " → " + fitted.SummaryLine()
+              + string.Create(CultureInfo.InvariantCulture, $"; test MSE {testMse(changes[^1].Plan):G4} (now {currentTestMse:G4})");
         var diagnostics = new List<FpgaDiagnostic>();
         foreach (var (resource, used, available) in over)
         {
             var top = design.Layers.OrderByDescending(l => l.Resources[resource]).ThenBy(l => l.Name, StringComparer.Ordinal).Take(3)
                 .Select(l => string.Create(CultureInfo.InvariantCulture, $"{l.Name} {l.Resources[resource]:N0}"));
             string message = string.Create(CultureInfo.InvariantCulture,
-                $"{resource} {used:N0} used, {available:N0} available ({design.LimitPercent:0.#} % of {design.Part}); largest consumers: {string.Join(", ", top)}; {fix}");
+                $"{resource} {used:N0} used, {available:N0} available ({LimitText(design)}); largest consumers: {string.Join(", ", top)}; {fix}");
             diagnostics.Add(new FpgaDiagnostic(asWarning ? Severity.Warning : Severity.Error, Codes[resource], projectFile, 0, message));
         }
         return diagnostics;
+    }
+
+    /// <summary>`xc7s15ftgb196-1`, or `90 % of xc7s15ftgb196-1` under a utilization limit.</summary>
+    private static string LimitText(DesignEstimate design) => design.LimitPercent >= 100
+        ? design.Part
+        : string.Create(CultureInfo.InvariantCulture, $"{design.LimitPercent:0.#} % of {design.Part}");
+
+    /// <summary>One warning per resource of a fitting design that comes within the estimate's worst error of the budget.</summary>
+    public static IReadOnlyList<FpgaDiagnostic> EdgeWarnings(DesignEstimate design, ResourceCoefficients coefficients, string projectFile)
+    {
+        string advice = coefficients.ErrorPercent is null ? "calibrate against Vivado (FpgaCalibrationReport) or leave headroom" : "check Vivado's report or leave headroom";
+        return EstimateError.AtTheEdge(design, coefficients).Select(e => new FpgaDiagnostic(Severity.Warning, EdgeCode, projectFile, 0, string.Create(CultureInfo.InvariantCulture,
+            $"{e.Resource} {e.Used:N0}/{e.Available:N0} ({LimitText(design)}): within the estimate's worst error ({e.ErrorPercent:0.0##} %) of the limit; {advice}"))).ToList();
     }
 
     /// <summary>
@@ -71,7 +90,7 @@ public static class BudgetGate
                     {
                         double gain = overflow - DesignEstimate.Overflow(current.Total + deltas[layer], current.Budget);
                         if (gain > 1e-9 && (best is null || gain > best.Value.Gain + 1e-9))
-                            best = (new Change(kind.Describe(layer, choice!), LayerPlan.From(currentPlan.LayerNames, n => n == layer ? choice! : currentPlan[n]), layer, kindIndex), gain);
+                            best = (new Change(kind.Item(layer, choice!), LayerPlan.From(currentPlan.LayerNames, n => n == layer ? choice! : currentPlan[n]), layer, kindIndex), gain);
                     }
                 }
                 if (best is not null) break;
@@ -90,22 +109,22 @@ public static class BudgetGate
 
     private static double Overflow(DesignEstimate d) => DesignEstimate.Overflow(d.Total, d.Budget);
 
-    /// <summary>A kind of single-layer change: the new choice (null when it does not apply) and how a user would write it.</summary>
-    private sealed record ChangeKind(bool KeepsAccuracy, Func<LayerChoice, LayerEstimate, LayerChoice?> Apply, Func<string, LayerChoice, string> Describe);
+    /// <summary>A kind of single-layer change: the new choice (null when it does not apply) and the item a user would add for it.</summary>
+    private sealed record ChangeKind(bool KeepsAccuracy, Func<LayerChoice, LayerEstimate, LayerChoice?> Apply, Func<string, LayerChoice, string> Item);
 
     private static readonly ChangeKind[] Kinds =
     [
         new(true, (c, row) => row.BufferResource == "Distributed" ? c with { Buffer = BufferResource.Block } : row.BufferResource == "Block" ? c with { Buffer = BufferResource.Distributed } : null,
-            (layer, c) => $"set BufferResource {layer} to {c.Buffer}"),
+            (layer, c) => $"<BufferResource Include=\"{layer}\" Resource=\"{c.Buffer}\" />"),
         new(true, (c, row) => c.Multiplier != MultiplierMapping.Lut && row.Resources.Dsp > 0 ? c with { Multiplier = MultiplierMapping.Lut }
                 : c.Multiplier == MultiplierMapping.Lut ? c with { Multiplier = MultiplierMapping.Dsp } : null,
-            (layer, c) => $"set Multiplier of {layer} to {c.Multiplier}"),
+            (layer, c) => $"<LayerParallelism Include=\"{layer}\" Multiplier=\"{c.Multiplier}\" />"),
         new(true, (c, row) => row.Lanes > 1 ? c with { Lanes = row.Lanes / 2, LanesExplicit = true } : null,
-            (layer, c) => $"set Lanes of {layer} to {c.Lanes}"),
+            (layer, c) => $"<LayerParallelism Include=\"{layer}\" Lanes=\"{c.Lanes.ToString(CultureInfo.InvariantCulture)}\" />"),
         new(false, (c, row) => row.WeightBits > MinSuggestedBits + 1 ? c with { Bits = c.Bits with { WeightBits = Math.Max(MinSuggestedBits, c.Bits.WeightBits - 2) } } : null,
-            (layer, c) => $"set WeightBits of {layer} to {c.Bits.WeightBits}"),
+            (layer, c) => $"<LayerPrecision Include=\"{layer}\" WeightBits=\"{c.Bits.WeightBits.ToString(CultureInfo.InvariantCulture)}\" />"),
         new(false, (c, row) => row.ActivationBits > MinSuggestedBits + 1 && row.BufferResource != "Fused" ? c with { Bits = c.Bits with { ActivationBits = Math.Max(MinSuggestedBits, c.Bits.ActivationBits - 2) } } : null,
-            (layer, c) => $"set ActivationBits of {layer} to {c.Bits.ActivationBits}"),
+            (layer, c) => $"<LayerPrecision Include=\"{layer}\" ActivationBits=\"{c.Bits.ActivationBits.ToString(CultureInfo.InvariantCulture)}\" />"),
     ];
 
     /// <summary>Fewer bits than this are not suggested: accuracy usually collapses below.</summary>

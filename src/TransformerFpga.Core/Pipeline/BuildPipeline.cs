@@ -16,6 +16,7 @@ internal static class BuildPipeline
         string projectFile = request.ProjectFile;
         var settings = request.Settings;
         var (config, weights, device, _, clock, limit, plan, topName) = ProjectInputs.Resolve(request);
+        var boardConstraints = BoardConstraints(request);
         cancellation.ThrowIfCancellationRequested();
         if (weights.UnusedTensors.Count > 0)
             progress($"tensors of {Path.GetFileName(config.WeightsPath)} the model does not use: {string.Join(", ", weights.UnusedTensors)}");
@@ -44,7 +45,8 @@ internal static class BuildPipeline
 
         progress("generating VHDL");
         var design = HdlGenerator.Generate(model, plan, topName, TestVectors.Select(model, evaluation.Test.Inputs, result.QuantizedOutputs), outputs);
-        SynthesisScripts.Generate(design, settings.Part, clock, outputs);
+        HostInterface.Generate(model, design, outputs);
+        SynthesisScripts.Generate(design, settings.Part, clock, outputs, boardConstraints);
 
         progress("estimating resources");
         var calibration = Calibrate(request, design, outputs, projectCoefficients, progress);
@@ -55,8 +57,11 @@ internal static class BuildPipeline
             estimator = new PlanEstimator(evaluation, topName, device, settings.Part, clock, limit, coefficients);
         }
         var estimate = estimator.Estimate(model, plan, design, file => outputs.Text("hdl/" + file));
-        var budget = BudgetGate.Check(estimate, plan, estimator.Estimate, settings.BudgetAsWarning, projectFile, cancellation);
+        double TestMse(LayerPlan changed) => evaluation.Evaluate(evaluation.Quantize(changed.Bits)).IntegerVsTarget.Mse;
+        var budget = BudgetGate.Check(estimate, plan, estimator.Estimate, settings.BudgetAsWarning, projectFile, cancellation, TestMse, result.IntegerVsTarget.Mse);
         diagnostics.AddRange(budget);
+        var edge = BudgetGate.EdgeWarnings(estimate, coefficients, projectFile);
+        diagnostics.AddRange(edge);
         var powerCalibration = CalibratePower(request, estimate, design, result.Activity, progress);
         var powerModel = powerCalibration?.Calibration ?? CurrentPowerCalibration(request);
         var power = PowerModel.Estimate(estimate, result.Activity, powerModel);
@@ -65,8 +70,11 @@ internal static class BuildPipeline
         string? coefficientsNote = calibration is not null ? calibration.Markdown()
             : coefficients != ResourceCoefficients.Default ? $"Resource coefficients from `{Calibration.FileName}`: {coefficients.Source}.\n" : null;
         coefficientsNote = (coefficientsNote is null ? "" : coefficientsNote + "\n") + power.Markdown() + (powerCalibration is null ? "" : "\n" + powerCalibration.Markdown());
+        string persistence = result.PersistenceVsTarget is { } p
+            ? string.Create(CultureInfo.InvariantCulture, $", persistence forecast (the last input value) {p.Mse:G4}") : "";
         outputs.Add("report/summary.md", ResourceSummary.Markdown(estimate, string.Create(CultureInfo.InvariantCulture,
-            $"Test MSE: float {accuracy.Mse:G4}, integer {result.IntegerVsTarget.Mse:G4}, integer vs float {result.IntegerVsFloat.Mse:G4} ({result.Targets.Length} windows)."), coefficientsNote));
+            $"Test MSE: float {accuracy.Mse:G4}, integer {result.IntegerVsTarget.Mse:G4}, integer vs float {result.IntegerVsFloat.Mse:G4}{persistence} ({result.Targets.Length} windows)."),
+            coefficientsNote, edge.Select(d => d.Message).ToList()));
         outputs.Add("report/resources.svg", ResourceSummary.Svg(estimate));
         // report/ always describes this attempt; the hardware folders only change when the design fits the budget.
         outputs.Commit(settings.OutputDir, "report");
@@ -86,6 +94,21 @@ internal static class BuildPipeline
         else if (powerModel != PowerCalibration.Shipped)
             summary += "\npower estimate calibrated by " + Path.Combine(request.ProjectDirectory, PowerCalibration.FileName);
         return summary;
+    }
+
+    /// <summary>The FpgaConstraints files as full paths; each must exist, as Vivado reads them by path.</summary>
+    private static IReadOnlyList<string> BoardConstraints(BuildRequest request)
+    {
+        var paths = new List<string>();
+        foreach (string item in request.Settings.BoardConstraints)
+        {
+            string path = Path.GetFullPath(item, request.ProjectDirectory);
+            if (!File.Exists(path))
+                throw new FpgaException(ErrorCodes.ConstraintsFileMissing, request.ProjectFile,
+                    $"FpgaConstraints '{item}' does not exist ({path}); give the board's XDC file (pins, I/O standards) relative to the project folder");
+            paths.Add(path);
+        }
+        return paths;
     }
 
     /// <summary>
@@ -110,6 +133,7 @@ internal static class BuildPipeline
         var report = VivadoUtilization.Load(reportPath);
         var modules = ResourceModel.Modules(design, file => outputs.Text("hdl/" + file));
         var calibration = Calibration.Run(report, reportProperty, design, modules, current, ResourceCoefficients.Default);
+        calibration.Coefficients.ErrorPercent = EstimateError.FromCalibration(calibration.After);
         Calibration.Write(request.ProjectDirectory, calibration.Coefficients);
         outputs.Add("report/calibration.json", calibration.Json());
         return calibration;

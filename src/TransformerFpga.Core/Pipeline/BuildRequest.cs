@@ -40,6 +40,8 @@ public sealed record BuildSettings
     public string? CalibrationReport { get; init; }
     /// <summary>Vivado `report_power` output to calibrate the power model to (relative to the project folder); empty = none.</summary>
     public string? PowerReport { get; init; }
+    /// <summary>@(FpgaConstraints): the user's XDC files (pins, I/O standards), relative to the project folder or absolute; none = out-of-context Vivado flow.</summary>
+    public IReadOnlyList<string> BoardConstraints { get; init; } = [];
 }
 
 public sealed record BuildRequest(

@@ -13,29 +13,38 @@ namespace TransformerFpga.Reports;
 public static class ResourceSummary
 {
     private static readonly IReadOnlyList<string> Resources = Hardware.Resources.Names;
-    private static readonly string[] Palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+    /// <summary>
+    /// A colour of its own for the k-th layer: hues a golden angle apart (neighbours far apart on the colour wheel,
+    /// never the same hue twice), lightness cycling over three levels to separate hues that come close.
+    /// </summary>
+    public static string LayerColour(int k) => string.Create(CultureInfo.InvariantCulture,
+        $"hsl({k * 137.508 % 360:0.#},{65 - k % 2 * 15}%,{42 + k % 3 * 12}%)");
 
     private static string F(double v, string format = "0.#") => v.ToString(format, CultureInfo.InvariantCulture);
 
     /// <param name="appendix">Markdown added after the table (the calibration section), or null.</param>
-    public static string Markdown(DesignEstimate design, string simulationLine, string? appendix = null)
+    /// <param name="cautions">Lines that qualify the fit (resources within the estimate's error of the limit), or null.</param>
+    public static string Markdown(DesignEstimate design, string simulationLine, string? appendix = null, IReadOnlyList<string>? cautions = null)
     {
         var t = design.Total;
         var c = design.Device.Capacity;
         var md = new StringBuilder();
         md.Append("# ").Append(design.Top).Append(" on ").Append(design.Part).Append("\n\n");
-        md.Append(design.Fits ? "Fits" : "Does not fit").Append(" the budget (").Append(F(design.LimitPercent)).Append(" % of the part).\n\n");
+        string budget = design.LimitPercent >= 100 ? " the part" : " the budget (" + F(design.LimitPercent) + " % of the part)";
+        md.Append(design.Fits ? "Fits" : "Does not fit").Append(budget).Append(cautions is { Count: > 0 } ? ", by the estimate:" : ".").Append('\n');
+        foreach (string caution in cautions ?? []) md.Append("- ").Append(caution).Append('\n');
+        md.Append('\n');
         md.Append(design.SummaryLine()).Append("\n\n").Append(simulationLine).Append("\n\n");
         md.Append("![resources per layer](resources.svg)\n\n");
-        md.Append("| layer | bits (w/a) | lanes | buffer | LUT | LUTRAM | FF | BRAM18 | DSP | cycles |\n");
-        md.Append("|---|---|---:|---|---:|---:|---:|---:|---:|---:|\n");
+        md.Append("| layer | bits (w/a) | lanes | multipliers | buffer | LUT | LUTRAM | FF | BRAM18 | DSP | cycles |\n");
+        md.Append("|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|\n");
         foreach (var l in design.Layers)
             md.Append(string.Create(CultureInfo.InvariantCulture,
-                $"| {l.Name} | {l.WeightBits}/{l.ActivationBits} | {l.Lanes} | {l.BufferResource} | {l.Resources.Lut:N0} | {l.Resources.LutRam:N0} | {l.Resources.Ff:N0} | {l.Resources.Bram18} | {l.Resources.Dsp} | {l.Cycles:N0} |\n"));
+                $"| {l.Name} | {l.WeightBits}/{l.ActivationBits} | {l.Lanes} | {l.Multiplier ?? "–"} | {l.BufferResource} | {l.Resources.Lut:N0} | {l.Resources.LutRam:N0} | {l.Resources.Ff:N0} | {l.Resources.Bram18} | {l.Resources.Dsp} | {l.Cycles:N0} |\n"));
         md.Append(string.Create(CultureInfo.InvariantCulture,
-            $"| **total** | | | | {t.Lut:N0} | {t.LutRam:N0} | {t.Ff:N0} | {t.Bram18} | {t.Dsp} | {design.LatencyCycles:N0} |\n"));
+            $"| **total** | | | | | {t.Lut:N0} | {t.LutRam:N0} | {t.Ff:N0} | {t.Bram18} | {t.Dsp} | {design.LatencyCycles:N0} |\n"));
         md.Append(string.Create(CultureInfo.InvariantCulture,
-            $"| **device** | | | | {c.Lut:N0} | {c.LutRam:N0} | {c.Ff:N0} | {c.Bram18} | {c.Dsp} | |\n"));
+            $"| **device** | | | | | {c.Lut:N0} | {c.LutRam:N0} | {c.Ff:N0} | {c.Bram18} | {c.Dsp} | |\n"));
         if (appendix is not null) md.Append('\n').Append(appendix);
         return md.ToString();
     }
@@ -66,7 +75,7 @@ public static class ResourceSummary
                 double w = 100.0 * layers[k].Resources[resource] / available * scale;
                 if (w <= 0) continue;
                 svg.Append(string.Create(CultureInfo.InvariantCulture,
-                    $"<rect x=\"{F(x, "0.##")}\" y=\"{y}\" width=\"{F(w, "0.##")}\" height=\"{barHeight}\" fill=\"{Palette[k % Palette.Length]}\"><title>{SecurityElement.Escape(layers[k].Name)}: {layers[k].Resources[resource]}</title></rect>\n"));
+                    $"<rect x=\"{F(x, "0.##")}\" y=\"{y}\" width=\"{F(w, "0.##")}\" height=\"{barHeight}\" fill=\"{LayerColour(k)}\"><title>{SecurityElement.Escape(layers[k].Name)}: {layers[k].Resources[resource]}</title></rect>\n"));
                 x += w;
             }
             double percent = 100.0 * design.Total[resource] / available;
@@ -79,7 +88,7 @@ public static class ResourceSummary
         {
             int lx = left + k % 2 * 260, ly = legendTop + k / 2 * 16;
             svg.Append(string.Create(CultureInfo.InvariantCulture,
-                $"<rect x=\"{lx}\" y=\"{ly - 9}\" width=\"10\" height=\"10\" fill=\"{Palette[k % Palette.Length]}\"/><text x=\"{lx + 14}\" y=\"{ly}\">{SecurityElement.Escape(layers[k].Name)}</text>\n"));
+                $"<rect x=\"{lx}\" y=\"{ly - 9}\" width=\"10\" height=\"10\" fill=\"{LayerColour(k)}\"/><text x=\"{lx + 14}\" y=\"{ly}\">{SecurityElement.Escape(layers[k].Name)}</text>\n"));
         }
         svg.Append("</svg>\n");
         return svg.ToString();
