@@ -12,19 +12,32 @@ public static class AttentionHardware
 
     /// <summary>
     /// <paramref name="lanes"/> MACs over the reduction (Q and K column-banked): HeadDim / lanes read cycles
-    /// per output, back to back; the last output's sum, hold, multiply, round and write add 6.
+    /// per output, back to back; the last output then crosses the pipeline: read data, operands, product,
+    /// <see cref="ScoresSumStages"/> stages summing the lanes, accumulator, hold, and the requantizer
+    /// (magnitude, product, P, rounding, saturation) to the write: + 11 + sum stages.
     /// </summary>
-    public static long Cycles(ScoresLayer layer, int lanes) => (long)layer.Heads * layer.Window * layer.Window * (layer.HeadDim / lanes) + 6;
+    public static long Cycles(ScoresLayer layer, int lanes) =>
+        (long)layer.Heads * layer.Window * layer.Window * (layer.HeadDim / lanes) + 11 + ScoresSumStages(lanes);
+
+    /// <summary>Registered stages of the scores template's sum over its lanes, each adding up to four values (TREE_STAGES).</summary>
+    public static int ScoresSumStages(int lanes)
+    {
+        int stages = 0;
+        for (int count = lanes; count > 1; count = (count + 3) / 4) stages++;
+        return stages;
+    }
 
     /// <summary>Per row: max pass (W + 1), exp-sum pass (W + 2), restoring division (RecipBits + 1), output pass (W + 4).</summary>
     public static long Cycles(SoftmaxLayer layer) => (long)layer.Rows * (3L * layer.Columns + SoftmaxLayer.ReciprocalBits + 8);
 
     /// <summary>
     /// <paramref name="lanes"/> output columns per group (V column-banked); groups start every max(Window, lanes)
-    /// cycles, the last one adds its Window MAC cycles, hold, lanes multiplies, round and write.
+    /// cycles, the last one adds its Window reads through the pipelined MAC (read data, operands, product,
+    /// accumulator), hold, and its lanes through the requantizer (magnitude, product, P, rounding,
+    /// saturation) to the write: … + Window + lanes + 10.
     /// </summary>
     public static long Cycles(ContextLayer layer, int lanes) =>
-        ((long)layer.Window * (layer.Columns / lanes) - 1) * Math.Max(layer.Window, lanes) + layer.Window + lanes + 4;
+        ((long)layer.Window * (layer.Columns / lanes) - 1) * Math.Max(layer.Window, lanes) + layer.Window + lanes + 10;
 
     public static void Fill(ScoresLayer layer, int lanes, bool lutMultipliers, VhdlTemplate template)
     {

@@ -10,11 +10,13 @@ public static class LinearHardware
 
     /// <summary>
     /// Groups of <paramref name="lanes"/> outputs start every max(In, lanes) cycles (the writes of one group
-    /// overlap the MACs of the next); the last group takes In MAC cycles, one to hold its sums, then its
-    /// lanes stream through multiply, round and write: (groups − 1)·max(In, lanes) + In + lanes + 4.
+    /// overlap the MACs of the next); the last group issues In reads, each crossing the pipelined MAC
+    /// (read data, operands, product, accumulator), one cycle holds its sums, then its lanes stream through
+    /// the requantizer (magnitude, product, P, rounding, saturation) to the write:
+    /// (groups − 1)·max(In, lanes) + In + lanes + 10.
     /// </summary>
     public static long Cycles(LinearLayer layer, int lanes) =>
-        ((long)layer.Rows * (layer.Out / lanes) - 1) * Math.Max(layer.In, lanes) + layer.In + lanes + 4;
+        ((long)layer.Rows * (layer.Out / lanes) - 1) * Math.Max(layer.In, lanes) + layer.In + lanes + 10;
 
     /// <summary>Signed accumulator width from the actual bias and the operand ranges (never overflows).</summary>
     public static int AccumulatorWidth(LinearLayer layer)
