@@ -26,6 +26,9 @@ package tfpga_pkg is
   function mul_tree_first(a : signed; b : signed) return signed;
   function mul_tree_second(parts : signed; w : positive) return signed;
 
+  -- |v| as an unsigned of v's width (which holds 2^(v'length-1)); written without "abs", which
+  -- GHDL's Verilog output cannot express.
+  function magnitude(v : signed) return unsigned;
   -- Requantizer stages on a magnitude: (m + 2^(n-1)) * 2^-n, i.e. round half up (half away from
   -- zero once the sign is restored); same width as m.
   function round_half_up(m : unsigned; n : natural) return unsigned;
@@ -194,6 +197,15 @@ package body tfpga_pkg is
       count := (count + 1) / 2;
     end loop;
     return t(0);
+  end function;
+
+  function magnitude(v : signed) return unsigned is
+    variable wide : signed(v'length downto 0) := resize(v, v'length + 1);
+  begin
+    if wide(wide'left) = '1' then
+      wide := -wide;
+    end if;
+    return unsigned(wide(v'length - 1 downto 0));
   end function;
 
   function round_half_up(m : unsigned; n : natural) return unsigned is

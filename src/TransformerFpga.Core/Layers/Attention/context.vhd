@@ -8,9 +8,10 @@
 -- requantizer (one lane per cycle) to the write port, in address order.
 -- Every register-to-register path is one short step so that the layer meets 100 MHz: read data
 -- registered (p_q, v_q) -> operand registers (DSP AREG/BREG, or the first half of the LUT
--- multiplier's adder tree) -> product (MREG, or the second half) -> accumulator -> hold ->
+-- multiplier's adder tree) -> product (MREG, or the second half) -> product out (PREG) ->
+-- accumulator -> hold ->
 -- magnitude (AREG) -> magnitude * M0 (MREG) -> P -> rounding -> saturation.
--- Cycles: (WIN * DM / LANES - 1) * max(WIN, LANES) + WIN + LANES + 10
+-- Cycles: (WIN * DM / LANES - 1) * max(WIN, LANES) + WIN + LANES + 11
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -85,16 +86,17 @@ architecture rtl of tfpga_context is
   signal ibase   : natural range 0 to WIN * WIN := 0;
   signal pbase   : natural range 0 to HEADS * WIN * WIN := 0;
   -- MAC pipeline: valid, first and last read of a group, per stage (0 issued, 1 read data,
-  -- 2 operands, 3 products)
-  signal m_valid : std_logic_vector(0 to 3) := (others => '0');
-  signal m_first : std_logic_vector(0 to 3) := (others => '0');
-  signal m_last  : std_logic_vector(0 to 3) := (others => '0');
+  -- 2 operands, 3 products, 4 products out)
+  signal m_valid : std_logic_vector(0 to 4) := (others => '0');
+  signal m_first : std_logic_vector(0 to 4) := (others => '0');
+  signal m_last  : std_logic_vector(0 to 4) := (others => '0');
   signal p_q     : signed(PB - 1 downto 0) := (others => '0');
   signal v_q     : signed(LANES * VB - 1 downto 0) := (others => '0');
   signal op_p    : p_lanes_t := (others => (others => '0'));
   signal op_v    : v_lanes_t := (others => (others => '0'));
   signal parts   : part_lanes_t := (others => (others => '0'));
   signal prod    : prod_lanes_t := (others => (others => '0'));
+  signal prod_p  : prod_lanes_t := (others => (others => '0'));
   signal acc     : acc_lanes_t := (others => (others => '0'));
   -- requantizer stream
   signal ld      : std_logic := '0';
@@ -128,9 +130,9 @@ begin
         m_first(0) <= '1' when j = 0 else '0';
         m_last(0)  <= '1' when j = WIN - 1 else '0';
       end if;
-      m_valid(1 to 3) <= m_valid(0 to 2);
-      m_first(1 to 3) <= m_first(0 to 2);
-      m_last(1 to 3)  <= m_last(0 to 2);
+      m_valid(1 to 4) <= m_valid(0 to 3);
+      m_first(1 to 4) <= m_first(0 to 3);
+      m_last(1 to 4)  <= m_last(0 to 3);
 
       -- stage 1: the read data of the reads issued one cycle ago
       p_q <= src0_rd_data;
@@ -146,25 +148,27 @@ begin
           prod(l) <= op_p(l) * op_v(l);
         end if;
       end loop;
-      -- stage 4: accumulate
+      -- stage 4: product out (the DSP's P register); stage 5: accumulate
+      prod_p <= prod;
       ld <= '0';
-      if m_valid(3) = '1' then
+      if m_valid(4) = '1' then
         for l in 0 to LANES - 1 loop
-          if m_first(3) = '1' then
-            acc(l) <= resize(prod(l), ACC_BITS);
+          if m_first(4) = '1' then
+            acc(l) <= resize(prod_p(l), ACC_BITS);
           else
-            acc(l) <= acc(l) + resize(prod(l), ACC_BITS);
+            acc(l) <= acc(l) + resize(prod_p(l), ACC_BITS);
           end if;
         end loop;
-        ld <= m_last(3);
+        ld <= m_last(4);
       end if;
 
       -- requantizer: one lane per cycle from the held sums of the last finished group
+      -- the magnitude register has no enable so that it packs into the DSP's AREG
+      q_neg(1)   <= hold(0)(ACC_BITS - 1);
+      q_mag      <= magnitude(hold(0));
       q_valid(1) <= '0';
       if scnt > 0 then
         q_valid(1) <= '1';
-        q_neg(1)   <= hold(0)(ACC_BITS - 1);
-        q_mag      <= resize(unsigned(abs(resize(hold(0), ACC_BITS + 1))), ACC_BITS);
         for l in 0 to LANES - 2 loop
           hold(l) <= hold(l + 1);
         end loop;

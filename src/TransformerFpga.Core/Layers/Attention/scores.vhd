@@ -8,9 +8,10 @@
 -- overlap the MACs of output n + 1.
 -- Every register-to-register path is one short step so that the layer meets 100 MHz: read data
 -- registered (q_q, k_q) -> operand registers (DSP AREG/BREG, or the first half of the LUT
--- multiplier's adder tree) -> product (MREG, or the second half) -> TREE_STAGES sum stages ->
+-- multiplier's adder tree) -> product (MREG, or the second half) -> product out (PREG) ->
+-- TREE_STAGES sum stages ->
 -- accumulator -> hold -> magnitude (AREG) -> magnitude * M0 (MREG) -> P -> rounding -> saturation.
--- Cycles: HEADS * WIN * WIN * (DH / LANES) + 11 + TREE_STAGES
+-- Cycles: HEADS * WIN * WIN * (DH / LANES) + 12 + TREE_STAGES
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -69,8 +70,8 @@ architecture rtl of tfpga_scores is
     return stages;
   end function;
   constant TREE_STAGES : natural := sum_stages(LANES);
-  -- MAC stages: 0 issued, 1 read data, 2 operands, 3 products, 4 .. 3 + TREE_STAGES sums
-  constant MAC_LAST : positive := 3 + TREE_STAGES;
+  -- MAC stages: 0 issued, 1 read data, 2 operands, 3 products, 4 products out, 5 .. 4 + TREE_STAGES sums
+  constant MAC_LAST : positive := 4 + TREE_STAGES;
   -- requantizer: |sum| (ACC_BITS bits hold 2^(ACC_BITS-1)) times the positive M0
   constant M0U_BITS : positive := maximum(M0_BITS - 1, 1);
   constant M0U      : unsigned(M0U_BITS - 1 downto 0) := resize(unsigned(M0), M0U_BITS);
@@ -108,6 +109,7 @@ architecture rtl of tfpga_scores is
   signal op_k     : k_lanes_t := (others => (others => '0'));
   signal parts    : part_lanes_t := (others => (others => '0'));
   signal prod     : prod_lanes_t := (others => (others => '0'));
+  signal prod_p   : prod_lanes_t := (others => (others => '0'));
   signal sums     : sum_stages_t := (others => (others => (others => '0')));
   signal acc      : signed(ACC_BITS - 1 downto 0) := (others => '0');
   -- requantizer
@@ -162,7 +164,8 @@ begin
           prod(l) <= op_q(l) * op_k(l);
         end if;
       end loop;
-      -- stages 4 ..: sums of four
+      -- stage 4: products out (the DSP's P register); stages 5 ..: sums of four
+      prod_p <= prod;
       count := LANES;
       for st in 1 to TREE_STAGES loop
         for n in 0 to LANES - 1 loop
@@ -170,7 +173,7 @@ begin
           for e in 4 * n to 4 * n + 3 loop
             if e < count then
               if st = 1 then
-                total := total + resize(prod(e), ACC_BITS);
+                total := total + resize(prod_p(e), ACC_BITS);
               else
                 total := total + sums(st - 1)(e);
               end if;
@@ -183,7 +186,7 @@ begin
         count := (count + 3) / 4;
       end loop;
       if TREE_STAGES = 0 then
-        total := resize(prod(0), ACC_BITS);
+        total := resize(prod_p(0), ACC_BITS);
       else
         total := sums(maximum(TREE_STAGES, 1))(0);
       end if;
@@ -203,11 +206,10 @@ begin
       if ld = '1' then
         hold <= acc;
       end if;
+      -- the magnitude register has no enable so that it packs into the DSP's AREG
       q_valid(1) <= hv;
-      if hv = '1' then
-        q_neg(1) <= hold(ACC_BITS - 1);
-        q_mag    <= resize(unsigned(abs(resize(hold, ACC_BITS + 1))), ACC_BITS);
-      end if;
+      q_neg(1)   <= hold(ACC_BITS - 1);
+      q_mag      <= magnitude(hold);
       q_valid(2 to 4) <= q_valid(1 to 3);
       q_neg(2 to 4)   <= q_neg(1 to 3);
       if LUT_MUL then

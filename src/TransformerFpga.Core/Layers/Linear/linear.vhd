@@ -9,14 +9,14 @@
 -- Every register-to-register path is one short step so that the layer meets 100 MHz:
 --   MAC:   read data and weight ROM word registered (x_q, w_q) -> operand registers (DSP AREG/BREG,
 --          or the first half of the LUT multiplier's adder tree) -> product (MREG, or the second
---          half of the tree) -> accumulator.
+--          half of the tree) -> product out (PREG) -> accumulator.
 --   requantizer: magnitude of the sum (AREG) -> magnitude * M0 (MREG) -> P register -> rounding
 --          -> sign restore, saturation and ReLU.
 -- Output buffer banks: with OUT_BANKS > 1 the buffer is column-banked for a reader that takes
 -- OUT_BANKS columns per read (attention scores / context lanes): element e goes to bank
 -- e mod OUT_BANKS, word e / OUT_BANKS (wr_bank, wr_addr).
 -- Cycles from the edge that samples start to the edge after which done is high:
---   (ROWS * N_OUT / LANES - 1) * max(N_IN, LANES) + N_IN + LANES + 10
+--   (ROWS * N_OUT / LANES - 1) * max(N_IN, LANES) + N_IN + LANES + 11
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -96,8 +96,8 @@ architecture rtl of tfpga_linear is
     grp   : natural range 0 to GROUPS - 1;
   end record;
   constant NO_FLAGS : mac_flags_t := ('0', '0', '0', 0);
-  -- stage 0: issued; 1: x_q/w_q; 2: operands; 3: product
-  type mac_stages_t is array (0 to 3) of mac_flags_t;
+  -- stage 0: issued; 1: x_q/w_q; 2: operands; 3: product; 4: product out
+  type mac_stages_t is array (0 to 4) of mac_flags_t;
 
   signal state    : state_t := IDLE;
   -- issue side: slot t of the group's period, read index k, group g of row r
@@ -116,6 +116,7 @@ architecture rtl of tfpga_linear is
   signal op_w     : w_lanes_t := (others => (others => '0'));
   signal parts    : part_lanes_t := (others => (others => '0'));
   signal prod     : prod_lanes_t := (others => (others => '0'));
+  signal prod_p   : prod_lanes_t := (others => (others => '0'));
   signal b_q      : signed(LANES * BB - 1 downto 0) := (others => '0');
   signal acc      : acc_lanes_t := (others => (others => '0'));
   -- requantizer stream
@@ -156,7 +157,7 @@ begin
         issue.grp   := g;
         w_addr <= w_base + k;
       end if;
-      flags <= issue & flags(0 to 2);
+      flags <= issue & flags(0 to 3);
 
       -- stage 1: the read data and the weight word of the read issued one cycle ago
       x_q <= src0_rd_data;
@@ -170,7 +171,8 @@ begin
           op_w(l) <= w_q((l + 1) * WB - 1 downto l * WB);
         end if;
       end loop;
-      -- stage 3: products, and the bias word the first product of a group starts from
+      -- stage 3: products; stage 4: product out (the DSP's P register), and the bias word the
+      -- first product of a group starts from
       for l in 0 to LANES - 1 loop
         if LUT_MUL then
           prod(l) <= mul_tree_second(parts(l), MB);
@@ -178,26 +180,28 @@ begin
           prod(l) <= op_x(l) * op_w(l);
         end if;
       end loop;
-      b_q <= BIAS(flags(2).grp);
-      -- stage 4: accumulate
+      prod_p <= prod;
+      b_q    <= BIAS(flags(3).grp);
+      -- stage 5: accumulate
       ld <= '0';
-      if flags(3).valid = '1' then
+      if flags(4).valid = '1' then
         for l in 0 to LANES - 1 loop
-          if flags(3).first = '1' then
-            acc(l) <= resize(b_q((l + 1) * BB - 1 downto l * BB), ACC_BITS) + resize(prod(l), ACC_BITS);
+          if flags(4).first = '1' then
+            acc(l) <= resize(b_q((l + 1) * BB - 1 downto l * BB), ACC_BITS) + resize(prod_p(l), ACC_BITS);
           else
-            acc(l) <= acc(l) + resize(prod(l), ACC_BITS);
+            acc(l) <= acc(l) + resize(prod_p(l), ACC_BITS);
           end if;
         end loop;
-        ld <= flags(3).last;
+        ld <= flags(4).last;
       end if;
 
       -- requantizer: one lane per cycle from the held sums of the last finished group
+      -- the magnitude register has no enable so that it packs into the DSP's AREG
+      q_neg(1)   <= hold(0)(ACC_BITS - 1);
+      q_mag      <= magnitude(hold(0));
       q_valid(1) <= '0';
       if scnt > 0 then
         q_valid(1) <= '1';
-        q_neg(1)   <= hold(0)(ACC_BITS - 1);
-        q_mag      <= resize(unsigned(abs(resize(hold(0), ACC_BITS + 1))), ACC_BITS);
         for l in 0 to LANES - 2 loop
           hold(l) <= hold(l + 1);
         end loop;
