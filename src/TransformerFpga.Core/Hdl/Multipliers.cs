@@ -15,6 +15,18 @@ public static class Multipliers
         template.SetRegion("entity-attributes", lut ? ["attribute use_dsp : string;", $"attribute use_dsp of {EntityOf(template)} : entity is \"no\";"] : []);
     }
 
+    /// <summary>
+    /// Partial sums the LUT multiplier registers between its two stages (tfpga_pkg mul_tree_parts):
+    /// <paramref name="selectBits"/> partial products rounded up to even, halved per level for the first
+    /// ceil(levels / 2) of the tree's levels.
+    /// </summary>
+    public static int TreeParts(int selectBits)
+    {
+        int count = selectBits + selectBits % 2, levels = Quantization.IntegerMath.BitLength(count - 1);
+        for (int l = 0; l < (levels + 1) / 2; l++) count = (count + 1) / 2;
+        return count;
+    }
+
     /// <summary>The line of the <c>multiplier</c> region that selects the mapping.</summary>
     public static string LutMultiplierConstant(bool lut) => $"constant LUT_MUL : boolean := {(lut ? "true" : "false")};";
 
