@@ -2,8 +2,8 @@ namespace TransformerFpga.Hdl;
 
 /// <summary>
 /// The <c>multiplier</c> and <c>entity-attributes</c> regions of the MAC templates (linear, scores,
-/// context): <c>LUT_MUL</c> false writes the products as registered "*" (synthesis packs operand,
-/// product and P registers into DSP48E1), true as the two-stage adder tree of tfpga_pkg.vhd
+/// context): <c>LUT_MUL</c> false writes the products as registered "*" (Yosys packs the product
+/// and P registers into DSP48E1 as MREG/PREG; the operand registers stay in the fabric), true as the two-stage adder tree of tfpga_pkg.vhd
 /// (<c>mul_tree_first</c>/<c>mul_tree_second</c>: LUTs and carry chains, the same pipeline depth;
 /// Vivado is also told <c>use_dsp = "no"</c>).
 /// </summary>

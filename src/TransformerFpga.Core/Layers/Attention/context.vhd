@@ -7,10 +7,10 @@
 -- starts max(WIN, LANES) cycles later while the finished sums stream through one shared
 -- requantizer (one lane per cycle) to the write port, in address order.
 -- Every register-to-register path is one short step so that the layer meets 100 MHz: read data
--- registered (p_q, v_q) -> operand registers (DSP AREG/BREG, or the first half of the LUT
+-- registered (p_q, v_q) -> operand registers (for the DSP's A/B inputs, or the first half of the LUT
 -- multiplier's adder tree) -> product (MREG, or the second half) -> product out (PREG) ->
 -- accumulator -> hold ->
--- magnitude (AREG) -> magnitude * M0 (MREG) -> P -> rounding -> saturation.
+-- magnitude -> magnitude * M0 (MREG) -> P -> rounding -> saturation.
 -- Cycles: (WIN * DM / LANES - 1) * max(WIN, LANES) + WIN + LANES + 11
 library ieee;
 use ieee.std_logic_1164.all;
@@ -163,7 +163,7 @@ begin
       end if;
 
       -- requantizer: one lane per cycle from the held sums of the last finished group
-      -- the magnitude register has no enable so that it packs into the DSP's AREG
+      -- the magnitude register has no enable: its only load is the multiplier (AREG candidate)
       q_neg(1)   <= hold(0)(ACC_BITS - 1);
       q_mag      <= magnitude(hold(0));
       q_valid(1) <= '0';

@@ -7,10 +7,10 @@
 -- cycles and outputs follow each other without gaps: the requantization and write of output n
 -- overlap the MACs of output n + 1.
 -- Every register-to-register path is one short step so that the layer meets 100 MHz: read data
--- registered (q_q, k_q) -> operand registers (DSP AREG/BREG, or the first half of the LUT
+-- registered (q_q, k_q) -> operand registers (for the DSP's A/B inputs, or the first half of the LUT
 -- multiplier's adder tree) -> product (MREG, or the second half) -> product out (PREG) ->
 -- TREE_STAGES sum stages ->
--- accumulator -> hold -> magnitude (AREG) -> magnitude * M0 (MREG) -> P -> rounding -> saturation.
+-- accumulator -> hold -> magnitude -> magnitude * M0 (MREG) -> P -> rounding -> saturation.
 -- Cycles: HEADS * WIN * WIN * (DH / LANES) + 12 + TREE_STAGES
 library ieee;
 use ieee.std_logic_1164.all;
@@ -206,7 +206,7 @@ begin
       if ld = '1' then
         hold <= acc;
       end if;
-      -- the magnitude register has no enable so that it packs into the DSP's AREG
+      -- the magnitude register has no enable: its only load is the multiplier (AREG candidate)
       q_valid(1) <= hv;
       q_neg(1)   <= hold(ACC_BITS - 1);
       q_mag      <= magnitude(hold);

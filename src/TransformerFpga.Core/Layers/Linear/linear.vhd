@@ -7,10 +7,10 @@
 -- one shared requantizer (one lane per cycle) to the write port. Outputs are written one per
 -- cycle in address order.
 -- Every register-to-register path is one short step so that the layer meets 100 MHz:
---   MAC:   read data and weight ROM word registered (x_q, w_q) -> operand registers (DSP AREG/BREG,
+--   MAC:   read data and weight ROM word registered (x_q, w_q) -> operand registers (for the DSP's A/B inputs,
 --          or the first half of the LUT multiplier's adder tree) -> product (MREG, or the second
 --          half of the tree) -> product out (PREG) -> accumulator.
---   requantizer: magnitude of the sum (AREG) -> magnitude * M0 (MREG) -> P register -> rounding
+--   requantizer: magnitude of the sum -> magnitude * M0 (MREG) -> P register -> rounding
 --          -> sign restore, saturation and ReLU.
 -- Output buffer banks: with OUT_BANKS > 1 the buffer is column-banked for a reader that takes
 -- OUT_BANKS columns per read (attention scores / context lanes): element e goes to bank
@@ -196,7 +196,7 @@ begin
       end if;
 
       -- requantizer: one lane per cycle from the held sums of the last finished group
-      -- the magnitude register has no enable so that it packs into the DSP's AREG
+      -- the magnitude register has no enable: its only load is the multiplier (AREG candidate)
       q_neg(1)   <= hold(0)(ACC_BITS - 1);
       q_mag      <= magnitude(hold(0));
       q_valid(1) <= '0';
