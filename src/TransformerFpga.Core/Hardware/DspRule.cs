@@ -14,6 +14,17 @@ public static class DspRule
     /// <summary>A product of two signed non-constant operands of the given widths.</summary>
     public static int Signed(int aBits, int bBits) => Count(aBits + bBits, aBits + bBits, aBits + bBits);
 
+    /// <summary>
+    /// A product of two unsigned operands (the requantizer's magnitude × M0): GHDL keeps it unsigned, so
+    /// only the significant bits count; a power-of-two constant is a shift.
+    /// </summary>
+    public static int Unsigned(int aBits, long constant)
+    {
+        if (constant <= 0 || (constant & (constant - 1)) == 0) return 0;
+        int b = Quantization.IntegerMath.BitLength(constant);
+        return Count(aBits, b, aBits + b);
+    }
+
     /// <summary>A product of a signed operand with a constant.</summary>
     public static int ByConstant(int aBits, long constant, int constantBits)
     {

@@ -37,7 +37,7 @@ public sealed class VhdlModule
     private readonly Dictionary<string, long> _bitConstants;
 
     public string EntityName { get; }
-    /// <summary>True when the MAC products are built from LUTs (mul_shift_add) rather than DSPs.</summary>
+    /// <summary>True when the MAC products are built from LUTs (the adder tree of tfpga_pkg) rather than DSPs.</summary>
     public bool UsesLutMultipliers { get; }
 
     /// <summary>A signed bit-string constant of the constants region (M0, MA, MB) as a number.</summary>
@@ -83,7 +83,7 @@ public sealed class VhdlModule
             if (bits.Length < 64 && bits[0] == '1') value -= 1L << bits.Length; // two's complement
             bitConstants[m.Groups[1].Value] = value;
         }
-        bool lutMultipliers = Region(text, "multiplier").Contains("mul_shift_add(", StringComparison.Ordinal);
+        bool lutMultipliers = Region(text, "multiplier").Contains(Hdl.Multipliers.LutMultiplierConstant(true), StringComparison.Ordinal);
         return new VhdlModule(entity, constants, roms, ports, bitConstants, lutMultipliers);
     }
 

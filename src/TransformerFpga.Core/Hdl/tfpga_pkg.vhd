@@ -15,6 +15,25 @@ package tfpga_pkg is
   -- bits of b, without "*": synthesis maps it to LUTs and carry chains, never to a DSP block.
   -- Layers whose Multiplier is Lut use it for their MAC and requantization products.
   function mul_shift_add(a : signed; b : signed) return signed;
+
+  -- Pipelined LUT multiplier (Multiplier = Lut): the partial products of a * b over the bits of b,
+  -- summed by a balanced adder tree cut by one register: mul_tree_first sums the first half of the
+  -- tree's levels and returns the remaining partial sums packed, part p in bits
+  -- (p + 1) * W - 1 downto p * W with W = a'length + b'length; mul_tree_second sums them.
+  -- mul_tree_second(mul_tree_first(a, b), W) = a * b (W bits, like numeric_std "*").
+  -- Partial sums left after the first register (the width of its register is parts * W).
+  function mul_tree_parts(b_bits : positive) return positive;
+  function mul_tree_first(a : signed; b : signed) return signed;
+  function mul_tree_second(parts : signed; w : positive) return signed;
+
+  -- |v| as an unsigned of v's width (which holds 2^(v'length-1)); written without "abs", which
+  -- GHDL's Verilog output cannot express.
+  function magnitude(v : signed) return unsigned;
+  -- Requantizer stages on a magnitude: (m + 2^(n-1)) * 2^-n, i.e. round half up (half away from
+  -- zero once the sign is restored); same width as m.
+  function round_half_up(m : unsigned; n : natural) return unsigned;
+  -- The sign restored on a rounded magnitude, clamped to the signed bits-wide range.
+  function signed_saturate(m : unsigned; negative : std_logic; bits : positive) return signed;
 end package;
 
 package body tfpga_pkg is
@@ -94,5 +113,134 @@ package body tfpga_pkg is
       r := r - shift_left(av, WB - 1);
     end if;
     return r;
+  end function;
+  -- Number of partial products: b's bits rounded up to even (an odd-width b is sign-extended by
+  -- one bit) so that the negative weight of b's sign bit is always the subtrahend of a pair.
+  function mul_tree_terms(b_bits : positive) return positive is
+  begin
+    return b_bits + (b_bits mod 2);
+  end function;
+
+  function mul_tree_parts(b_bits : positive) return positive is
+    variable count : positive := mul_tree_terms(b_bits);
+    variable levels : natural := 0;
+  begin
+    while 2 ** levels < count loop
+      levels := levels + 1;
+    end loop;
+    -- the first register comes after ceil(levels / 2) levels
+    for l in 1 to (levels + 1) / 2 loop
+      count := (count + 1) / 2;
+    end loop;
+    return count;
+  end function;
+
+  function mul_tree_first(a : signed; b : signed) return signed is
+    constant W : positive := a'length + b'length;
+    constant TERMS : positive := mul_tree_terms(b'length);
+    constant PARTS : positive := mul_tree_parts(b'length);
+    type terms_t is array (0 to TERMS - 1) of signed(W - 1 downto 0);
+    variable av : signed(W - 1 downto 0) := resize(a, W);
+    variable bv : signed(TERMS - 1 downto 0) := resize(b, TERMS);
+    variable t : terms_t := (others => (others => '0'));
+    variable count : positive := TERMS / 2;
+    variable packed : signed(PARTS * W - 1 downto 0);
+  begin
+    -- first level: pairs of partial products; the last pair subtracts b's sign-bit term
+    for i in 0 to TERMS / 2 - 1 loop
+      if bv(2 * i) = '1' then
+        t(i) := shift_left(av, 2 * i);
+      end if;
+      if bv(2 * i + 1) = '1' then
+        if 2 * i + 1 = TERMS - 1 then
+          t(i) := t(i) - shift_left(av, 2 * i + 1);
+        else
+          t(i) := t(i) + shift_left(av, 2 * i + 1);
+        end if;
+      end if;
+    end loop;
+    -- further levels: neighbours pairwise until PARTS sums are left
+    while count > PARTS loop
+      for i in 0 to TERMS / 2 - 1 loop
+        if 2 * i + 1 < count then
+          t(i) := t(2 * i) + t(2 * i + 1);
+        elsif 2 * i < count then
+          t(i) := t(2 * i);
+        end if;
+      end loop;
+      count := (count + 1) / 2;
+    end loop;
+    for p in 0 to PARTS - 1 loop
+      packed((p + 1) * W - 1 downto p * W) := t(p);
+    end loop;
+    return packed;
+  end function;
+
+  function mul_tree_second(parts : signed; w : positive) return signed is
+    constant PARTS_N : positive := parts'length / w;
+    type sums_t is array (0 to PARTS_N - 1) of signed(w - 1 downto 0);
+    variable pv : signed(parts'length - 1 downto 0) := parts;
+    variable t : sums_t;
+    variable count : positive := PARTS_N;
+  begin
+    for p in 0 to PARTS_N - 1 loop
+      t(p) := pv((p + 1) * w - 1 downto p * w);
+    end loop;
+    while count > 1 loop
+      for i in 0 to PARTS_N - 1 loop
+        if 2 * i + 1 < count then
+          t(i) := t(2 * i) + t(2 * i + 1);
+        elsif 2 * i < count then
+          t(i) := t(2 * i);
+        end if;
+      end loop;
+      count := (count + 1) / 2;
+    end loop;
+    return t(0);
+  end function;
+
+  function magnitude(v : signed) return unsigned is
+    variable wide : signed(v'length downto 0) := resize(v, v'length + 1);
+  begin
+    if wide(wide'left) = '1' then
+      wide := -wide;
+    end if;
+    return unsigned(wide(v'length - 1 downto 0));
+  end function;
+
+  function round_half_up(m : unsigned; n : natural) return unsigned is
+    constant W : positive := m'length;
+    variable mv : unsigned(W downto 0) := resize(m, W + 1);
+    variable half : unsigned(W downto 0) := (others => '0');
+  begin
+    if n = 0 then
+      return m;
+    end if;
+    if n > W then
+      -- m < 2^W <= 2^(n-1): rounds to zero
+      return to_unsigned(0, W);
+    end if;
+    half(n - 1) := '1';
+    return resize(shift_right(mv + half, n), W);
+  end function;
+
+  function signed_saturate(m : unsigned; negative : std_logic; bits : positive) return signed is
+    constant W : positive := maximum(m'length, bits) + 1;
+    variable mv : unsigned(W - 1 downto 0) := resize(m, W);
+    variable limit : unsigned(W - 1 downto 0) := to_unsigned(0, W);
+  begin
+    limit(bits - 1) := '1';
+    if negative = '1' then
+      -- down to -2^(bits-1)
+      if mv > limit then
+        mv := limit;
+      end if;
+      return resize(-signed(mv), bits);
+    end if;
+    limit := limit - 1;
+    if mv > limit then
+      mv := limit;
+    end if;
+    return resize(signed(mv), bits);
   end function;
 end package body;

@@ -6,20 +6,35 @@ namespace TransformerFpga.Layers.Attention;
 /// <summary>The resource model's view of scores.vhd, context.vhd and softmax.vhd.</summary>
 public static class AttentionResources
 {
-    /// <summary>Scores and context: [1, lanes·acc, requant product, out, address bits, lanes·operand bits, LUT requantizer adder bits].</summary>
-    public static double[] MacFeatures(VhdlModule m)
+    /// <summary>Scores and context: [1, lanes·(acc + pipeline register bits), requant product, out, address bits, lanes·operand bits, LUT requantizer adder bits].</summary>
+    public static double[] MacFeatures(VhdlModule m, bool scores)
     {
         long lanes = m.Get("LANES", 1), acc = m["ACC_BITS"], m0 = m["M0_BITS"];
         int a = m.PortWidth("src0_rd_data"), b = m.PortWidth("src1_rd_data"), yb = m.PortWidth("wr_data");
-        return [1, lanes * acc, acc + m0, yb, LinearResources.AddressBits(m), lanes * (a + b) * (m.UsesLutMultipliers ? 1 : 0), LinearResources.LutRequantizerBits(m)];
+        var (laneA, laneB) = LaneOperandBits(m, scores);
+        return [1, lanes * (acc + LinearResources.LanePipelineBits(m, laneA, laneB)), acc + m0, yb, LinearResources.AddressBits(m),
+            lanes * (a + b) * (m.UsesLutMultipliers ? 1 : 0), LinearResources.LutRequantizerBits(m)];
     }
 
-    public static int MacDsp(VhdlModule m)
+    /// <summary>
+    /// One signed product per lane plus the requantizer's unsigned magnitude × M0; none with LUT multipliers.
+    /// The lanes' operands: scores reads LANES columns from both Q and K, context one probability shared by
+    /// the lanes and LANES columns of V.
+    /// </summary>
+    public static int MacDsp(VhdlModule m, bool scores)
     {
         long lanes = m.Get("LANES", 1);
-        int a = m.PortWidth("src0_rd_data"), b = m.PortWidth("src1_rd_data");
         if (m.UsesLutMultipliers) return 0;
-        return (int)lanes * DspRule.Signed(a, b) + DspRule.ByConstant((int)m["ACC_BITS"], m.Constant("M0"), (int)m["M0_BITS"]);
+        var (a, b) = LaneOperandBits(m, scores);
+        return (int)lanes * DspRule.Signed(a, b) + LinearResources.RequantizerDsp(m);
+    }
+
+    /// <summary>Widths of one lane's two operands: scores reads LANES columns of both Q and K, context one probability shared by the lanes and LANES columns of V.</summary>
+    private static (int A, int B) LaneOperandBits(VhdlModule m, bool scores)
+    {
+        int lanes = (int)m.Get("LANES", 1);
+        int a = m.PortWidth("src0_rd_data"), b = m.PortWidth("src1_rd_data") / lanes;
+        return (scores ? a / lanes : a, b);
     }
 
     /// <summary>Softmax: [1, exp ROM bits/64, sum bits, reciprocal bits, product bits, out, address bits].</summary>

@@ -6,7 +6,12 @@
 -- the probability p[h, i, j] is shared by all lanes. A group issues WIN reads; the next group
 -- starts max(WIN, LANES) cycles later while the finished sums stream through one shared
 -- requantizer (one lane per cycle) to the write port, in address order.
--- Cycles: (WIN * DM / LANES - 1) * max(WIN, LANES) + WIN + LANES + 4
+-- Every register-to-register path is one short step so that the layer meets 100 MHz: read data
+-- registered (p_q, v_q) -> operand registers (for the DSP's A/B inputs, or the first half of the LUT
+-- multiplier's adder tree) -> product (MREG, or the second half) -> product out (PREG) ->
+-- accumulator -> hold ->
+-- magnitude -> magnitude * M0 (MREG) -> P -> rounding -> saturation.
+-- Cycles: (WIN * DM / LANES - 1) * max(WIN, LANES) + WIN + LANES + 11
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -46,21 +51,30 @@ architecture rtl of tfpga_context is
   -- tfpga:constants-end
   constant DMW     : positive := DM / LANES;
   constant DHW     : positive := DH / LANES;
+  constant PB      : positive := src0_rd_data'length;
   constant VB      : positive := src1_rd_data'length / LANES;
   constant PERIOD  : positive := maximum(WIN, LANES);
   constant N_WRITE : positive := WIN * DM;
   constant YB      : positive := wr_data'length;
-  constant P_BITS  : positive := ACC_BITS + M0_BITS;
+  -- MAC product p * v
+  constant MB      : positive := PB + VB;
+  constant M_TREE  : positive := mul_tree_parts(VB);
+  -- requantizer: |sum| (ACC_BITS bits hold 2^(ACC_BITS-1)) times the positive M0
+  constant M0U_BITS : positive := maximum(M0_BITS - 1, 1);
+  constant M0U      : unsigned(M0U_BITS - 1 downto 0) := resize(unsigned(M0), M0U_BITS);
+  constant RB       : positive := ACC_BITS + M0U_BITS;
+  constant Q_TREE   : positive := mul_tree_parts(M0U_BITS + 1);
 
   -- tfpga:multiplier-begin
-  function mac_mul(a : signed; b : signed) return signed is
-  begin
-    return a * b;
-  end function;
+  constant LUT_MUL : boolean := false;
   -- tfpga:multiplier-end
 
   type state_t is (IDLE, RUN, FLUSH);
   type acc_lanes_t is array (0 to LANES - 1) of signed(ACC_BITS - 1 downto 0);
+  type p_lanes_t is array (0 to LANES - 1) of signed(PB - 1 downto 0);
+  type v_lanes_t is array (0 to LANES - 1) of signed(VB - 1 downto 0);
+  type part_lanes_t is array (0 to LANES - 1) of signed(M_TREE * MB - 1 downto 0);
+  type prod_lanes_t is array (0 to LANES - 1) of signed(MB - 1 downto 0);
   signal state   : state_t := IDLE;
   -- issue side: slot t of the group's period, key j, column word cw (cc within the head), query i
   signal t       : natural range 0 to PERIOD := 0;
@@ -71,16 +85,31 @@ architecture rtl of tfpga_context is
   signal i       : natural range 0 to WIN := 0;
   signal ibase   : natural range 0 to WIN * WIN := 0;
   signal pbase   : natural range 0 to HEADS * WIN * WIN := 0;
-  signal issue_v : std_logic := '0';
-  signal first_v : std_logic := '0';
-  signal last_v  : std_logic := '0';
+  -- MAC pipeline: valid, first and last read of a group, per stage (0 issued, 1 read data,
+  -- 2 operands, 3 products, 4 products out)
+  signal m_valid : std_logic_vector(0 to 4) := (others => '0');
+  signal m_first : std_logic_vector(0 to 4) := (others => '0');
+  signal m_last  : std_logic_vector(0 to 4) := (others => '0');
+  signal p_q     : signed(PB - 1 downto 0) := (others => '0');
+  signal v_q     : signed(LANES * VB - 1 downto 0) := (others => '0');
+  signal op_p    : p_lanes_t := (others => (others => '0'));
+  signal op_v    : v_lanes_t := (others => (others => '0'));
+  signal parts   : part_lanes_t := (others => (others => '0'));
+  signal prod    : prod_lanes_t := (others => (others => '0'));
+  signal prod_p  : prod_lanes_t := (others => (others => '0'));
   signal acc     : acc_lanes_t := (others => (others => '0'));
   -- requantizer stream
   signal ld      : std_logic := '0';
   signal hold    : acc_lanes_t := (others => (others => '0'));
   signal scnt    : natural range 0 to LANES := 0;
-  signal pv      : std_logic := '0';
-  signal prod    : signed(P_BITS - 1 downto 0) := (others => '0');
+  -- stage valid and sign of the requantizer: 1 magnitude, 2 product, 3 P, 4 rounded
+  signal q_valid : std_logic_vector(1 to 4) := (others => '0');
+  signal q_neg   : std_logic_vector(1 to 4) := (others => '0');
+  signal q_mag   : unsigned(ACC_BITS - 1 downto 0) := (others => '0');
+  signal q_parts : signed(Q_TREE * (RB + 2) - 1 downto 0) := (others => '0');
+  signal q_m     : unsigned(RB - 1 downto 0) := (others => '0');
+  signal q_p     : unsigned(RB - 1 downto 0) := (others => '0');
+  signal q_rnd   : unsigned(RB - 1 downto 0) := (others => '0');
   signal rv      : std_logic := '0';
   signal res     : signed(YB - 1 downto 0) := (others => '0');
   signal wcount  : natural range 0 to N_WRITE := 0;
@@ -94,30 +123,52 @@ begin
   process (clk)
   begin
     if rising_edge(clk) then
-      done    <= '0';
-      issue_v <= '0';
+      done <= '0';
+      m_valid(0) <= '0';
       if state = RUN and t < WIN then
-        issue_v <= '1';
-        first_v <= '1' when j = 0 else '0';
-        last_v  <= '1' when j = WIN - 1 else '0';
+        m_valid(0) <= '1';
+        m_first(0) <= '1' when j = 0 else '0';
+        m_last(0)  <= '1' when j = WIN - 1 else '0';
       end if;
+      m_valid(1 to 4) <= m_valid(0 to 3);
+      m_first(1 to 4) <= m_first(0 to 3);
+      m_last(1 to 4)  <= m_last(0 to 3);
 
+      -- stage 1: the read data of the reads issued one cycle ago
+      p_q <= src0_rd_data;
+      v_q <= src1_rd_data;
+      -- stage 2: operands (DSP) or the first half of the adder tree (LUT); stage 3: products
+      for l in 0 to LANES - 1 loop
+        if LUT_MUL then
+          parts(l) <= mul_tree_first(p_q, v_q((l + 1) * VB - 1 downto l * VB));
+          prod(l)  <= mul_tree_second(parts(l), MB);
+        else
+          op_p(l) <= p_q;
+          op_v(l) <= v_q((l + 1) * VB - 1 downto l * VB);
+          prod(l) <= op_p(l) * op_v(l);
+        end if;
+      end loop;
+      -- stage 4: product out (the DSP's P register); stage 5: accumulate
+      prod_p <= prod;
       ld <= '0';
-      if issue_v = '1' then
+      if m_valid(4) = '1' then
         for l in 0 to LANES - 1 loop
-          if first_v = '1' then
-            acc(l) <= resize(mac_mul(src0_rd_data, src1_rd_data((l + 1) * VB - 1 downto l * VB)), ACC_BITS);
+          if m_first(4) = '1' then
+            acc(l) <= resize(prod_p(l), ACC_BITS);
           else
-            acc(l) <= acc(l) + resize(mac_mul(src0_rd_data, src1_rd_data((l + 1) * VB - 1 downto l * VB)), ACC_BITS);
+            acc(l) <= acc(l) + resize(prod_p(l), ACC_BITS);
           end if;
         end loop;
-        ld <= last_v;
+        ld <= m_last(4);
       end if;
 
-      pv <= '0';
+      -- requantizer: one lane per cycle from the held sums of the last finished group
+      -- the magnitude register has no enable: its only load is the multiplier (AREG candidate)
+      q_neg(1)   <= hold(0)(ACC_BITS - 1);
+      q_mag      <= magnitude(hold(0));
+      q_valid(1) <= '0';
       if scnt > 0 then
-        prod <= mac_mul(hold(0), M0);
-        pv   <= '1';
+        q_valid(1) <= '1';
         for l in 0 to LANES - 2 loop
           hold(l) <= hold(l + 1);
         end loop;
@@ -127,9 +178,19 @@ begin
         hold <= acc;
         scnt <= LANES;
       end if;
-      rv <= pv;
-      if pv = '1' then
-        res <= saturate(round_shift(prod, SHIFT), YB);
+      q_valid(2 to 4) <= q_valid(1 to 3);
+      q_neg(2 to 4)   <= q_neg(1 to 3);
+      if LUT_MUL then
+        q_parts <= mul_tree_first(signed('0' & q_mag), signed('0' & M0U));
+        q_p     <= unsigned(mul_tree_second(q_parts, RB + 2)(RB - 1 downto 0));
+      else
+        q_m <= q_mag * M0U;
+        q_p <= q_m;
+      end if;
+      q_rnd <= round_half_up(q_p, SHIFT);
+      rv    <= q_valid(4);
+      if q_valid(4) = '1' then
+        res <= signed_saturate(q_rnd, q_neg(4), YB);
       end if;
 
       if rv = '1' then
@@ -175,10 +236,10 @@ begin
 
       if rst = '1' then
         state   <= IDLE;
-        issue_v <= '0';
+        m_valid <= (others => '0');
         ld      <= '0';
         scnt    <= 0;
-        pv      <= '0';
+        q_valid <= (others => '0');
         rv      <= '0';
       end if;
     end if;

@@ -1,4 +1,6 @@
+using TransformerFpga.Hardware;
 using TransformerFpga.Hdl;
+using TransformerFpga.Quantization;
 
 namespace TransformerFpga.Layers.Linear;
 
@@ -10,11 +12,29 @@ public static class LinearHardware
 
     /// <summary>
     /// Groups of <paramref name="lanes"/> outputs start every max(In, lanes) cycles (the writes of one group
-    /// overlap the MACs of the next); the last group takes In MAC cycles, one to hold its sums, then its
-    /// lanes stream through multiply, round and write: (groups − 1)·max(In, lanes) + In + lanes + 4.
+    /// overlap the MACs of the next); the last group issues In reads, each crossing the pipelined MAC
+    /// (read data, operands, product, product out, accumulator), one cycle holds its sums, then its lanes
+    /// stream through the requantizer (magnitude, product, P, rounding, saturation) to the write:
+    /// (groups − 1)·max(In, lanes) + In + lanes + 11.
     /// </summary>
     public static long Cycles(LinearLayer layer, int lanes) =>
-        ((long)layer.Rows * (layer.Out / lanes) - 1) * Math.Max(layer.In, lanes) + layer.In + lanes + 4;
+        ((long)layer.Rows * (layer.Out / lanes) - 1) * Math.Max(layer.In, lanes) + layer.In + lanes + 11;
+
+    /// <summary>
+    /// The deepest register-to-register path of linear.vhd for this layer: counters and addresses, the
+    /// weight ROM (depth groups·In, lanes·WeightBits wide), the read data fanning out to the lanes, the DSP
+    /// or two-stage LUT product, the accumulator and the requantizer stages.
+    /// </summary>
+    public static TimingPath CriticalPath(LinearLayer layer, int lanes, bool lutMultipliers) =>
+        MacTiming.CriticalPath(Shape(layer, lanes, lutMultipliers));
+
+    internal static MacTiming.Shape Shape(LinearLayer layer, int lanes, bool lutMultipliers)
+    {
+        int groups = layer.Out / lanes;
+        long counter = Math.Max((long)layer.Rows * layer.In, (long)layer.Rows * layer.Out);
+        return new MacTiming.Shape(layer.InputBits, layer.WeightBits, lanes, AccumulatorWidth(layer), Vhdl.SignedWidth(layer.Requant.Multiplier),
+            layer.Output.Bits, IntegerMath.BitLength(counter), groups * layer.In, lanes * layer.WeightBits, 0, lutMultipliers);
+    }
 
     /// <summary>Signed accumulator width from the actual bias and the operand ranges (never overflows).</summary>
     public static int AccumulatorWidth(LinearLayer layer)

@@ -5,13 +5,26 @@ namespace TransformerFpga.Layers.Linear;
 /// <summary>The resource model's view of linear.vhd: what its LUTs, flip-flops and DSPs grow with.</summary>
 public static class LinearResources
 {
-    /// <summary>[1, lanes·acc, requant product, lanes·out, ROM LUT bits/64, address bits, LUT-multiplier bits, LUT requantizer adder bits].</summary>
+    /// <summary>[1, lanes·(acc + pipeline register bits), requant product, lanes·out, ROM LUT bits/64, address bits, LUT-multiplier bits, LUT requantizer adder bits].</summary>
     public static double[] Features(VhdlModule m)
     {
         long lanes = m.Get("LANES", 1), acc = m["ACC_BITS"], m0 = m["M0_BITS"], wb = m["WB"];
         int xb = m.PortWidth("src0_rd_data"), yb = m.PortWidth("wr_data");
         double lutMultiplier = m.UsesLutMultipliers ? lanes * wb * xb : 0;
-        return [1, lanes * acc, acc + m0, lanes * yb, RomBlocks.LutRomBits(m) / 64.0, AddressBits(m), lutMultiplier, LutRequantizerBits(m)];
+        return [1, lanes * (acc + LanePipelineBits(m, xb, (int)wb)), acc + m0, lanes * yb, RomBlocks.LutRomBits(m) / 64.0, AddressBits(m), lutMultiplier, LutRequantizerBits(m)];
+    }
+
+    /// <summary>
+    /// Flip-flops per lane of the pipelined MAC beyond its accumulator: with DSPs the lane's own operand
+    /// register (Yosys keeps the operand registers in the fabric; product and P registers are inside the
+    /// DSP48E1); with LUT multipliers the tree's partial sums, the product and the product-out register.
+    /// <paramref name="shared"/> is the operand shared by the lanes, <paramref name="own"/> the lane's own
+    /// (the one whose bits select the LUT tree's partial products).
+    /// </summary>
+    internal static int LanePipelineBits(VhdlModule m, int shared, int own)
+    {
+        int product = shared + own;
+        return m.UsesLutMultipliers ? (Hdl.Multipliers.TreeParts(own) + 2) * product : own;
     }
 
     /// <summary>
@@ -21,14 +34,17 @@ public static class LinearResources
     internal static double LutRequantizerBits(VhdlModule m) =>
         m.UsesLutMultipliers ? (m["ACC_BITS"] + m["M0_BITS"]) * (double)System.Numerics.BitOperations.PopCount((ulong)Math.Abs(m.Constant("M0"))) : 0;
 
+    /// <summary>One signed product per lane plus the requantizer's unsigned magnitude × M0; none with LUT multipliers (no "*" at all).</summary>
     public static int Dsp(VhdlModule m)
     {
         long lanes = m.Get("LANES", 1);
         int wb = (int)m["WB"], xb = m.PortWidth("src0_rd_data");
-        // With LUT multipliers synthesis keeps the requantizer's constant product out of DSPs too (measured).
         if (m.UsesLutMultipliers) return 0;
-        return (int)lanes * DspRule.Signed(wb, xb) + DspRule.ByConstant((int)m["ACC_BITS"], m.Constant("M0"), (int)m["M0_BITS"]);
+        return (int)lanes * DspRule.Signed(wb, xb) + RequantizerDsp(m);
     }
+
+    /// <summary>The requantizer's magnitude (ACC_BITS, unsigned) × M0.</summary>
+    internal static int RequantizerDsp(VhdlModule m) => DspRule.Unsigned((int)m["ACC_BITS"], m.Constant("M0"));
 
     internal static double AddressBits(VhdlModule m) => m.Ports.Where(p => p.Key.EndsWith("_addr", StringComparison.OrdinalIgnoreCase)).Sum(p => p.Value);
 }

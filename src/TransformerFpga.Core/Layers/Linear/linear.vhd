@@ -4,13 +4,19 @@
 -- the weight ROM word) accumulate in parallel; one input read per cycle feeds every lane.
 -- Groups are pipelined: a group issues its N_IN reads in N_IN cycles and the next group starts
 -- T = max(N_IN, LANES) cycles later, while the finished sums of the previous group stream through
--- one shared requantizer (multiply by M0, round and saturate: one lane per cycle) to the write
--- port. Outputs are written one per cycle in address order.
+-- one shared requantizer (one lane per cycle) to the write port. Outputs are written one per
+-- cycle in address order.
+-- Every register-to-register path is one short step so that the layer meets 100 MHz:
+--   MAC:   read data and weight ROM word registered (x_q, w_q) -> operand registers (for the DSP's A/B inputs,
+--          or the first half of the LUT multiplier's adder tree) -> product (MREG, or the second
+--          half of the tree) -> product out (PREG) -> accumulator.
+--   requantizer: magnitude of the sum -> magnitude * M0 (MREG) -> P register -> rounding
+--          -> sign restore, saturation and ReLU.
 -- Output buffer banks: with OUT_BANKS > 1 the buffer is column-banked for a reader that takes
 -- OUT_BANKS columns per read (attention scores / context lanes): element e goes to bank
 -- e mod OUT_BANKS, word e / OUT_BANKS (wr_bank, wr_addr).
 -- Cycles from the edge that samples start to the edge after which done is high:
---   (ROWS * N_OUT / LANES - 1) * max(N_IN, LANES) + N_IN + LANES + 4
+--   (ROWS * N_OUT / LANES - 1) * max(N_IN, LANES) + N_IN + LANES + 11
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -53,14 +59,19 @@ architecture rtl of tfpga_linear is
   constant GROUPS  : positive := N_OUT / LANES;
   constant PERIOD  : positive := maximum(N_IN, LANES);
   constant N_WRITE : positive := ROWS * N_OUT;
+  constant XB      : positive := src0_rd_data'length;
   constant YB      : positive := wr_data'length;
-  constant P_BITS  : positive := ACC_BITS + M0_BITS;
+  -- MAC product x * w
+  constant MB      : positive := XB + WB;
+  constant M_PARTS : positive := mul_tree_parts(WB);
+  -- requantizer: |sum| (ACC_BITS bits hold 2^(ACC_BITS-1)) times the positive M0
+  constant M0U_BITS : positive := maximum(M0_BITS - 1, 1);
+  constant M0U      : unsigned(M0U_BITS - 1 downto 0) := resize(unsigned(M0), M0U_BITS);
+  constant QB       : positive := ACC_BITS + M0U_BITS;
+  constant Q_TREE   : positive := mul_tree_parts(M0U_BITS + 1);
 
   -- tfpga:multiplier-begin
-  function mac_mul(a : signed; b : signed) return signed is
-  begin
-    return a * b;
-  end function;
+  constant LUT_MUL : boolean := false;
   -- tfpga:multiplier-end
 
   -- One ROM word holds the weights (biases) of all lanes: lane l in bits (l+1)*WB-1 downto l*WB.
@@ -73,6 +84,20 @@ architecture rtl of tfpga_linear is
 
   type state_t is (IDLE, RUN, FLUSH);
   type acc_lanes_t is array (0 to LANES - 1) of signed(ACC_BITS - 1 downto 0);
+  type x_lanes_t is array (0 to LANES - 1) of signed(XB - 1 downto 0);
+  type w_lanes_t is array (0 to LANES - 1) of signed(WB - 1 downto 0);
+  type part_lanes_t is array (0 to LANES - 1) of signed(M_PARTS * MB - 1 downto 0);
+  type prod_lanes_t is array (0 to LANES - 1) of signed(MB - 1 downto 0);
+  -- flags of one issued read, carried along the MAC pipeline
+  type mac_flags_t is record
+    valid : std_logic;
+    first : std_logic;
+    last  : std_logic;
+    grp   : natural range 0 to GROUPS - 1;
+  end record;
+  constant NO_FLAGS : mac_flags_t := ('0', '0', '0', 0);
+  -- stage 0: issued; 1: x_q/w_q; 2: operands; 3: product; 4: product out
+  type mac_stages_t is array (0 to 4) of mac_flags_t;
 
   signal state    : state_t := IDLE;
   -- issue side: slot t of the group's period, read index k, group g of row r
@@ -82,19 +107,30 @@ architecture rtl of tfpga_linear is
   signal r        : natural range 0 to ROWS := 0;
   signal src_base : natural range 0 to ROWS * N_IN := 0;
   signal w_base   : natural range 0 to GROUPS * N_IN := 0;
-  -- MAC stage
-  signal issue_v  : std_logic := '0';
-  signal first_v  : std_logic := '0';
-  signal last_v   : std_logic := '0';
+  signal w_addr   : natural range 0 to GROUPS * N_IN := 0;
+  -- MAC pipeline
+  signal flags    : mac_stages_t := (others => NO_FLAGS);
+  signal x_q      : signed(XB - 1 downto 0) := (others => '0');
   signal w_q      : signed(LANES * WB - 1 downto 0) := (others => '0');
+  signal op_x     : x_lanes_t := (others => (others => '0'));
+  signal op_w     : w_lanes_t := (others => (others => '0'));
+  signal parts    : part_lanes_t := (others => (others => '0'));
+  signal prod     : prod_lanes_t := (others => (others => '0'));
+  signal prod_p   : prod_lanes_t := (others => (others => '0'));
   signal b_q      : signed(LANES * BB - 1 downto 0) := (others => '0');
   signal acc      : acc_lanes_t := (others => (others => '0'));
   -- requantizer stream
   signal ld       : std_logic := '0';
   signal hold     : acc_lanes_t := (others => (others => '0'));
   signal scnt     : natural range 0 to LANES := 0;
-  signal pv       : std_logic := '0';
-  signal prod     : signed(P_BITS - 1 downto 0) := (others => '0');
+  -- stage valid and sign of the requantizer: 1 magnitude, 2 product, 3 P, 4 rounded
+  signal q_valid  : std_logic_vector(1 to 4) := (others => '0');
+  signal q_neg    : std_logic_vector(1 to 4) := (others => '0');
+  signal q_mag    : unsigned(ACC_BITS - 1 downto 0) := (others => '0');
+  signal q_parts  : signed(Q_TREE * (QB + 2) - 1 downto 0) := (others => '0');
+  signal q_m      : unsigned(QB - 1 downto 0) := (others => '0');
+  signal q_p      : unsigned(QB - 1 downto 0) := (others => '0');
+  signal q_rnd    : unsigned(QB - 1 downto 0) := (others => '0');
   signal rv       : std_logic := '0';
   signal res      : signed(YB - 1 downto 0) := (others => '0');
   -- write side
@@ -109,39 +145,63 @@ begin
   wr_data      <= res;
 
   process (clk)
-    variable issuing : boolean;
+    variable issue : mac_flags_t;
   begin
     if rising_edge(clk) then
-      done    <= '0';
-      issuing := state = RUN and t < N_IN;
-      issue_v <= '0';
-      if issuing then
-        issue_v <= '1';
-        w_q     <= WEIGHTS(w_base + k);
-        b_q     <= BIAS(g);
-        first_v <= '1' when k = 0 else '0';
-        last_v  <= '1' when k = N_IN - 1 else '0';
+      done  <= '0';
+      issue := NO_FLAGS;
+      if state = RUN and t < N_IN then
+        issue.valid := '1';
+        issue.first := '1' when k = 0 else '0';
+        issue.last  := '1' when k = N_IN - 1 else '0';
+        issue.grp   := g;
+        w_addr <= w_base + k;
       end if;
+      flags <= issue & flags(0 to 3);
 
-      -- MAC: the read data of the previous cycle's issue is valid now
+      -- stage 1: the read data and the weight word of the read issued one cycle ago
+      x_q <= src0_rd_data;
+      w_q <= WEIGHTS(w_addr);
+      -- stage 2: operands (DSP) or the first half of the adder tree (LUT)
+      for l in 0 to LANES - 1 loop
+        if LUT_MUL then
+          parts(l) <= mul_tree_first(x_q, w_q((l + 1) * WB - 1 downto l * WB));
+        else
+          op_x(l) <= x_q;
+          op_w(l) <= w_q((l + 1) * WB - 1 downto l * WB);
+        end if;
+      end loop;
+      -- stage 3: products; stage 4: product out (the DSP's P register), and the bias word the
+      -- first product of a group starts from
+      for l in 0 to LANES - 1 loop
+        if LUT_MUL then
+          prod(l) <= mul_tree_second(parts(l), MB);
+        else
+          prod(l) <= op_x(l) * op_w(l);
+        end if;
+      end loop;
+      prod_p <= prod;
+      b_q    <= BIAS(flags(3).grp);
+      -- stage 5: accumulate
       ld <= '0';
-      if issue_v = '1' then
+      if flags(4).valid = '1' then
         for l in 0 to LANES - 1 loop
-          if first_v = '1' then
-            acc(l) <= resize(b_q((l + 1) * BB - 1 downto l * BB), ACC_BITS)
-                      + resize(mac_mul(w_q((l + 1) * WB - 1 downto l * WB), src0_rd_data), ACC_BITS);
+          if flags(4).first = '1' then
+            acc(l) <= resize(b_q((l + 1) * BB - 1 downto l * BB), ACC_BITS) + resize(prod_p(l), ACC_BITS);
           else
-            acc(l) <= acc(l) + resize(mac_mul(w_q((l + 1) * WB - 1 downto l * WB), src0_rd_data), ACC_BITS);
+            acc(l) <= acc(l) + resize(prod_p(l), ACC_BITS);
           end if;
         end loop;
-        ld <= last_v;
+        ld <= flags(4).last;
       end if;
 
       -- requantizer: one lane per cycle from the held sums of the last finished group
-      pv <= '0';
+      -- the magnitude register has no enable: its only load is the multiplier (AREG candidate)
+      q_neg(1)   <= hold(0)(ACC_BITS - 1);
+      q_mag      <= magnitude(hold(0));
+      q_valid(1) <= '0';
       if scnt > 0 then
-        prod <= mac_mul(hold(0), M0);
-        pv   <= '1';
+        q_valid(1) <= '1';
         for l in 0 to LANES - 2 loop
           hold(l) <= hold(l + 1);
         end loop;
@@ -151,9 +211,19 @@ begin
         hold <= acc;
         scnt <= LANES;
       end if;
-      rv <= pv;
-      if pv = '1' then
-        res <= relu(saturate(round_shift(prod, SHIFT), YB), RELU_ON);
+      q_valid(2 to 4) <= q_valid(1 to 3);
+      q_neg(2 to 4)   <= q_neg(1 to 3);
+      if LUT_MUL then
+        q_parts <= mul_tree_first(signed('0' & q_mag), signed('0' & M0U));
+        q_p     <= unsigned(mul_tree_second(q_parts, QB + 2)(QB - 1 downto 0));
+      else
+        q_m <= q_mag * M0U;
+        q_p <= q_m;
+      end if;
+      q_rnd <= round_half_up(q_p, SHIFT);
+      rv    <= q_valid(4);
+      if q_valid(4) = '1' then
+        res <= relu(signed_saturate(q_rnd, q_neg(4), YB), RELU_ON);
       end if;
 
       -- write: res is written at this edge when rv is high
@@ -204,10 +274,10 @@ begin
 
       if rst = '1' then
         state   <= IDLE;
-        issue_v <= '0';
+        flags   <= (others => NO_FLAGS);
         ld      <= '0';
         scnt    <= 0;
-        pv      <= '0';
+        q_valid <= (others => '0');
         rv      <= '0';
       end if;
     end if;
