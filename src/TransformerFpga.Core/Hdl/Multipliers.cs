@@ -18,6 +18,6 @@ public static class Multipliers
         template.SetRegion("entity-attributes", lut ? ["attribute use_dsp : string;", $"attribute use_dsp of {EntityOf(template)} : entity is \"no\";"] : []);
     }
 
-    private static string EntityOf(VhdlTemplate template) =>
+    internal static string EntityOf(VhdlTemplate template) =>
         System.Text.RegularExpressions.Regex.Match(template.ToString(), @"^entity\s+(\w+)\s+is", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value;
 }
