@@ -86,12 +86,8 @@ public static class LayerNormHardware
         return layer.Rows * (statistics + reciprocal + output);
     }
 
-    /// <summary>Bound of Σ D_c² with |D_c| ≤ 2·d·2^(b-1).</summary>
-    private static long SquaresBound(LayerNormLayer layer)
-    {
-        long d = layer.Columns, cen = 2 * d * (1L << (layer.Sources[0].Output.Bits - 1));
-        return d * cen * cen;
-    }
+    /// <summary>Bound of Σ D_c² = d·(d·Σx² − S²) ≤ d³·2^(2b-2).</summary>
+    private static long SquaresBound(LayerNormLayer layer) => new Shape(layer, false).SquaresMax;
 
     /// <summary>Bits of floor(sqrt(Σ D² + E)): half the (even-rounded) bits of the radicand.</summary>
     public static int RootBits(LayerNormLayer layer) => (IntegerMath.BitLength(SquaresBound(layer) + layer.EpsilonTerm) + 1) / 2;
@@ -131,9 +127,9 @@ public static class LayerNormHardware
         yield return TimingPath.FromRegister().Adder(s.CenteredBits).Luts(1).WithRegister();
         // s = B[c] ± acc: offset ROM read, adder, multiplexer
         yield return RomRead(TimingPath.FromRegister(), s.D).Adder(s.SBits).Luts(1).WithRegister();
-        // rounding (half ± s), saturation compare, sign: one adder each
+        // rounding (half ± s) and sign: one adder each; saturation: OR of the upper bits (two LUT levels), then the multiplexer
         yield return TimingPath.FromRegister().Adder(s.SBits + 1).Luts(1).WithRegister();
-        yield return TimingPath.FromRegister().Adder(s.SBits).Luts(1).WithRegister();
+        yield return TimingPath.FromRegister().Luts(3).WithRegister();
         yield return TimingPath.FromRegister().Adder(s.YBits + 1).Luts(1).WithRegister();
         // read-address register: rbase + c + 1
         yield return TimingPath.FromRegister().Adder(Vhdl.AddressBits((long)s.Layer.Rows * s.D + 1)).Luts(1).WithRegister();

@@ -345,10 +345,11 @@ begin
             end if;
             state <= Y_SAT;
           when Y_SAT =>
-            -- saturate the magnitude: 2^(YB-1) below zero, 2^(YB-1) - 1 above
-            if r_neg = '1' and r_mag > shift_left(to_unsigned(1, S_BITS), YB - 1) then
+            -- saturate the magnitude: 2^(YB-1) below zero, 2^(YB-1) - 1 above (tested on its upper
+            -- bits: no carry chain)
+            if r_neg = '1' and (r_mag(S_BITS - 1 downto YB) /= 0 or (r_mag(YB - 1) = '1' and r_mag(YB - 2 downto 0) /= 0)) then
               c_mag <= shift_left(to_unsigned(1, YB), YB - 1);
-            elsif r_neg = '0' and r_mag > shift_left(to_unsigned(1, S_BITS), YB - 1) - 1 then
+            elsif r_neg = '0' and r_mag(S_BITS - 1 downto YB - 1) /= 0 then
               c_mag <= shift_left(to_unsigned(1, YB), YB - 1) - 1;
             else
               c_mag <= r_mag(YB - 1 downto 0);
