@@ -3,6 +3,7 @@ using System.Globalization;
 using TransformerFpga.Integer;
 using TransformerFpga.Layers.Attention;
 using TransformerFpga.Layers.Linear;
+using TransformerFpga.Layers.Norm;
 using TransformerFpga.Model;
 using TransformerFpga.Pipeline;
 using TransformerFpga.Reports;
@@ -57,11 +58,22 @@ public sealed class HdlEquivalenceTests
             DModel: dModel, Heads: heads, FfnDim: ffn, EncoderLayers: layers, Norm: norm, Rows: window + 40, Name: "m" + seed.ToString(CultureInfo.InvariantCulture));
         HdlCase.Run(spec, seed, maxLanes, minBits, maxBits, windows: 3, TestContext);
     }
+
+    /// <summary>Layer norms with LUT multipliers (2-bit digits) at narrow and wide precisions; the random plans above leave them to chance.</summary>
+    [TestMethod]
+    [DataRow(31, 8, 2, 16, 2, 32, 2, 8)]
+    [DataRow(32, 8, 2, 16, 4, 32, 12, 16)]
+    public void GhdlMatchesSimulatorWithLutLayerNorms(int seed, int window, int features, int dModel, int heads, int ffn, int minBits, int maxBits)
+    {
+        var spec = new SyntheticModelSpec(Window: window, InputFeatures: features, OutputFeatures: 1,
+            DModel: dModel, Heads: heads, FfnDim: ffn, EncoderLayers: 1, Norm: "layer", Rows: window + 40, Name: "n" + seed.ToString(CultureInfo.InvariantCulture));
+        HdlCase.Run(spec, seed, 4, minBits, maxBits, windows: 2, TestContext, lutNorms: true);
+    }
 }
 
 internal static class HdlCase
 {
-    public static void Run(SyntheticModelSpec spec, int seed, int maxLanes, int minBits, int maxBits, int windows, TestContext? context)
+    public static void Run(SyntheticModelSpec spec, int seed, int maxLanes, int minBits, int maxBits, int windows, TestContext? context, bool lutNorms = false)
     {
         string ghdl = Ghdl.Executable;
         using var folder = new TestFolder();
@@ -81,6 +93,9 @@ internal static class HdlCase
         }
         // A quarter of the layers build their multipliers from LUTs (shift and add).
         var multipliers = names.ToDictionary(n => n, _ => random.Next(4) == 0 ? MultiplierMapping.Lut : MultiplierMapping.Auto);
+        if (lutNorms)
+            foreach (var norm in model.Layers.Where(l => l is LayerNormLayer))
+                multipliers[norm.Name] = MultiplierMapping.Lut;
         var plan = LayerPlan.From(names, n => new LayerChoice(bits[n], buffers[n], lanes[n], multipliers[n], LanesExplicit: true));
         HardwareModel.ValidateLanes(model, plan, "test.csproj");
 

@@ -67,13 +67,13 @@ public static class HardwareModel
         SoftmaxLayer => 2,
         ResidualAddLayer => 2,
         BatchNormLayer => 1,
-        LayerNormLayer => 4,
+        LayerNormLayer => 1,
         AveragePoolLayer => 1,
         _ => 0,
     };
 
-    /// <summary>Cycles of the layer alone: from the edge that samples its start to the edge after which its done is high.</summary>
-    public static long LayerCycles(QuantizedLayer layer, int lanes) => layer switch
+    /// <summary>Cycles of the layer alone: from the edge that samples its start to the edge after which its done is high (a layer norm with LUT multipliers takes narrower digits, so more cycles).</summary>
+    public static long LayerCycles(QuantizedLayer layer, int lanes, bool lutMultipliers = false) => layer switch
     {
         LinearLayer l => LinearHardware.Cycles(l, lanes),
         PositionalEncodingLayer p => PositionalEncodingHardware.Cycles(p),
@@ -82,7 +82,7 @@ public static class HardwareModel
         ContextLayer c => AttentionHardware.Cycles(c, lanes),
         ResidualAddLayer r => ResidualHardware.Cycles(r),
         BatchNormLayer b => BatchNormHardware.Cycles(b),
-        LayerNormLayer n => LayerNormHardware.Cycles(n),
+        LayerNormLayer n => LayerNormHardware.Cycles(n, lutMultipliers),
         AveragePoolLayer a => PoolingHardware.Cycles(a),
         _ => 0,
     };
@@ -92,7 +92,7 @@ public static class HardwareModel
 
     /// <summary>A layer's share of the total latency: its own cycles plus the sequencer hand-off; 0 for fused layers.</summary>
     public static long Cycles(QuantizedLayer layer, LayerChoice choice) =>
-        HasHardware(layer) ? LayerCycles(layer, Lanes(layer, choice)) + HandoffCycles : 0;
+        HasHardware(layer) ? LayerCycles(layer, Lanes(layer, choice), LutMultipliers(choice)) + HandoffCycles : 0;
 
     /// <summary>Clock cycles of one inference as the testbench counts them (start sample to done); the sum of <see cref="Cycles"/>.</summary>
     public static long TotalCycles(IntegerTransformer model, LayerPlan plan) => model.Layers.Sum(l => Cycles(l, plan[l.Name]));

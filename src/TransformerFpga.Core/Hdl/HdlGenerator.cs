@@ -183,7 +183,7 @@ public static class HdlGenerator
             case ContextLayer c: AttentionHardware.Fill(c, info.Lanes, info.LutMultipliers, t); break;
             case ResidualAddLayer r: ResidualHardware.Fill(r, t); break;
             case BatchNormLayer b: BatchNormHardware.Fill(b, t); break;
-            case LayerNormLayer n: LayerNormHardware.Fill(n, t); break;
+            case LayerNormLayer n: LayerNormHardware.Fill(n, info.LutMultipliers, t); break;
             case AveragePoolLayer a: PoolingHardware.Fill(a, t); break;
             default: throw new NotSupportedException("no hardware for layer kind " + info.Layer.Kind);
         }

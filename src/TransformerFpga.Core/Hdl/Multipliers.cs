@@ -30,6 +30,6 @@ public static class Multipliers
     /// <summary>The line of the <c>multiplier</c> region that selects the mapping.</summary>
     public static string LutMultiplierConstant(bool lut) => $"constant LUT_MUL : boolean := {(lut ? "true" : "false")};";
 
-    private static string EntityOf(VhdlTemplate template) =>
+    internal static string EntityOf(VhdlTemplate template) =>
         System.Text.RegularExpressions.Regex.Match(template.ToString(), @"^entity\s+(\w+)\s+is", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value;
 }

@@ -13,15 +13,15 @@ public static class NormResources
     /// <summary>x·gain[c] with the gain from a ROM (not a constant).</summary>
     public static int BatchDsp(VhdlModule m) => DspRule.Signed(m.PortWidth("src0_rd_data"), (int)m["M0_BITS"]);
 
-    /// <summary>Layer norm: [1, sum+centred bits, square bits, root bits, reciprocal bits, normalized+gain bits, sum bits, ROM bits/64, address bits].</summary>
+    /// <summary>Layer norm: [1, sum+centred bits, square bits, root bits, reciprocal bits, multiplier operand bits (A + digit), sum bits, ROM bits/64, address bits].</summary>
     public static double[] LayerFeatures(VhdlModule m) =>
-        [1, m["SUM_BITS"] + m["CEN_BITS"], m["SQ_BITS"], m["RT_BITS"], m["K"], m["NORM_BITS"] + m["GB"], m["S_BITS"], RomBlocks.LutRomBits(m) / 64.0, LinearResources.AddressBits(m)];
+        [1, m["SUM_BITS"] + m["CEN_BITS"], m["SQ_BITS"], m["RT_BITS"], m["K"], m["A_BITS"] + m["DIGIT_BITS"], m["S_BITS"], RomBlocks.LutRomBits(m) / 64.0, LinearResources.AddressBits(m)];
 
+    /// <summary>The one shared multiplier: unsigned A_BITS × DIGIT_BITS (none with LUT multipliers).</summary>
     public static int LayerDsp(VhdlModule m)
     {
-        int cen = (int)m["CEN_BITS"], k = (int)m["K"], norm = (int)m["NORM_BITS"], gain = (int)m["GB"];
-        int xb = m.PortWidth("src0_rd_data"), dm = (int)m["DM"];
-        // + 1: synthesis spends one more DSP in the square-root/reciprocal datapath (measured on every layer-norm design).
-        return DspRule.ByConstant(xb, dm, (int)m["DM_BITS"]) + DspRule.Signed(cen, cen) + DspRule.Signed(cen, k + 2) + DspRule.Signed(norm, gain) + 1;
+        if (m.UsesLutMultipliers) return 0;
+        int a = (int)m["A_BITS"], digit = (int)m["DIGIT_BITS"];
+        return DspRule.Count(a, digit, a + digit);
     }
 }

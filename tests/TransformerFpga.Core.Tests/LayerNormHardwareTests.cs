@@ -1,0 +1,70 @@
+using TransformerFpga.Hardware;
+using TransformerFpga.Hdl;
+using TransformerFpga.Layers;
+using TransformerFpga.Layers.Norm;
+using TransformerFpga.Model;
+using TransformerFpga.Quantization;
+
+namespace TransformerFpga.Tests;
+
+/// <summary>The layer norm's hardware meets the clock and its DSP budget at every precision and width.</summary>
+[TestClass]
+public sealed class LayerNormHardwareTests
+{
+    private const double ClockNs = 9.0;
+    private static readonly int[] Widths = [1, 2, 3, 8, 16, 20, 64, 100, 512];
+
+    private sealed class FixedLayer(QuantScale scale, int rows, int columns) : QuantizedLayer("fixed", LayerKind.Linear, scale, rows, columns)
+    {
+        public override void Simulate(SimulationWorkspace workspace) { }
+    }
+
+    /// <summary>Layer norms over every input/output precision and d_model, at a coarse and a fine input scale (the fine one makes the epsilon term, and so the root, wide).</summary>
+    private static IEnumerable<(LayerNormLayer Layer, string Name)> Norms()
+    {
+        var random = new Random(5);
+        foreach (int d in Widths)
+            foreach (int bits in new[] { 2, 3, 4, 6, 8, 12, 16 })
+                foreach (double inputScale in new[] { 4.0 / (1 << (bits - 1)), 1e-4 })
+                {
+                    var gamma = Enumerable.Range(0, d).Select(_ => (float)(random.NextDouble() * 3 - 1)).ToArray();
+                    var beta = Enumerable.Range(0, d).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+                    var source = new FixedLayer(new QuantScale(inputScale, bits), 4, d);
+                    var output = new QuantScale(4.0 / (1 << (bits - 1)), bits);
+                    yield return (LayerNormLayer.Quantize("norm", new NormWeights(gamma, beta, null, null), source, output), $"d {d}, {bits} bits, input scale {inputScale}");
+                }
+    }
+
+    [TestMethod]
+    public void EveryRegisterToRegisterPathMeetsTheClock()
+    {
+        double worst = 0;
+        foreach (var (layer, name) in Norms())
+            foreach (bool lut in new[] { false, true })
+            {
+                var path = LayerNormHardware.CriticalPath(layer, lut);
+                worst = Math.Max(worst, path.Nanoseconds);
+                Assert.IsTrue(path.Nanoseconds <= ClockNs, $"{name}, LUT multipliers {lut}: {path.Nanoseconds:F2} ns over {path}");
+            }
+        // the model is not vacuous: the widest norms have paths of several nanoseconds
+        Assert.IsTrue(worst > 4.0, $"worst path {worst:F2} ns");
+    }
+
+    [TestMethod]
+    public void OneSharedMultiplierTakesAtMostThreeDspAndNoneFromLuts()
+    {
+        foreach (var (layer, name) in Norms())
+            foreach (bool lut in new[] { false, true })
+            {
+                var template = VhdlTemplate.Load(LayerNormHardware.Template);
+                LayerNormHardware.Fill(layer, lut, template);
+                var module = VhdlModule.Parse(template.ToString());
+                int dsp = NormResources.LayerDsp(module);
+                Assert.AreEqual(lut, module.UsesLutMultipliers, name);
+                if (lut) Assert.AreEqual(0, dsp, name);
+                else Assert.IsTrue(dsp is >= 1 and <= 3, $"{name}: {dsp} DSP48E1");
+                // up to 16-bit inputs with d ≤ 256 the multiplier is one DSP48E1
+                if (!lut && layer.Columns <= 256) Assert.AreEqual(1, dsp, name);
+            }
+    }
+}
