@@ -1,4 +1,5 @@
 using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
 using TransformerFpga.Diagnostics;
 using TransformerFpga.Pipeline;
 
@@ -62,22 +63,7 @@ public abstract class ProjectTask : Microsoft.Build.Utilities.Task, ICancelableT
     {
         string projectFile = FullProjectFile;
         foreach (var d in diagnostics)
-        {
-            string file = string.IsNullOrEmpty(d.File) ? projectFile : d.File;
-            int line = Math.Max(0, d.Line);
-            switch (d.Severity)
-            {
-                case Severity.Error:
-                    Log.LogError(null, d.Code, null, file, line, 0, 0, 0, d.Message);
-                    break;
-                case Severity.Warning:
-                    Log.LogWarning(null, d.Code, null, file, line, 0, 0, 0, d.Message);
-                    break;
-                default:
-                    Log.LogMessage(null, d.Code, null, file, line, 0, 0, 0, MessageImportance.High, d.Message);
-                    break;
-            }
-        }
+            LogDiagnostic(Log, d, projectFile);
         if (!string.IsNullOrEmpty(summary))
             foreach (string text in summary.Split('\n'))
                 Log.LogMessage(MessageImportance.High, text);
@@ -88,6 +74,33 @@ public abstract class ProjectTask : Microsoft.Build.Utilities.Task, ICancelableT
             Log.LogError(null, ErrorCodes.InternalError, null, projectFile, 0, 0, 0, 0, what + " failed without a diagnostic; please report it");
         return success;
     }
+
+    /// <summary>Logs one diagnostic as an MSBuild error, warning or message; without a file it points at the project.</summary>
+    internal static void LogDiagnostic(TaskLoggingHelper log, FpgaDiagnostic d, string projectFile)
+    {
+        string file = string.IsNullOrEmpty(d.File) ? projectFile : d.File;
+        int line = Math.Max(0, d.Line);
+        switch (d.Severity)
+        {
+            case Severity.Error:
+                log.LogError(null, d.Code, null, file, line, 0, 0, 0, d.Message);
+                break;
+            case Severity.Warning:
+                log.LogWarning(null, d.Code, null, file, line, 0, 0, 0, d.Message);
+                break;
+            default:
+                log.LogMessage(null, d.Code, null, file, line, 0, 0, 0, MessageImportance.High, d.Message);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Whether MSBuild turns any of these warnings into errors (-warnaserror, WarningsAsErrors): a task that logged
+    /// only warnings still counts as succeeded for MSBuild, but the build fails, so it must not be recorded as a success.
+    /// </summary>
+    protected bool AnyWarningIsError(IEnumerable<FpgaDiagnostic> diagnostics) =>
+        BuildEngine is IBuildEngine8 engine
+        && diagnostics.Any(d => d.Severity == Severity.Warning && engine.ShouldTreatWarningAsError(d.Code));
 
     protected static string OrDefault(string value, string fallback) =>
         string.IsNullOrWhiteSpace(value) ? fallback : value.Trim();

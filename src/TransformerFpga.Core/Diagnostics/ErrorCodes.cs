@@ -24,6 +24,8 @@ public static class ErrorCodes
     public const string UnknownPart = "TFPGA025";
     public const string InvalidProperty = "TFPGA026";
     public const string PathOutsideProject = "TFPGA027";
+    /// <summary>Raised by the targets, not the tasks: .NET Framework MSBuild older than 18.0 cannot run the .NET task assembly.</summary>
+    public const string UnsupportedMSBuild = "TFPGA028";
     public const string OutputWriteFailed = "TFPGA030";
     public const string CalibrationReportMissing = "TFPGA040";
     public const string CalibrationReportMalformed = "TFPGA041";
