@@ -65,19 +65,19 @@ public sealed class PackageHostingTests
         {
             string deleted = Pick(folder);
             File.Delete(Path.Combine(project.OutputDir, deleted));
-            var afterDelete = project.Build("-v:n");
+            var afterDelete = project.Build("-v:d");
             AssertSucceeded(afterDelete);
             AssertRan(afterDelete, "deleting " + deleted);
             CollectionAssert.AreEqual(original[deleted], File.ReadAllBytes(Path.Combine(project.OutputDir, deleted)), deleted + " was not regenerated");
 
             string edited = Pick(folder);
             File.AppendAllText(Path.Combine(project.OutputDir, edited), "\n-- edited\n");
-            var afterEdit = project.Build("-v:n");
+            var afterEdit = project.Build("-v:d");
             AssertSucceeded(afterEdit);
             AssertRan(afterEdit, "editing " + edited);
             CollectionAssert.AreEqual(original[edited], File.ReadAllBytes(Path.Combine(project.OutputDir, edited)), edited + " was not regenerated");
         }
-        StringAssert.Contains(project.Build("-v:n").Output, SkipMessage, "not up to date after the regenerations");
+        StringAssert.Contains(project.Build("-v:d").Output, SkipMessage, "not up to date after the regenerations");
     }
 
     [TestMethod]
