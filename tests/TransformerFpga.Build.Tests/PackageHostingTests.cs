@@ -53,6 +53,23 @@ public sealed class PackageHostingTests
     }
 
     [TestMethod]
+    [DataRow("-p:MSBuildTreatWarningsAsErrors=true")]
+    [DataRow("-p:MSBuildWarningsAsErrors=TFPGA101")]
+    public void ABuildFailedByTheProjectsWarningsAsErrorsIsNotUpToDate(string warningsAsErrors)
+    {
+        var project = new HardwareProject(Consumption.ProjectSdk, "msbuildwarnaserror").WriteProject(Items, "<FpgaUtilizationLimitPercent>1</FpgaUtilizationLimitPercent>");
+
+        var strict = project.Build(warningsAsErrors);
+        Assert.AreNotEqual(0, strict.ExitCode, warningsAsErrors + " of a design over budget succeeded:\n" + strict.Output);
+        StringAssert.Matches(strict.Output, BudgetError);
+
+        var plain = project.Build("-v:d");
+        AssertSucceeded(plain);
+        AssertRan(plain, "a build that " + warningsAsErrors + " failed");
+        StringAssert.Matches(plain.Output, BudgetWarning);
+    }
+
+    [TestMethod]
     public void DeletedOrEditedOutputsAreRegenerated()
     {
         var project = new HardwareProject(Consumption.ProjectSdk, "touched").WriteProject(Items);
