@@ -18,6 +18,8 @@ public sealed class FpgaGenerate : ProjectTask
     public string PowerReport { get; set; } = "";
     /// <summary>@(FpgaConstraints): the board's XDC files, read by vivado/build.tcl from where they are.</summary>
     public ITaskItem[] Constraints { get; set; } = [];
+    /// <summary>The success stamp (see <see cref="GenerationStamp"/>), written only when the generation succeeded without any error.</summary>
+    public string SuccessStamp { get; set; } = "";
 
     public override bool Execute()
     {
@@ -47,6 +49,19 @@ public sealed class FpgaGenerate : ProjectTask
             Log.LogMessage(MessageImportance.High, "FPGA generation canceled.");
             return false;
         }
-        return Report(outcome.Success, outcome.Diagnostics, outcome.Summary, "FPGA generation");
+        bool success = Report(outcome.Success, outcome.Diagnostics, outcome.Summary, "FPGA generation");
+        if (success && !AnyWarningIsError(outcome.Diagnostics) && SuccessStamp.Length > 0)
+        {
+            try
+            {
+                GenerationStamp.Write(SuccessStamp, request.Settings.OutputDir, outcome.OutputFiles, outcome.Diagnostics);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Without a stamp the next build only generates again.
+                Log.LogMessage(MessageImportance.High, "FPGA generation not recorded as up to date: " + e.Message);
+            }
+        }
+        return success;
     }
 }

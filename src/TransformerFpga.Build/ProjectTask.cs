@@ -1,4 +1,5 @@
 using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
 using TransformerFpga.Diagnostics;
 using TransformerFpga.Pipeline;
 
@@ -62,22 +63,7 @@ public abstract class ProjectTask : Microsoft.Build.Utilities.Task, ICancelableT
     {
         string projectFile = FullProjectFile;
         foreach (var d in diagnostics)
-        {
-            string file = string.IsNullOrEmpty(d.File) ? projectFile : d.File;
-            int line = Math.Max(0, d.Line), column = Math.Max(0, d.Column);
-            switch (d.Severity)
-            {
-                case Severity.Error:
-                    Log.LogError(null, d.Code, null, file, line, column, 0, 0, d.Message);
-                    break;
-                case Severity.Warning:
-                    Log.LogWarning(null, d.Code, null, file, line, column, 0, 0, d.Message);
-                    break;
-                default:
-                    Log.LogMessage(null, d.Code, null, file, line, column, 0, 0, MessageImportance.High, d.Message);
-                    break;
-            }
-        }
+            LogDiagnostic(Log, d, projectFile);
         if (!string.IsNullOrEmpty(summary))
             foreach (string text in summary.Split('\n'))
                 Log.LogMessage(MessageImportance.High, text);
@@ -87,6 +73,50 @@ public abstract class ProjectTask : Microsoft.Build.Utilities.Task, ICancelableT
         if (!success && !Log.HasLoggedErrors)
             Log.LogError(null, ErrorCodes.InternalError, null, projectFile, 0, 0, 0, 0, what + " failed without a diagnostic; please report it");
         return success;
+    }
+
+    /// <summary>Logs one diagnostic as an MSBuild error, warning or message; without a file it points at the project.</summary>
+    internal static void LogDiagnostic(TaskLoggingHelper log, FpgaDiagnostic d, string projectFile)
+    {
+        string file = string.IsNullOrEmpty(d.File) ? projectFile : d.File;
+        int line = Math.Max(0, d.Line), column = Math.Max(0, d.Column);
+        switch (d.Severity)
+        {
+            case Severity.Error:
+                log.LogError(null, d.Code, null, file, line, column, 0, 0, d.Message);
+                break;
+            case Severity.Warning:
+                log.LogWarning(null, d.Code, null, file, line, column, 0, 0, d.Message);
+                break;
+            default:
+                log.LogMessage(null, d.Code, null, file, line, column, 0, 0, MessageImportance.High, d.Message);
+                break;
+        }
+    }
+
+    /// <summary>$(MSBuildTreatWarningsAsErrors).</summary>
+    public string TreatWarningsAsErrors { get; set; } = "";
+    /// <summary>$(MSBuildWarningsAsErrors), $(MSBuildWarningsNotAsErrors), $(MSBuildWarningsAsMessages): codes separated by ';' or ','.</summary>
+    public string WarningsAsErrors { get; set; } = "";
+    public string WarningsNotAsErrors { get; set; } = "";
+    public string WarningsAsMessages { get; set; } = "";
+
+    /// <summary>
+    /// Whether MSBuild turns any of these warnings into errors: a task that logged only warnings counts as succeeded
+    /// for MSBuild, but the build fails, so the generation must not be recorded as a success. Known from the
+    /// project's MSBuild* properties and from the engine when it answers (it does not report -warnaserror to tasks).
+    /// </summary>
+    protected bool AnyWarningIsError(IEnumerable<FpgaDiagnostic> diagnostics)
+    {
+        static HashSet<string> Codes(string list) =>
+            list.Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var asErrors = Codes(WarningsAsErrors);
+        var notAsErrors = Codes(WarningsNotAsErrors);
+        var asMessages = Codes(WarningsAsMessages);
+        bool all = string.Equals(TreatWarningsAsErrors.Trim(), "true", StringComparison.OrdinalIgnoreCase);
+        return diagnostics.Any(d => d.Severity == Severity.Warning && !asMessages.Contains(d.Code)
+            && ((all && !notAsErrors.Contains(d.Code)) || asErrors.Contains(d.Code)
+                || (BuildEngine is IBuildEngine8 engine && engine.ShouldTreatWarningAsError(d.Code))));
     }
 
     protected static string OrDefault(string value, string fallback) =>

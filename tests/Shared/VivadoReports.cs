@@ -152,6 +152,8 @@ public static class VivadoReports
         foreach (var row in rows)
             lines.Add(Line(i => i == 0 ? columns[i].Cell(row).PadRight(widths[i]) : columns[i].Cell(row).PadLeft(widths[i])));
         lines.Add(border);
+        // Vivado's footnote under the hierarchy table.
+        lines.Add("* Note: The sum of lower-level cells may be larger than their parent cells total, due to cross-hierarchy LUT combining");
         lines.Add("");
         lines.Add("");
         return string.Join(newLine, lines) + newLine;

@@ -94,16 +94,14 @@ public sealed class RobustnessTests
         AssertFailedWith(project.Build(), "TFPGA024", project.ProjectFile);
         AssertUntouched("Lanes=3 on a 1-output layer");
 
-        // A budget the design cannot meet (1 % of the part): once the resource gate is in place this fails
-        // with TFPGA1nn after report/ is written; the design folders must stay as they were.
+        // A budget the design cannot meet (1 % of the part), as an error (the test projects make overruns
+        // warnings): fails with TFPGA1nn after report/ is written; the design folders must stay as they were.
         project.WriteProject(Items);
-        var budget = project.Build("-p:FpgaUtilizationLimitPercent=1");
-        if (budget.ExitCode != 0)
-        {
-            AssertNoStackTrace(budget.Output);
-            StringAssert.Matches(budget.Output, new Regex(@"error TFPGA1[0-9][0-9]:"), "a failed over-budget build without a TFPGA1nn error");
-            AssertUntouched("a 1 % utilization limit");
-        }
+        var budget = project.Build("-p:FpgaUtilizationLimitPercent=1", "-p:FpgaBudgetAsWarning=false");
+        Assert.AreNotEqual(0, budget.ExitCode, "a design over a 1 % budget built:\n" + budget.Output);
+        AssertNoStackTrace(budget.Output);
+        StringAssert.Matches(budget.Output, new Regex(@"error TFPGA1[0-9][0-9]:"), "a failed over-budget build without a TFPGA1nn error");
+        AssertUntouched("a 1 % utilization limit");
 
         // Fixed again: the build succeeds and writes what the first build wrote.
         project.WriteProject(Items);

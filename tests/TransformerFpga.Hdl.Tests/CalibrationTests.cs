@@ -197,6 +197,34 @@ public sealed class CalibrationTests
             t.GetProperty("bram18").GetInt32(), t.GetProperty("dsp").GetInt32());
     }
 
+    /// <summary>The head of Vivado's flat `report_utilization` output (no -hierarchical).</summary>
+    private const string FlatReport = """
+        Copyright 1986-2020 Xilinx, Inc. All Rights Reserved.
+        | Command      : report_utilization -file utilization_hierarchical.rpt
+        | Design       : synthetic
+        | Device       : 7s15ftgb196-1
+
+        Utilization Design Information
+
+        Table of Contents
+        -----------------
+        1. Slice Logic
+        1.1 Summary of Registers by Type
+
+        1. Slice Logic
+        --------------
+
+        +-------------------------+------+-------+-----------+-------+
+        |        Site Type        | Used | Fixed | Available | Util% |
+        +-------------------------+------+-------+-----------+-------+
+        | Slice LUTs              | 4155 |     0 |      8000 | 51.94 |
+        |   LUT as Logic          | 4055 |     0 |      8000 | 50.69 |
+        |   LUT as Memory         |  100 |     0 |      2400 |  4.17 |
+        | Slice Registers         | 1879 |     0 |     16000 | 11.74 |
+        +-------------------------+------+-------+-----------+-------+
+
+        """;
+
     [TestMethod]
     public void BadReportsFailWithCodedErrorsNamingTheFile()
     {
@@ -212,6 +240,8 @@ public sealed class CalibrationTests
             ("missing.rpt", null, ErrorCodes.CalibrationReportMissing, "no Vivado utilization report"),
             ("empty.rpt", "", ErrorCodes.CalibrationReportMalformed, "not a Vivado"),
             ("flat.rpt", "1. Slice Logic\n--------------\n\n+-------------------------+------+-------+\n|        Site Type        | Used | Fixed |\n+-------------------------+------+-------+\n| Slice LUTs              | 4155 |     0 |\n", ErrorCodes.CalibrationReportMalformed, "utilization_hierarchical.rpt"),
+            // A flat report under the hierarchical report's name: what the file holds decides, not its name.
+            ("utilization_hierarchical.rpt", FlatReport, ErrorCodes.CalibrationReportMalformed, "without -hierarchical"),
             ("number.rpt", good.Replace(lastLayer, lastLayer.Replace("|         10 |", "|        1O |", StringComparison.Ordinal), StringComparison.Ordinal), ErrorCodes.CalibrationReportMalformed, "'1O'"),
             ("columns.rpt", good.Replace("DSP48 Blocks", "Something   ", StringComparison.Ordinal), ErrorCodes.CalibrationReportMalformed, "DSP48 Blocks"),
             ("other-top.rpt", good.Replace("| synthetic ", "| forecaster", StringComparison.Ordinal), ErrorCodes.CalibrationReportMismatch, "'forecaster'"),

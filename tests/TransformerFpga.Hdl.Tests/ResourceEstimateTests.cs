@@ -41,7 +41,7 @@ public sealed class ResourceEstimateTests
         TestContext.WriteLine(table);
 
         double[] Errors(string resource) => comparisons.Select(c => SynthesisCheck.Rows(c).Single(r => r.Name == resource))
-            .Select(r => SynthesisCheck.ErrorValue(r.Name, r.Estimate, r.Synthesis)).ToArray();
+            .Select(r => Calibration.ErrorValue(r.Name, r.Estimate, r.Synthesis)).ToArray();
         var lut = Errors("LUT");
         var ff = Errors("FF");
         Assert.IsTrue(lut.Average(Math.Abs) <= LutMean && lut.Max(Math.Abs) <= LutWorst, "LUT error out of bounds:\n" + table);

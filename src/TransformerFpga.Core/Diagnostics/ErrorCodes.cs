@@ -27,6 +27,8 @@ public static class ErrorCodes
     public const string PathOutsideProject = "TFPGA027";
     public const string ItemExpandedAsFileGlob = "TFPGA028";
     public const string UnknownItemMetadata = "TFPGA029";
+    /// <summary>Raised by the targets, not the tasks: .NET Framework MSBuild older than 18.0 cannot run the .NET task assembly.</summary>
+    public const string UnsupportedMSBuild = "TFPGA032";
     public const string OutputWriteFailed = "TFPGA030";
     public const string CalibrationReportMissing = "TFPGA040";
     public const string CalibrationReportMalformed = "TFPGA041";

@@ -335,6 +335,10 @@ public static class Calibration
         return merged;
     }
 
+    /// <summary>An estimate's error against a measurement: percent for LUT, LUTRAM and FF; absolute difference for BRAM18 and DSP.</summary>
+    public static double ErrorValue(string resource, int estimate, int synthesis) =>
+        resource is "BRAM18" or "DSP" ? estimate - synthesis : synthesis == 0 ? (estimate == 0 ? 0 : 100) : (estimate - synthesis) * 100.0 / synthesis;
+
     /// <summary>The errors of estimates against measurements, per resource in report order (see <see cref="CalibrationError"/>).</summary>
     public static IReadOnlyList<CalibrationError> Errors(IEnumerable<(Resources Estimate, Resources Measured)> modules)
     {
@@ -346,8 +350,8 @@ public static class Calibration
             if (name is "BRAM18" or "DSP")
                 return new CalibrationError(name, list.Sum(m => Math.Abs(m.Estimate[name] - m.Measured[name])), estimate[name] - measured[name]);
             var used = list.Where(m => m.Estimate[name] > 0 || m.Measured[name] > 0).ToList();
-            double mean = used.Count == 0 ? 0 : used.Average(m => Math.Abs(SynthesisCheck.ErrorValue(name, m.Estimate[name], m.Measured[name])));
-            return new CalibrationError(name, mean, SynthesisCheck.ErrorValue(name, estimate[name], measured[name]));
+            double mean = used.Count == 0 ? 0 : used.Average(m => Math.Abs(ErrorValue(name, m.Estimate[name], m.Measured[name])));
+            return new CalibrationError(name, mean, ErrorValue(name, estimate[name], measured[name]));
         }).ToList();
     }
 

@@ -70,7 +70,8 @@ public static class VivadoUtilization
         if (header < 0)
         {
             string hint = text.Contains("Slice Logic", StringComparison.OrdinalIgnoreCase)
-                ? " (this looks like the flat report utilization.rpt; use utilization_hierarchical.rpt)" : "";
+                ? " (this is a flat report, by site type (\"Slice Logic\") instead of by instance, whatever its file name: it comes from"
+                  + " report_utilization without -hierarchical; use the utilization_hierarchical.rpt that vivado/build.tcl writes)" : "";
             throw new FpgaException(ErrorCodes.CalibrationReportMalformed, file, title < 0 ? 0 : title + 1,
                 $"not a Vivado `report_utilization -hierarchical` report: no \"{TableTitle}\" table with Instance and Module columns{hint}");
         }

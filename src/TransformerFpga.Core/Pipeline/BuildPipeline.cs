@@ -11,7 +11,8 @@ namespace TransformerFpga.Pipeline;
 /// <summary>The steps of one build, in order; every user-fixable problem is thrown as an <see cref="FpgaException"/>.</summary>
 internal static class BuildPipeline
 {
-    public static string Execute(BuildRequest request, List<FpgaDiagnostic> diagnostics, Action<string> progress, CancellationToken cancellation)
+    /// <param name="written">Receives the relative paths of the files the design now consists of (all four folders) when the hardware folders were written.</param>
+    public static string Execute(BuildRequest request, List<FpgaDiagnostic> diagnostics, List<string> written, Action<string> progress, CancellationToken cancellation)
     {
         string projectFile = request.ProjectFile;
         var settings = request.Settings;
@@ -79,7 +80,10 @@ internal static class BuildPipeline
         // report/ always describes this attempt; the hardware folders only change when the design fits the budget.
         outputs.Commit(settings.OutputDir, "report");
         if (budget.All(d => d.Severity != Severity.Error))
+        {
             outputs.Commit(settings.OutputDir, "hdl", "yosys", "vivado");
+            written.AddRange(outputs.Paths);
+        }
 
         var f = result.FloatVsTarget;
         var i = result.IntegerVsTarget;

@@ -3,7 +3,8 @@ using TransformerFpga.Model;
 
 namespace TransformerFpga.Pipeline;
 
-public sealed record BuildOutcome(bool Success, IReadOnlyList<FpgaDiagnostic> Diagnostics, string? Summary);
+/// <param name="OutputFiles">The files of the generated design, relative to the output folder ('/'-separated); empty unless the hardware folders were written.</param>
+public sealed record BuildOutcome(bool Success, IReadOnlyList<FpgaDiagnostic> Diagnostics, string? Summary, IReadOnlyList<string> OutputFiles);
 
 /// <summary>The whole `dotnet build` job behind the MSBuild task: load, quantize, simulate, report, generate.</summary>
 public static class FpgaBuild
@@ -14,13 +15,14 @@ public static class FpgaBuild
         var diagnostics = new List<FpgaDiagnostic>();
         try
         {
-            string summary = BuildPipeline.Execute(request, diagnostics, progress ?? (_ => { }), cancellation);
-            return new BuildOutcome(!diagnostics.Any(d => d.Severity == Severity.Error), diagnostics, summary);
+            var written = new List<string>();
+            string summary = BuildPipeline.Execute(request, diagnostics, written, progress ?? (_ => { }), cancellation);
+            return new BuildOutcome(!diagnostics.Any(d => d.Severity == Severity.Error), diagnostics, summary, written);
         }
         catch (FpgaException e)
         {
             diagnostics.Add(FpgaDiagnostic.From(e));
-            return new BuildOutcome(false, diagnostics, null);
+            return new BuildOutcome(false, diagnostics, null, []);
         }
         catch (OperationCanceledException)
         {
@@ -30,7 +32,7 @@ public static class FpgaBuild
         {
             diagnostics.Add(new FpgaDiagnostic(Severity.Error, ErrorCodes.InternalError, request.ProjectFile, 0,
                 $"internal error ({e.GetType().Name}: {e.Message}); please report it with the model files"));
-            return new BuildOutcome(false, diagnostics, null);
+            return new BuildOutcome(false, diagnostics, null, []);
         }
     }
 

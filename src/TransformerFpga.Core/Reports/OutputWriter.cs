@@ -17,6 +17,9 @@ public sealed class OutputWriter
 
     public void Add(string relativePath, byte[] bytes) => _files[relativePath.Replace('\\', '/')] = bytes;
 
+    /// <summary>The relative paths ('/'-separated) of every file added, in ordinal order.</summary>
+    public IReadOnlyCollection<string> Paths => _files.Keys;
+
     /// <summary>The text of a file added earlier (for steps that read what the generator wrote).</summary>
     public string Text(string relativePath) => Encoding.UTF8.GetString(_files[relativePath.Replace('\\', '/')]);
 

@@ -111,7 +111,7 @@ public static class SynthesisCheck
         lines.Add("");
         foreach (string resource in Resources.Names)
         {
-            var errors = comparisons.Select(c => Rows(c).Single(r => r.Name == resource)).Select(r => ErrorValue(r.Name, r.Estimate, r.Synthesis)).ToList();
+            var errors = comparisons.Select(c => Rows(c).Single(r => r.Name == resource)).Select(r => Calibration.ErrorValue(r.Name, r.Estimate, r.Synthesis)).ToList();
             string unit = resource is "BRAM18" or "DSP" ? "" : " %";
             lines.Add(string.Create(CultureInfo.InvariantCulture, $"{resource}: mean |error| {errors.Average(Math.Abs):0.0}{unit}, worst {errors.Max(Math.Abs):0.0}{unit}"));
         }
@@ -121,10 +121,6 @@ public static class SynthesisCheck
     public static IEnumerable<(string Name, int Estimate, int Synthesis)> Rows(Comparison c) =>
         Resources.Names.Select(n => (n, c.Estimate[n], c.Synthesis[n]));
 
-    /// <summary>Percent for LUT, LUTRAM and FF; absolute difference for BRAM18 and DSP.</summary>
-    public static double ErrorValue(string resource, int estimate, int synthesis) =>
-        resource is "BRAM18" or "DSP" ? estimate - synthesis : synthesis == 0 ? (estimate == 0 ? 0 : 100) : (estimate - synthesis) * 100.0 / synthesis;
-
     private static string Error(string resource, int estimate, int synthesis) =>
-        ErrorValue(resource, estimate, synthesis).ToString(resource is "BRAM18" or "DSP" ? "+0;-0;0" : "+0.0 '%';-0.0 '%';0.0 '%'", CultureInfo.InvariantCulture);
+        Calibration.ErrorValue(resource, estimate, synthesis).ToString(resource is "BRAM18" or "DSP" ? "+0;-0;0" : "+0.0 '%';-0.0 '%';0.0 '%'", CultureInfo.InvariantCulture);
 }
