@@ -54,6 +54,7 @@ internal static class BuildPipeline
         var estimate = estimator.Estimate(model, plan, design, file => outputs.Text("hdl/" + file));
         var budget = BudgetGate.Check(estimate, plan, estimator.Estimate, settings.BudgetAsWarning, projectFile, cancellation);
         diagnostics.AddRange(budget);
+        diagnostics.AddRange(BudgetGate.CheckClock(estimate, settings.BudgetAsWarning, projectFile));
         outputs.Add("report/resources.json", estimate.Json());
         var accuracy = result.FloatVsTarget;
         string? coefficientsNote = calibration is not null ? calibration.Markdown()
