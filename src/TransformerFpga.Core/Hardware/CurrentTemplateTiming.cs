@@ -13,36 +13,36 @@ namespace TransformerFpga.Hardware;
 /// per kind, the signatures the kinds' own timing will have). The paths are the ones static timing
 /// finds in the mapped netlists: the requantizer (|p|, + half, shift, sign restored, saturate) in one
 /// cycle after its product register, and in the MAC layers the read data of the source buffer through
-/// the multiplier into the accumulator. Read data is taken from a block RAM without output register,
-/// the slower of the two buffer kinds.
+/// the multiplier into the accumulator. Read data comes from a block RAM without output register or,
+/// when the source buffers are distributed, from the buffer's read register.
 /// </summary>
 public static class CurrentTemplateTiming
 {
     /// <summary>Assumed width of a requantizer's product where the template sizes it from the data (norms, residual, pooling, encoding).</summary>
     private const int TypicalProductBits = 24;
 
-    public static TimingPath CriticalPath(LinearLayer layer, int lanes, bool lut)
+    public static TimingPath CriticalPath(LinearLayer layer, int lanes, bool lut, bool blockRamSource = true)
     {
         int accBits = LinearHardware.AccumulatorWidth(layer);
-        var mac = Mac(layer.WeightBits, layer.InputBits, accBits, lut);
+        var mac = Mac(layer.WeightBits, layer.InputBits, accBits, lut, blockRamSource);
         var requant = Requantizer(accBits + Vhdl.SignedWidth(layer.Requant.Multiplier), layer.Requant.Shift, lut, layer.Requant.Multiplier, accBits);
         return Worst(mac, requant);
     }
 
-    public static TimingPath CriticalPath(ScoresLayer layer, int lanes, bool lut)
+    public static TimingPath CriticalPath(ScoresLayer layer, int lanes, bool lut, bool blockRamSource = true)
     {
         int qb = layer.Sources[0].Output.Bits, kb = layer.Sources[1].Output.Bits;
         int accBits = Math.Max(Vhdl.SignedWidth(layer.HeadDim * (1L << (qb - 1)) * (1L << (kb - 1))), qb + kb);
-        var mac = Mac(qb, kb, accBits, lut);
+        var mac = Mac(qb, kb, accBits, lut, blockRamSource);
         var requant = Requantizer(accBits + Vhdl.SignedWidth(layer.Requant.Multiplier), layer.Requant.Shift, lut, layer.Requant.Multiplier, accBits);
         return Worst(mac, requant);
     }
 
-    public static TimingPath CriticalPath(ContextLayer layer, int lanes, bool lut)
+    public static TimingPath CriticalPath(ContextLayer layer, int lanes, bool lut, bool blockRamSource = true)
     {
         int pb = layer.Sources[0].Output.Bits, vb = layer.Sources[1].Output.Bits;
         int accBits = Math.Max(Vhdl.SignedWidth(layer.Window * (1L << (pb - 1)) * (1L << (vb - 1))), pb + vb);
-        var mac = Mac(vb, pb, accBits, lut);
+        var mac = Mac(vb, pb, accBits, lut, blockRamSource);
         var requant = Requantizer(accBits + Vhdl.SignedWidth(layer.Requant.Multiplier), layer.Requant.Shift, lut, layer.Requant.Multiplier, accBits);
         return Worst(mac, requant);
     }
@@ -52,11 +52,22 @@ public static class CurrentTemplateTiming
         TimingPath.FromDsp().DspCombinational().DspCombinational().Adder(16).Luts(1).EndAtRegister();
 
     /// <summary>x·m0 + offset of a wide gain: two DSP48E1 in series, then the sum.</summary>
-    public static TimingPath CriticalPath(BatchNormLayer layer) =>
-        Worst(TimingPath.FromBlockRam(false).DspCombinational().DspCombinational().Adder(8).EndAtRegister(), Requantizer(TypicalProductBits, layer.Scale.Shift, false, 0, 0));
+    public static TimingPath CriticalPath(BatchNormLayer layer, bool blockRamSource = true) =>
+        Worst((blockRamSource ? TimingPath.FromBlockRam(false) : TimingPath.FromRegister()).DspCombinational().DspCombinational().Adder(8).EndAtRegister(), Requantizer(TypicalProductBits, layer.Scale.Shift, false, 0, 0));
 
-    public static TimingPath CriticalPath(LayerNormLayer layer, bool lut) =>
-        Worst(TimingPath.FromRegister().DspCombinational().DspCombinational().Adder(8).EndAtRegister(), Requantizer(TypicalProductBits, layer.Gain.Shift, false, 0, 0));
+    /// <summary>
+    /// The normalization: centred value × reciprocal (a product wider than one DSP48E1: two in series)
+    /// rounded and shifted (|p|, + half, sign restored) in the same cycle.
+    /// </summary>
+    public static TimingPath CriticalPath(LayerNormLayer layer, bool lut)
+    {
+        int cenBits = Vhdl.SignedWidth(2L * layer.Columns * (1L << (layer.Sources[0].Output.Bits - 1)));
+        int productBits = cenBits + layer.ReciprocalBits + 2;
+        int shift = Math.Max(0, layer.ReciprocalBits - 16);
+        var normalize = TimingPath.FromRegister().DspCombinational().DspCombinational()
+            .Adder(productBits + 1).Adder(8).Adder(productBits + 1 - shift).EndAtRegister();
+        return Worst(normalize, Requantizer(TypicalProductBits, layer.Gain.Shift, false, 0, 0));
+    }
 
     public static TimingPath CriticalPath(ResidualAddLayer layer) => Requantizer(TypicalProductBits, layer.Requant.Shift, false, 0, 0);
 
@@ -72,9 +83,9 @@ public static class CurrentTemplateTiming
     /// Source read → multiply → accumulate in one cycle. A LUT multiplier is a chain of one conditional
     /// adder per bit of the data operand; "*" maps to a DSP48E1 whose accumulator is its P register.
     /// </summary>
-    private static TimingPath Mac(int weightBits, int dataBits, int accBits, bool lut)
+    private static TimingPath Mac(int weightBits, int dataBits, int accBits, bool lut, bool blockRamSource)
     {
-        var path = TimingPath.FromBlockRam(false);
+        var path = blockRamSource ? TimingPath.FromBlockRam(false) : TimingPath.FromRegister();
         if (!lut) return path.EndInDspAccumulator();
         path.Luts(1);
         for (int i = 1; i < dataBits; i++) path.Luts(1).Adder(weightBits);

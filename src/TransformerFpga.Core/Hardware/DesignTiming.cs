@@ -6,6 +6,7 @@ using TransformerFpga.Layers.Norm;
 using TransformerFpga.Layers.Pooling;
 using TransformerFpga.Layers.PositionalEncoding;
 using TransformerFpga.Layers.Residual;
+using TransformerFpga.Pipeline;
 
 namespace TransformerFpga.Hardware;
 
@@ -41,19 +42,24 @@ public sealed record DesignTiming(IReadOnlyList<LayerTiming> Layers)
     }
 
     /// <summary>The template's critical path of a hardware layer, by kind.</summary>
-    public static TimingPath CriticalPath(HdlGenerator.LayerInfo info) => info.Layer switch
+    public static TimingPath CriticalPath(HdlGenerator.LayerInfo info)
     {
-        LinearLayer l => CurrentTemplateTiming.CriticalPath(l, info.Lanes, info.LutMultipliers),
-        ScoresLayer l => CurrentTemplateTiming.CriticalPath(l, info.Lanes, info.LutMultipliers),
-        ContextLayer l => CurrentTemplateTiming.CriticalPath(l, info.Lanes, info.LutMultipliers),
+        // A block RAM's read data arrives 2 ns after a distributed buffer's read register.
+        bool block = info.Sources.Count == 0 || info.Sources.Any(s => s.Resource != BufferResource.Distributed);
+        return info.Layer switch
+        {
+        LinearLayer l => CurrentTemplateTiming.CriticalPath(l, info.Lanes, info.LutMultipliers, block),
+        ScoresLayer l => CurrentTemplateTiming.CriticalPath(l, info.Lanes, info.LutMultipliers, block),
+        ContextLayer l => CurrentTemplateTiming.CriticalPath(l, info.Lanes, info.LutMultipliers, block),
         SoftmaxLayer l => CurrentTemplateTiming.CriticalPath(l),
-        BatchNormLayer l => CurrentTemplateTiming.CriticalPath(l),
+        BatchNormLayer l => CurrentTemplateTiming.CriticalPath(l, block),
         LayerNormLayer l => CurrentTemplateTiming.CriticalPath(l, info.LutMultipliers),
         ResidualAddLayer l => CurrentTemplateTiming.CriticalPath(l),
         PositionalEncodingLayer l => CurrentTemplateTiming.CriticalPath(l),
         AveragePoolLayer l => CurrentTemplateTiming.CriticalPath(l),
         _ => throw new NotSupportedException($"no timing model for {info.Layer.Kind} layer {info.Layer.Name}"),
-    };
+        };
+    }
 
     /// <summary>`Fmax 48.2 MHz (critical: encoder0.ffn.fc1, 20.7 ns)`.</summary>
     public string Line() => string.Create(CultureInfo.InvariantCulture, $"Fmax {FmaxMHz:0.#} MHz (critical: {Critical.Name}, {Critical.Nanoseconds:0.0} ns)");
