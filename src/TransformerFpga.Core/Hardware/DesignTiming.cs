@@ -48,16 +48,16 @@ public sealed record DesignTiming(IReadOnlyList<LayerTiming> Layers)
         bool block = info.Sources.Count == 0 || info.Sources.Any(s => s.Resource != BufferResource.Distributed);
         return info.Layer switch
         {
-        LinearLayer l => CurrentTemplateTiming.CriticalPath(l, info.Lanes, info.LutMultipliers, block),
-        ScoresLayer l => CurrentTemplateTiming.CriticalPath(l, info.Lanes, info.LutMultipliers, block),
-        ContextLayer l => CurrentTemplateTiming.CriticalPath(l, info.Lanes, info.LutMultipliers, block),
-        SoftmaxLayer l => CurrentTemplateTiming.CriticalPath(l),
-        BatchNormLayer l => CurrentTemplateTiming.CriticalPath(l, block),
-        LayerNormLayer l => CurrentTemplateTiming.CriticalPath(l, info.LutMultipliers),
-        ResidualAddLayer l => CurrentTemplateTiming.CriticalPath(l),
-        PositionalEncodingLayer l => CurrentTemplateTiming.CriticalPath(l),
-        AveragePoolLayer l => CurrentTemplateTiming.CriticalPath(l),
-        _ => throw new NotSupportedException($"no timing model for {info.Layer.Kind} layer {info.Layer.Name}"),
+            LinearLayer l => CurrentTemplateTiming.CriticalPath(l, info.Lanes, info.LutMultipliers, block),
+            ScoresLayer l => CurrentTemplateTiming.CriticalPath(l, info.Lanes, info.LutMultipliers, block),
+            ContextLayer l => CurrentTemplateTiming.CriticalPath(l, info.Lanes, info.LutMultipliers, block),
+            SoftmaxLayer l => CurrentTemplateTiming.CriticalPath(l),
+            BatchNormLayer l => CurrentTemplateTiming.CriticalPath(l, block),
+            LayerNormLayer l => CurrentTemplateTiming.CriticalPath(l, info.LutMultipliers),
+            ResidualAddLayer l => CurrentTemplateTiming.CriticalPath(l),
+            PositionalEncodingLayer l => CurrentTemplateTiming.CriticalPath(l),
+            AveragePoolLayer l => CurrentTemplateTiming.CriticalPath(l),
+            _ => throw new NotSupportedException($"no timing model for {info.Layer.Kind} layer {info.Layer.Name}"),
         };
     }
 
