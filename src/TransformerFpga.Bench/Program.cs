@@ -6,7 +6,7 @@ using TransformerFpga.Pipeline;
 using TransformerFpga.Model;
 
 // Prints performance figures; nothing here is asserted. Usage:
-//   dotnet run -c Release --project src/TransformerFpga.Bench [-- simulator|accuracy|sensitivity|cycles|resources …|paper …]
+//   dotnet run -c Release --project src/TransformerFpga.Bench [-- simulator|accuracy|sensitivity|cycles|resources …|paper …|timing …]
 string benchmark = args.Length > 0 ? args[0] : "simulator";
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -26,10 +26,12 @@ switch (benchmark)
         break;
     case "resources" when args.Length >= 5:
         return TransformerFpga.Bench.ResourceBenchmark.Run(args);
+    case "timing":
+        return TransformerFpga.Bench.TimingBenchmark.Run(args);
     case "paper":
         return TransformerFpga.Bench.PaperBenchmark.Run(args);
     default:
-        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; known: simulator, accuracy [model.json], sensitivity [model.json], cycles, resources fit|table FOLDER FIRST-SEED COUNT [OUT.json], paper [--retrain] [--epochs N] [--jobs N] [--family DIR]");
+        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; known: simulator, accuracy [model.json], sensitivity [model.json], cycles, resources fit|table FOLDER FIRST-SEED COUNT [OUT.json], paper [--retrain] [--epochs N] [--jobs N] [--family DIR], timing [SEED… | sample]");
         return 2;
 }
 return 0;

@@ -14,7 +14,8 @@ public sealed class ReportTests
 {
     private static DesignEstimate Design(Resources used, double limit = 100) =>
         new("top", "xc7s15ftgb196-1", Device.FromPart("xc7s15ftgb196-1", null), 100, limit,
-            [new LayerEstimate("head", 8, 8, 1, "Block", used, 10, "DSP")], 10);
+            [new LayerEstimate("head", 8, 8, 1, "Block", used, 10, "DSP")], 10,
+            new DesignTiming([new LayerTiming("head", TimingPath.FromRegister())]));
 
     /// <summary>The bundled sample's estimate: LUT 7,804 of 8,000 is within the held-out worst LUT error (5.1 %); DSP 20/20 is exact.</summary>
     [TestMethod]

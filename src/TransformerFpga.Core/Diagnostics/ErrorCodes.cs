@@ -42,7 +42,8 @@ public static class ErrorCodes
     public const string SettingWithoutEffect = "TFPGA050";
     public const string ConstraintsFileMissing = "TFPGA031";
     public const string InternalError = "TFPGA099";
-    // TFPGA1nn: the budget gate (BudgetGate.Codes). TFPGA2nn: the design-space exploration (FpgaExplore).
+    // TFPGA1nn: the budget gate (BudgetGate.Codes, 101–105) and the clock gate. TFPGA2nn: the design-space exploration (FpgaExplore).
+    public const string ClockAboveFmax = "TFPGA106";
     public const string InvalidExploreOption = "TFPGA201";
     public const string ExploreNothingFits = "TFPGA202";
     public const string ExploreNothingWithinError = "TFPGA203";

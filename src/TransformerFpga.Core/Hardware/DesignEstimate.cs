@@ -13,8 +13,18 @@ public sealed record LayerEstimate(string Name, int WeightBits, int ActivationBi
     string? Multiplier = null);
 
 /// <summary>The estimate of a whole design against a device: per layer, in total, latency, and whether it fits.</summary>
-public sealed record DesignEstimate(string Top, string Part, Device Device, double ClockMHz, double LimitPercent, IReadOnlyList<LayerEstimate> Layers, long LatencyCycles)
+public sealed record DesignEstimate(string Top, string Part, Device Device, double ClockMHz, double LimitPercent, IReadOnlyList<LayerEstimate> Layers, long LatencyCycles,
+    DesignTiming Timing)
 {
+    /// <summary>The clock the design meets: ClockMHz, or the estimated Fmax when that is lower.</summary>
+    public double MetClockMHz => Timing.MetClockMHz(ClockMHz);
+
+    /// <summary>The requested clock is above what the critical path allows.</summary>
+    public bool MissesClock => ClockMHz > Timing.FmaxMHz;
+
+    /// <summary>Latency in µs at the clock the design meets.</summary>
+    public double LatencyMicroseconds => LatencyCycles / MetClockMHz;
+
     public Resources Total => Layers.Aggregate(new Resources(), (sum, l) => sum + l.Resources);
 
     /// <summary>What the design may use of each resource: the device's capacity × the utilization limit.</summary>
@@ -74,7 +84,7 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
         }
         rows.Add(new LayerEstimate("input", 0, design.Input.Width, 1, design.Input.Resource.ToString(), byEntity[design.Input.Entity], 0));
         rows.Add(new LayerEstimate("control", 0, 0, 1, "None", byEntity[design.Top], 0));
-        return new DesignEstimate(design.Top, part, device, clockMHz, limitPercent, rows, HardwareModel.TotalCycles(model, plan));
+        return new DesignEstimate(design.Top, part, device, clockMHz, limitPercent, rows, HardwareModel.TotalCycles(model, plan), DesignTiming.Of(design));
     }
 
     /// <summary>report/resources.json; with <paramref name="power"/>, its power and energy fields too.</summary>
@@ -92,7 +102,10 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
             Budget.WriteObject(json, "budget");
             Total.WriteObject(json, "total");
             json.WriteNumber("latency_cycles", LatencyCycles);
-            json.WriteNumber("latency_us", LatencyCycles / ClockMHz);
+            json.WriteNumber("latency_us", LatencyMicroseconds);
+            json.WriteNumber("fmax_mhz", Math.Round(Timing.FmaxMHz, 1));
+            json.WriteString("critical_layer", Timing.Critical.Name);
+            json.WriteString("critical_path", Timing.Critical.Description);
             json.WriteBoolean("fits", Fits);
             power?.WriteFields(json);
             json.WriteStartArray("layers");
@@ -109,6 +122,7 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
                 l.Resources.WriteFields(json);
                 json.WriteNumber("cycles", l.Cycles);
                 power?.WriteLayerField(json, l.Name);
+                if (LayerFmax(l.Name) is double fmax) json.WriteNumber("fmax_mhz", Math.Round(fmax, 1));
                 json.WriteEndObject();
             }
             json.WriteEndArray();
@@ -116,6 +130,9 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
         }
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
+
+    /// <summary>Estimated Fmax of a row's layer (the control row: the sequencer); null for rows without logic of their own (fused layers, input).</summary>
+    public double? LayerFmax(string name) => Timing.Layers.FirstOrDefault(t => t.Name == name)?.FmaxMHz;
 
     /// <summary>`fits xc7s15ftgb196-1 with 822 LUT, … to spare` or `does not fit …: LUT over by 1,234, …`.</summary>
     public string FitLine()
@@ -128,7 +145,10 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
         return $"does not fit {Part}{limit}: " + string.Join(", ", OverBudget.Select(o => string.Create(CultureInfo.InvariantCulture, $"{o.Resource} over by {o.Used - o.Available:N0}")));
     }
 
-    /// <summary>`LUT 6,120/8,000 (77 %) · FF … · BRAM18 … · DSP … · 11,904 cycles = 119 µs @ 100 MHz`.</summary>
+    /// <summary>
+    /// `LUT 6,120/8,000 (77 %) · FF … · BRAM18 … · DSP … · Fmax 48.2 MHz (critical: …) · 11,904 cycles = 247 µs @ 48.2 MHz`:
+    /// the latency at the clock the design meets.
+    /// </summary>
     public string SummaryLine()
     {
         var t = Total;
@@ -136,6 +156,7 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
         string Part(string name, int used, int available) =>
             string.Create(CultureInfo.InvariantCulture, $"{name} {used:N0}/{available:N0} ({(available == 0 ? 0 : 100.0 * used / available):0} %)");
         return string.Join(" · ", Part("LUT", t.Lut, c.Lut), Part("LUTRAM", t.LutRam, c.LutRam), Part("FF", t.Ff, c.Ff), Part("BRAM18", t.Bram18, c.Bram18), Part("DSP", t.Dsp, c.Dsp),
-            string.Create(CultureInfo.InvariantCulture, $"{LatencyCycles:N0} cycles = {LatencyCycles / ClockMHz:0.#} µs @ {ClockMHz:0.###} MHz"));
+            Timing.Line(),
+            string.Create(CultureInfo.InvariantCulture, $"{LatencyCycles:N0} cycles = {LatencyMicroseconds:0.#} µs @ {MetClockMHz:0.###} MHz"));
     }
 }

@@ -18,6 +18,10 @@ public static class Delays
     public const double BlockRamClockToOut = 2.45;
     /// <summary>RAMB18 clock → DO from its output register (DOA_REG = 1).</summary>
     public const double BlockRamRegisteredClockToOut = 0.9;
+    /// <summary>RAMB18/RAMB36 setup of address, data and enable inputs before the clock.</summary>
+    public const double BlockRamSetup = 0.57;
+    /// <summary>SRL16E/SRLC32E clock → Q (the shift register's own clock-to-out, slower than a flip-flop's).</summary>
+    public const double ShiftRegisterClockToOut = 1.3;
     /// <summary>LUT RAM (RAM64M/RAM32M) address → read data, asynchronous read.</summary>
     public const double LutRamRead = 1.0;
     /// <summary>DSP48E1 A/B → P with no internal register (fully combinational).</summary>
@@ -96,7 +100,16 @@ public sealed class TimingPath
     public TimingPath DspCombinational() => Add(Delays.DspCombinational, true, "DSP48E1(comb)");
 
     /// <summary>Ends at a fabric flip-flop.</summary>
-    public double ToRegister() => Add(Delays.Setup, true, "FF").Nanoseconds;
+    public double ToRegister() => EndAtRegister().Nanoseconds;
+
+    /// <summary>Ends at a fabric flip-flop; the finished path.</summary>
+    public TimingPath EndAtRegister() => Add(Delays.Setup, true, "FF");
+
+    /// <summary>Ends in a DSP48E1's P register through its multiplier and post-adder (an accumulator kept in P).</summary>
+    public TimingPath EndInDspAccumulator() => Add(Delays.DspMultiplyStage + Delays.DspAddStage, true, "DSP48E1(A→PREG)");
+
+    /// <summary>Fmax in MHz of a finished path.</summary>
+    public double FmaxMHz => 1000.0 / Nanoseconds;
 
     /// <summary>Ends at a DSP48E1 input register (AREG/BREG).</summary>
     public double ToDsp() => Add(Delays.DspInputSetup, true, "DSP48E1.A").Nanoseconds;

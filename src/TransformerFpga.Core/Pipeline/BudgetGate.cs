@@ -61,6 +61,21 @@ public static class BudgetGate
     }
 
     /// <summary>
+    /// The clock gate: FpgaClockMHz above the estimated Fmax is TFPGA106 (a warning with FpgaBudgetAsWarning),
+    /// naming the critical layer, its path and the clock that is met.
+    /// </summary>
+    public static IReadOnlyList<FpgaDiagnostic> CheckClock(DesignEstimate design, bool asWarning, string projectFile)
+    {
+        if (!design.MissesClock) return [];
+        var critical = design.Timing.Critical;
+        // Floor to 0.1 MHz so that the suggested clock itself passes the gate.
+        double suggestion = Math.Floor(design.Timing.FmaxMHz * 10) / 10;
+        string message = string.Create(CultureInfo.InvariantCulture,
+            $"FpgaClockMHz {design.ClockMHz:0.###} is above the estimated Fmax {design.Timing.FmaxMHz:0.#} MHz; critical layer {critical.Name}: {critical.Nanoseconds:0.00} ns ({critical.Description}); lower FpgaClockMHz to {suggestion:0.#}");
+        return [new FpgaDiagnostic(asWarning ? Severity.Warning : Severity.Error, ErrorCodes.ClockAboveFmax, projectFile, 0, message)];
+    }
+
+    /// <summary>
     /// Greedy, at most <see cref="MaxChanges"/> changes, each the single-layer change that removes the most
     /// overflow. Changes that keep the accuracy (buffer memory, multiplier mapping, lanes) are tried before
     /// fewer bits, which are only suggested when no such change helps. The effect of every candidate is read

@@ -63,6 +63,7 @@ internal static class BuildPipeline
         diagnostics.AddRange(budget);
         var edge = BudgetGate.EdgeWarnings(estimate, coefficients, projectFile);
         diagnostics.AddRange(edge);
+        diagnostics.AddRange(BudgetGate.CheckClock(estimate, settings.BudgetAsWarning, projectFile));
         var powerCalibration = CalibratePower(request, estimate, design, result.Activity, progress);
         var powerModel = powerCalibration?.Calibration ?? CurrentPowerCalibration(request);
         var power = PowerModel.Estimate(estimate, result.Activity, powerModel);

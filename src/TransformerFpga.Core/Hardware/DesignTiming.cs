@@ -1,0 +1,66 @@
+using System.Globalization;
+using TransformerFpga.Hdl;
+using TransformerFpga.Layers.Attention;
+using TransformerFpga.Layers.Linear;
+using TransformerFpga.Layers.Norm;
+using TransformerFpga.Layers.Pooling;
+using TransformerFpga.Layers.PositionalEncoding;
+using TransformerFpga.Layers.Residual;
+using TransformerFpga.Pipeline;
+
+namespace TransformerFpga.Hardware;
+
+/// <summary>The critical register-to-register path of one layer (or of the control: the top's sequencer).</summary>
+public sealed record LayerTiming(string Name, TimingPath Path)
+{
+    public double Nanoseconds => Path.Nanoseconds;
+    public double FmaxMHz => Path.FmaxMHz;
+    public string Description => Path.ToString();
+}
+
+/// <summary>
+/// The estimated timing of a generated design: each hardware layer's critical path from the timing
+/// model of its template, and the design's worst path, Fmax and critical layer.
+/// </summary>
+public sealed record DesignTiming(IReadOnlyList<LayerTiming> Layers)
+{
+    public const string ControlName = "control";
+
+    /// <summary>The layer with the longest path (the first of equals, in design order).</summary>
+    public LayerTiming Critical => Layers.Aggregate((worst, l) => l.Nanoseconds > worst.Nanoseconds ? l : worst);
+
+    public double FmaxMHz => Critical.FmaxMHz;
+
+    /// <summary>The clock the design meets: the requested one, or the estimated Fmax when that is lower.</summary>
+    public double MetClockMHz(double requestedMHz) => Math.Min(requestedMHz, FmaxMHz);
+
+    public static DesignTiming Of(HdlGenerator.Design design)
+    {
+        var layers = design.Layers.Select(l => new LayerTiming(l.Layer.Name, CriticalPath(l))).ToList();
+        layers.Add(new LayerTiming(ControlName, CurrentTemplateTiming.Sequencer(design.Layers.Count)));
+        return new DesignTiming(layers);
+    }
+
+    /// <summary>The template's critical path of a hardware layer, by kind.</summary>
+    public static TimingPath CriticalPath(HdlGenerator.LayerInfo info)
+    {
+        // A block RAM's read data arrives 2 ns after a distributed buffer's read register.
+        bool block = info.Sources.Count == 0 || info.Sources.Any(s => s.Resource != BufferResource.Distributed);
+        return info.Layer switch
+        {
+            LinearLayer l => CurrentTemplateTiming.CriticalPath(l, info.Lanes, info.LutMultipliers, block),
+            ScoresLayer l => CurrentTemplateTiming.CriticalPath(l, info.Lanes, info.LutMultipliers, block),
+            ContextLayer l => CurrentTemplateTiming.CriticalPath(l, info.Lanes, info.LutMultipliers, block),
+            SoftmaxLayer l => CurrentTemplateTiming.CriticalPath(l),
+            BatchNormLayer l => CurrentTemplateTiming.CriticalPath(l, block),
+            LayerNormLayer l => CurrentTemplateTiming.CriticalPath(l, info.LutMultipliers),
+            ResidualAddLayer l => CurrentTemplateTiming.CriticalPath(l),
+            PositionalEncodingLayer l => CurrentTemplateTiming.CriticalPath(l),
+            AveragePoolLayer l => CurrentTemplateTiming.CriticalPath(l),
+            _ => throw new NotSupportedException($"no timing model for {info.Layer.Kind} layer {info.Layer.Name}"),
+        };
+    }
+
+    /// <summary>`Fmax 48.2 MHz (critical: encoder0.ffn.fc1, 20.7 ns)`.</summary>
+    public string Line() => string.Create(CultureInfo.InvariantCulture, $"Fmax {FmaxMHz:0.#} MHz (critical: {Critical.Name}, {Critical.Nanoseconds:0.0} ns)");
+}
