@@ -15,6 +15,11 @@ package tfpga_pkg is
   -- bits of b, without "*": synthesis maps it to LUTs and carry chains, never to a DSP block.
   -- Layers whose Multiplier is Lut use it for their MAC and requantization products.
   function mul_shift_add(a : signed; b : signed) return signed;
+  -- The pipelined requantizer's stages: |v| (v'length bits), then (m + 2^(n-1)) >> n, then the
+  -- sign restored and clamped to bits; together saturate(round_shift(v, n), bits) one stage each.
+  function magnitude(v : signed) return unsigned;
+  function round_magnitude(m : unsigned; n : natural) return unsigned;
+  function saturate_magnitude(m : unsigned; negative : std_logic; bits : positive) return signed;
 end package;
 
 package body tfpga_pkg is
@@ -94,5 +99,47 @@ package body tfpga_pkg is
       r := r - shift_left(av, WB - 1);
     end if;
     return r;
+  end function;
+
+  function magnitude(v : signed) return unsigned is
+    variable vv : signed(v'length - 1 downto 0) := v;
+  begin
+    if vv(vv'left) = '1' then
+      return unsigned(-vv);  -- -(-2^(W-1)) wraps to 2^(W-1), its magnitude as unsigned
+    end if;
+    return unsigned(vv);
+  end function;
+
+  function round_magnitude(m : unsigned; n : natural) return unsigned is
+    constant W : positive := m'length;
+    variable mv : unsigned(W downto 0) := resize(m, W + 1);
+    variable half : unsigned(W downto 0) := (others => '0');
+  begin
+    if n = 0 then
+      return m;
+    end if;
+    if n > W then
+      return to_unsigned(0, W);
+    end if;
+    half(n - 1) := '1';
+    return resize(shift_right(mv + half, n), W);
+  end function;
+
+  function saturate_magnitude(m : unsigned; negative : std_logic; bits : positive) return signed is
+    constant W : positive := m'length;
+    constant LIMIT : natural := 2 ** (bits - 1);
+    variable clamped : unsigned(bits - 1 downto 0);
+  begin
+    if negative = '1' then
+      if m >= LIMIT then
+        return to_signed(-LIMIT, bits);
+      end if;
+      clamped := resize(m, bits);
+      return -signed(clamped);
+    end if;
+    if m >= LIMIT then
+      return to_signed(LIMIT - 1, bits);
+    end if;
+    return signed(resize(m, bits));
   end function;
 end package body;
