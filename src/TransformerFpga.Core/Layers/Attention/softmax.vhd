@@ -56,6 +56,8 @@ architecture rtl of tfpga_softmax is
 
   type state_t is (IDLE, MAXP, SUMP, SUMD, DIV, OUTP);
   signal state   : state_t := IDLE;
+  -- The state machine is an if/elsif chain: GHDL's Verilog of a case over the state is a case without a
+  -- default, which Yosys maps to latches.
   signal j       : natural range 0 to WIN - 1 := 0;
   signal row     : natural range 0 to ROWS - 1 := 0;
   signal rbase   : natural range 0 to N - 1 := 0;
@@ -149,83 +151,82 @@ begin
         state <= IDLE;
         max_v <= (others => '0'); sum_v <= (others => '0'); out_v <= (others => '0'); done <= '0';
       else
-        case state is
-          when IDLE =>
-            if start = '1' then
-              j <= 0; row <= 0; rbase <= 0; addr <= 0; waddr <= 0;
+        if state = IDLE then
+          if start = '1' then
+            j <= 0; row <= 0; rbase <= 0; addr <= 0; waddr <= 0;
+            state <= MAXP;
+          end if;
+        elsif state = MAXP then
+          max_v(1) <= '1';
+          if j = 0 then max_first(1) <= '1'; end if;
+          if j = WIN - 1 then
+            max_last(1) <= '1';
+            j <= 0;
+            addr <= rbase;
+            sum <= (others => '0');
+            state <= SUMP;
+          else
+            j <= j + 1;
+            addr <= addr + 1;
+          end if;
+        elsif state = SUMP then
+          sum_v(1) <= '1';
+          if j = WIN - 1 then
+            j <= 0;
+            drain <= 0;
+            state <= SUMD;
+          else
+            j <= j + 1;
+            addr <= addr + 1;
+          end if;
+        elsif state = SUMD then
+          -- the last e_j reaches the sum 5 edges after its address
+          if drain = 3 then
+            rem_r <= (others => '0');
+            quo   <= (others => '0');
+            dbit  <= RECIP_BITS;
+            state <= DIV;
+          else
+            drain <= drain + 1;
+          end if;
+        elsif state = DIV then
+          if dbit = RECIP_BITS then
+            rnext := shift_left(rem_r, 1) + 1;
+          else
+            rnext := shift_left(rem_r, 1);
+          end if;
+          if rnext >= resize(sum, SUM_BITS + 1) then
+            rem_r <= rnext - resize(sum, SUM_BITS + 1);
+            quo   <= shift_left(quo, 1) + 1;
+          else
+            rem_r <= rnext;
+            quo   <= shift_left(quo, 1);
+          end if;
+          if dbit = 0 then
+            j <= 0;
+            addr <= rbase;
+            state <= OUTP;
+          else
+            dbit <= dbit - 1;
+          end if;
+        elsif state = OUTP then
+          out_v(1) <= '1';
+          if j = WIN - 1 then
+            j <= 0;
+            if row = ROWS - 1 then
+              out_end(1) <= '1';
+              state <= IDLE;
+            else
+              row   <= row + 1;
+              rbase <= rbase + WIN;
+              addr  <= rbase + WIN;
               state <= MAXP;
             end if;
-          when MAXP =>
-            max_v(1) <= '1';
-            if j = 0 then max_first(1) <= '1'; end if;
-            if j = WIN - 1 then
-              max_last(1) <= '1';
-              j <= 0;
-              addr <= rbase;
-              sum <= (others => '0');
-              state <= SUMP;
-            else
-              j <= j + 1;
-              addr <= addr + 1;
-            end if;
-          when SUMP =>
-            sum_v(1) <= '1';
-            if j = WIN - 1 then
-              j <= 0;
-              drain <= 0;
-              state <= SUMD;
-            else
-              j <= j + 1;
-              addr <= addr + 1;
-            end if;
-          when SUMD =>
-            -- the last e_j reaches the sum 5 edges after its address
-            if drain = 3 then
-              rem_r <= (others => '0');
-              quo   <= (others => '0');
-              dbit  <= RECIP_BITS;
-              state <= DIV;
-            else
-              drain <= drain + 1;
-            end if;
-          when DIV =>
-            if dbit = RECIP_BITS then
-              rnext := shift_left(rem_r, 1) + 1;
-            else
-              rnext := shift_left(rem_r, 1);
-            end if;
-            if rnext >= resize(sum, SUM_BITS + 1) then
-              rem_r <= rnext - resize(sum, SUM_BITS + 1);
-              quo   <= shift_left(quo, 1) + 1;
-            else
-              rem_r <= rnext;
-              quo   <= shift_left(quo, 1);
-            end if;
-            if dbit = 0 then
-              j <= 0;
-              addr <= rbase;
-              state <= OUTP;
-            else
-              dbit <= dbit - 1;
-            end if;
-          when OUTP =>
-            out_v(1) <= '1';
-            if j = WIN - 1 then
-              j <= 0;
-              if row = ROWS - 1 then
-                out_end(1) <= '1';
-                state <= IDLE;
-              else
-                row   <= row + 1;
-                rbase <= rbase + WIN;
-                addr  <= rbase + WIN;
-                state <= MAXP;
-              end if;
-            else
-              j <= j + 1;
-              addr <= addr + 1;
-            end if;
-        end case;
+          else
+            j <= j + 1;
+            addr <= addr + 1;
+          end if;
+        end if;
       end if;
     end if;
   end process;
