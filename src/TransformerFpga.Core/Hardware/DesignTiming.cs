@@ -37,29 +37,26 @@ public sealed record DesignTiming(IReadOnlyList<LayerTiming> Layers)
     public static DesignTiming Of(HdlGenerator.Design design)
     {
         var layers = design.Layers.Select(l => new LayerTiming(l.Layer.Name, CriticalPath(l))).ToList();
-        layers.Add(new LayerTiming(ControlName, CurrentTemplateTiming.Sequencer(design.Layers.Count)));
+        int readers = design.Buffers.Select(b => design.Layers.Count(l => l.Sources.Contains(b))).DefaultIfEmpty(1).Max();
+        long lutRamDepth = design.Buffers.Where(b => b.Resource == BufferResource.Distributed).Select(b => b.BankDepth).DefaultIfEmpty(0).Max();
+        layers.Add(new LayerTiming(ControlName, HardwareModel.SequencerPath(design.Layers.Count, readers, lutRamDepth)));
         return new DesignTiming(layers);
     }
 
-    /// <summary>The template's critical path of a hardware layer, by kind.</summary>
-    public static TimingPath CriticalPath(HdlGenerator.LayerInfo info)
+    /// <summary>The critical path of a hardware layer: its kind's timing model of its template.</summary>
+    public static TimingPath CriticalPath(HdlGenerator.LayerInfo info) => info.Layer switch
     {
-        // A block RAM's read data arrives 2 ns after a distributed buffer's read register.
-        bool block = info.Sources.Count == 0 || info.Sources.Any(s => s.Resource != BufferResource.Distributed);
-        return info.Layer switch
-        {
-            LinearLayer l => CurrentTemplateTiming.CriticalPath(l, info.Lanes, info.LutMultipliers, block),
-            ScoresLayer l => CurrentTemplateTiming.CriticalPath(l, info.Lanes, info.LutMultipliers, block),
-            ContextLayer l => CurrentTemplateTiming.CriticalPath(l, info.Lanes, info.LutMultipliers, block),
-            SoftmaxLayer l => CurrentTemplateTiming.CriticalPath(l),
-            BatchNormLayer l => CurrentTemplateTiming.CriticalPath(l, block),
-            LayerNormLayer l => CurrentTemplateTiming.CriticalPath(l, info.LutMultipliers),
-            ResidualAddLayer l => CurrentTemplateTiming.CriticalPath(l),
-            PositionalEncodingLayer l => CurrentTemplateTiming.CriticalPath(l),
-            AveragePoolLayer l => CurrentTemplateTiming.CriticalPath(l),
-            _ => throw new NotSupportedException($"no timing model for {info.Layer.Kind} layer {info.Layer.Name}"),
-        };
-    }
+        LinearLayer l => LinearHardware.CriticalPath(l, info.Lanes, info.LutMultipliers),
+        ScoresLayer l => AttentionHardware.CriticalPath(l, info.Lanes, info.LutMultipliers),
+        ContextLayer l => AttentionHardware.CriticalPath(l, info.Lanes, info.LutMultipliers),
+        SoftmaxLayer l => AttentionHardware.CriticalPath(l),
+        BatchNormLayer l => BatchNormHardware.CriticalPath(l),
+        LayerNormLayer l => LayerNormHardware.CriticalPath(l, info.LutMultipliers),
+        ResidualAddLayer l => ResidualHardware.CriticalPath(l),
+        PositionalEncodingLayer l => PositionalEncodingHardware.CriticalPath(l),
+        AveragePoolLayer l => PoolingHardware.CriticalPath(l),
+        _ => throw new NotSupportedException($"no timing model for {info.Layer.Kind} layer {info.Layer.Name}"),
+    };
 
     /// <summary>`Fmax 48.2 MHz (critical: encoder0.ffn.fc1, 20.7 ns)`.</summary>
     public string Line() => string.Create(CultureInfo.InvariantCulture, $"Fmax {FmaxMHz:0.#} MHz (critical: {Critical.Name}, {Critical.Nanoseconds:0.0} ns)");

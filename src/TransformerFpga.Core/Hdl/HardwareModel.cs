@@ -1,4 +1,5 @@
 using TransformerFpga.Diagnostics;
+using TransformerFpga.Hardware;
 using TransformerFpga.Integer;
 using TransformerFpga.Layers;
 using TransformerFpga.Layers.Attention;
@@ -19,6 +20,30 @@ public static class HardwareModel
 {
     /// <summary>The sequencer spends two clocks between a layer's done and the next layer's start sample (and on the final done).</summary>
     public const int HandoffCycles = 2;
+
+    /// <summary>
+    /// The longest register-to-register path of the top (tfpga_top.vhd, tfpga_rdmux.vhd): the sequencer selecting
+    /// the active layer's done among <paramref name="layers"/> (a LUT6 / MUXF7 / MUXF8 tree over the step) into
+    /// the step and start registers, and a buffer's read address chosen among <paramref name="readers"/> by step
+    /// (compare, then a 4:1 mux level per LUT) into a LUT-RAM of <paramref name="lutRamDepth"/> words read into
+    /// the buffer's rd_data register (block RAM address setup is shorter).
+    /// </summary>
+    public static TimingPath SequencerPath(int layers, int readers, long lutRamDepth)
+    {
+        var done = TimingPath.FromRegister().Luts(1);
+        if (layers > 4) done.MuxF7();
+        if (layers > 8) done.MuxF7();
+        for (long inputs = 16; inputs < layers; inputs *= 4) done.Luts(1);
+        done.Luts(1).ToRegister(); // the step increment's enable and the next start's decode
+        var read = TimingPath.FromRegister().Luts(1);
+        for (int inputs = 1; inputs < readers; inputs *= 4) read.Luts(1);
+        read.LutRamRead();
+        if (lutRamDepth > 64) read.MuxF7();
+        if (lutRamDepth > 128) read.MuxF7();
+        for (long words = 256; words < lutRamDepth; words *= 4) read.Luts(1);
+        read.ToRegister();
+        return done.Nanoseconds >= read.Nanoseconds ? done : read;
+    }
 
     /// <summary>Buffers of at least this many bits become block RAM when the plan says Auto.</summary>
     public const int AutoBlockRamBits = 1024;

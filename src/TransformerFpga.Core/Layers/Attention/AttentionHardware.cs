@@ -29,8 +29,60 @@ public static class AttentionHardware
         return stages;
     }
 
-    /// <summary>Per row: max pass (W + 1), exp-sum pass (W + 2), restoring division (RecipBits + 1), output pass (W + 4).</summary>
-    public static long Cycles(SoftmaxLayer layer) => (long)layer.Rows * (3L * layer.Columns + SoftmaxLayer.ReciprocalBits + 8);
+    /// <summary>Edges from a softmax output element's address to its write (see softmax.vhd).</summary>
+    public const int SoftmaxPipelineDepth = 9;
+
+    /// <summary>Edges from the last exp-sum address to the division's first step: the sum completes 5 edges after it.</summary>
+    public const int SoftmaxSumDrain = 5;
+
+    /// <summary>
+    /// Per row: max pass (W), exp-sum pass (W), sum drain (<see cref="SoftmaxSumDrain"/> - 1), restoring division
+    /// (RecipBits + 1), output pass (W); the next row starts while the output drains, and the last row's last
+    /// element is written <see cref="SoftmaxPipelineDepth"/> edges after its address.
+    /// </summary>
+    public static long Cycles(SoftmaxLayer layer) =>
+        (long)layer.Rows * (3L * layer.Columns + SoftmaxSumDrain - 1 + SoftmaxLayer.ReciprocalBits + 1) + SoftmaxPipelineDepth - 1;
+
+    /// <summary>
+    /// The longest register-to-register path of softmax.vhd: the address and division counters, read data, the
+    /// running max (compare, select), max - s, the exp ROM (EXP_LEN words) gated by its range compare, the row
+    /// sum, one restoring-division step (compare-subtract, select), R·Q by shift and subtract, the two products,
+    /// their sum from the DSP48E1 outputs, the rounding adder and the clamp to Q.
+    /// </summary>
+    public static TimingPath CriticalPath(SoftmaxLayer layer)
+    {
+        var w = SoftmaxWidths(layer);
+        int xb = layer.Sources[0].Output.Bits;
+        var rom = TimingPath.FromRegister().Luts(1);
+        if (layer.ExpTable.Length > 64) rom.MuxF7();
+        if (layer.ExpTable.Length > 128) rom.MuxF7();
+        for (long words = 256; words < layer.ExpTable.Length; words *= 4) rom.Luts(1);
+        var compare = TimingPath.FromRegister().Adder(xb + 1);
+        var exp = (compare.Nanoseconds > rom.Nanoseconds ? compare : rom).Luts(1);
+        return PipelineTiming.Longest(
+            PipelineTiming.Counter(Vhdl.AddressBits(layer.Elements)),
+            PipelineTiming.Counter(Vhdl.AddressBits(SoftmaxLayer.ReciprocalBits + 1)),
+            PipelineTiming.ReadData(),
+            PipelineTiming.Ended(TimingPath.FromRegister().Adder(xb).Luts(1)),
+            PipelineTiming.Ended(TimingPath.FromRegister().Adder(xb + 1)),
+            PipelineTiming.Ended(exp),
+            PipelineTiming.Ended(TimingPath.FromRegister().Adder(w.SumBits)),
+            PipelineTiming.Ended(TimingPath.FromRegister().Adder(w.SumBits + 1).Luts(1)),
+            PipelineTiming.Ended(TimingPath.FromRegister().Adder(w.RqBits)),
+            PipelineTiming.Product(),
+            PipelineTiming.Ended(TimingPath.FromDsp().Adder(w.ProductBits)),
+            PipelineTiming.Ended(TimingPath.FromRegister().Adder(w.ProductBits - SoftmaxLayer.ReciprocalBits + 2)),
+            PipelineTiming.Ended(TimingPath.FromRegister().Adder(w.ProductBits - SoftmaxLayer.ReciprocalBits + 2).Luts(1)));
+    }
+
+    /// <summary>Softmax widths: the row sum, the reciprocal R, R·Q and e·R·Q.</summary>
+    private static (int SumBits, int RBits, int RqBits, int ProductBits) SoftmaxWidths(SoftmaxLayer layer)
+    {
+        int sumBits = IntegerMath.BitLength((long)layer.Columns * layer.ExpTable.Max());
+        int rBits = IntegerMath.BitLength((1L << SoftmaxLayer.ReciprocalBits) / layer.ExpTable[0]);
+        int rqBits = rBits + layer.Output.Bits - 1;
+        return (sumBits, rBits, rqBits, SoftmaxLayer.ExpFractionBits + 1 + rqBits);
+    }
 
     /// <summary>
     /// <paramref name="lanes"/> output columns per group (V column-banked); groups start every max(Window, lanes)
@@ -119,8 +171,7 @@ public static class AttentionHardware
     public static void Fill(SoftmaxLayer layer, VhdlTemplate template)
     {
         int w = layer.Columns;
-        int sumBits = IntegerMath.BitLength((long)w * layer.ExpTable.Max());
-        int rBits = IntegerMath.BitLength((1L << SoftmaxLayer.ReciprocalBits) / layer.ExpTable[0]);
+        var (sumBits, rBits, _, _) = SoftmaxWidths(layer);
         template.SetRegion("constants", Vhdl.Lines(
             Vhdl.Positive("ROWS", layer.Rows),
             Vhdl.Positive("WIN", w),

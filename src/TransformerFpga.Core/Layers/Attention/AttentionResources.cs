@@ -37,10 +37,16 @@ public static class AttentionResources
         return (scores ? a / lanes : a, b);
     }
 
-    /// <summary>Softmax: [1, exp ROM bits/64, sum bits, reciprocal bits, product bits, out, address bits].</summary>
+    /// <summary>Softmax: [1, exp ROM bits/64, sum bits, reciprocal bits, R·Q bits, out, address bits].</summary>
     public static double[] SoftmaxFeatures(VhdlModule m) =>
-        [1, RomBlocks.LutRomBits(m) / 64.0, m["SUM_BITS"], m["RECIP_BITS"], m["R_BITS"], m.PortWidth("wr_data"), LinearResources.AddressBits(m)];
+        [1, RomBlocks.LutRomBits(m) / 64.0, m["SUM_BITS"], m["RECIP_BITS"], SoftmaxRqBits(m), m.PortWidth("wr_data"), LinearResources.AddressBits(m)];
 
-    /// <summary>e·R (16 × R_BITS) and the scaling by Q.</summary>
-    public static int SoftmaxDsp(VhdlModule m) => DspRule.Count(16 + (int)m["R_BITS"], 16 + (int)m["R_BITS"], 16 + (int)m["R_BITS"]);
+    /// <summary>e·R·Q as two unsigned products e × RQ[23:0] and e × RQ[rest] (R·Q itself is a shift and subtract).</summary>
+    public static int SoftmaxDsp(VhdlModule m)
+    {
+        int rq = SoftmaxRqBits(m), low = Math.Min(24, rq), high = Math.Max(1, rq - 24);
+        return DspRule.Count(16, low, 16 + low) + DspRule.Count(16, high, 16 + high);
+    }
+
+    private static int SoftmaxRqBits(VhdlModule m) => (int)m["R_BITS"] + m.PortWidth("wr_data") - 1;
 }

@@ -1,9 +1,13 @@
 -- TransformerFpga integer softmax (SoftmaxLayer.Simulate), per row of WIN scores:
 --   e_j = EXP[(max - s_j) >> IDX_SHIFT] (0 past the table), R = floor(2^RECIP_BITS / sum_j e_j),
 --   p_j = min(Q, (e_j * R * Q + 2^(RECIP_BITS-1)) >> RECIP_BITS), Q = 2^(YB-1) - 1.
--- Per row: max pass (WIN + 1), exp-sum pass (WIN + 2), restoring division (RECIP_BITS + 1),
--- output pass recomputing e_j (WIN + 4).
--- Cycles: ROWS * (3 * WIN + RECIP_BITS + 8)
+-- Per row: max pass (WIN), exp-sum pass (WIN), drain of the sum (4), restoring division
+-- (RECIP_BITS + 1), output pass (WIN); the next row's max pass starts while the output drains.
+-- Every element flows through one-adder / one-lookup / one-product stages (edges after its address):
+--   2 read data registered, 3 running max | max - s, 4 exp ROM, 5 sum | products e*RQ (RQ = R*Q
+--   computed once per row by shift and subtract, split 24 + rest bits), 6 partial products added,
+--   7 rounding, 8 clamp to Q; written next edge.
+-- Cycles: ROWS * (3 * WIN + RECIP_BITS + 5) + 8
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -38,167 +42,191 @@ architecture rtl of tfpga_softmax is
   constant XB : positive := src0_rd_data'length;
   constant YB : positive := wr_data'length;
   constant Q  : positive := 2 ** (YB - 1) - 1;
-  constant T_BITS : positive := 16 + R_BITS;
-  constant U_BITS : positive := T_BITS + YB + 1;
+  constant RQ_BITS : positive := R_BITS + YB - 1;
+  -- e * RQ as two products that each fit one DSP48E1 (16 x 24 and 16 x the rest, unsigned)
+  constant LO_BITS : positive := 24;
+  constant HI_BITS : positive := maximum(1, RQ_BITS - LO_BITS);
+  constant U_BITS  : positive := 16 + LO_BITS + HI_BITS;
+  constant PR_BITS : positive := U_BITS - RECIP_BITS + 2;
+  constant N  : positive := ROWS * WIN;
   type exp_rom_t is array (0 to maximum(EXP_LEN, 2) - 1) of unsigned(15 downto 0);
   -- tfpga:rom-begin
   constant EXP_TABLE : exp_rom_t := (0 => "1000000000000000", 1 => "0100011000111000", 2 => "0001100110110100", 3 => "0000100101100111");
   -- tfpga:rom-end
 
-  type state_t is (IDLE, MAXP, MAXD, SUMP, SUMD, DIV, OUTP, OUTD);
+  type state_t is (IDLE, MAXP, SUMP, SUMD, DIV, OUTP);
   signal state   : state_t := IDLE;
-  signal j       : natural range 0 to WIN := 0;
-  signal row     : natural range 0 to ROWS := 0;
-  signal rbase   : natural range 0 to ROWS * WIN := 0;
-  signal drain   : natural range 0 to 7 := 0;
-  signal mx      : signed(XB - 1 downto 0) := (others => '0');
+  -- The state machine is an if/elsif chain: GHDL's Verilog of a case over the state is a case without a
+  -- default, which Yosys maps to latches.
+  signal j       : natural range 0 to WIN - 1 := 0;
+  signal row     : natural range 0 to ROWS - 1 := 0;
+  signal rbase   : natural range 0 to N - 1 := 0;
+  signal addr    : natural range 0 to N - 1 := 0;
+  signal drain   : natural range 0 to 3 := 0;
+  -- per-element flags, index = edges since the element's address
+  signal max_v, max_first, max_last : std_logic_vector(1 to 2) := (others => '0');
+  signal sum_v   : std_logic_vector(1 to 4) := (others => '0');
+  signal out_v, out_end : std_logic_vector(1 to 8) := (others => '0');
+  signal waddr   : natural range 0 to N - 1 := 0;
+  signal x_q     : signed(XB - 1 downto 0) := (others => '0');
+  signal mx_run  : signed(XB - 1 downto 0) := (others => '0');
+  signal mx_row  : signed(XB - 1 downto 0) := (others => '0');
+  signal diff_q  : unsigned(XB downto 0) := (others => '0');
+  signal e_q     : unsigned(15 downto 0) := (others => '0');
   signal sum     : unsigned(SUM_BITS - 1 downto 0) := (others => '0');
   signal rem_r   : unsigned(SUM_BITS downto 0) := (others => '0');
   signal quo     : unsigned(RECIP_BITS downto 0) := (others => '0');
   signal dbit    : natural range 0 to RECIP_BITS := 0;
-  signal va, sb1, sb2, oc1, oc2, oc3, oc4 : std_logic := '0';
-  signal a1, a2, a3, a4 : natural range 0 to ROWS * WIN := 0;
-  signal e_q     : unsigned(15 downto 0) := (others => '0');
-  signal t_q     : unsigned(T_BITS - 1 downto 0) := (others => '0');
+  signal rq      : unsigned(LO_BITS + HI_BITS - 1 downto 0) := (others => '0');
+  signal pl      : unsigned(16 + LO_BITS - 1 downto 0) := (others => '0');
+  signal ph      : unsigned(16 + HI_BITS - 1 downto 0) := (others => '0');
+  signal u       : unsigned(U_BITS - 1 downto 0) := (others => '0');
+  signal pr      : unsigned(PR_BITS - 1 downto 0) := (others => '0');
   signal p_q     : unsigned(YB - 2 downto 0) := (others => '0');
 begin
-  src0_rd_addr <= to_unsigned(rbase + j, src0_rd_addr'length);
-  wr_en        <= oc4;
-  wr_addr      <= to_unsigned(a4, wr_addr'length);
+  src0_rd_addr <= to_unsigned(addr, src0_rd_addr'length);
+  wr_en        <= out_v(8);
+  wr_addr      <= to_unsigned(waddr, wr_addr'length);
   wr_data      <= signed('0' & p_q);
 
   process (clk)
-    variable diff  : unsigned(XB downto 0);
-    variable idx   : natural;
-    variable rnext : unsigned(SUM_BITS downto 0);
-    variable u     : unsigned(U_BITS - 1 downto 0);
+    variable mx_next : signed(XB - 1 downto 0);
+    variable idx     : unsigned(XB downto 0);
+    variable rnext   : unsigned(SUM_BITS downto 0);
+    variable quo_r   : unsigned(LO_BITS + HI_BITS - 1 downto 0);
   begin
     if rising_edge(clk) then
       done <= '0';
-      -- data of the address issued last cycle is valid now
-      if sb1 = '1' or oc1 = '1' then
-        diff := unsigned(resize(mx, XB + 1) - resize(src0_rd_data, XB + 1));
-        idx  := to_integer(shift_right(diff, IDX_SHIFT));
-        if idx < EXP_LEN then
-          e_q <= EXP_TABLE(idx);
-        else
-          e_q <= (others => '0');
+      max_v     <= '0' & max_v(1);
+      max_first <= '0' & max_first(1);
+      max_last  <= '0' & max_last(1);
+      sum_v     <= '0' & sum_v(1 to 3);
+      out_v     <= '0' & out_v(1 to 7);
+      out_end   <= '0' & out_end(1 to 7);
+      -- 2: read data registered
+      x_q <= src0_rd_data;
+      -- 3: running max of the row (kept for the row's passes in mx_row), and max - s
+      if max_v(2) = '1' then
+        mx_next := mx_run;
+        if max_first(2) = '1' or x_q > mx_run then
+          mx_next := x_q;
+        end if;
+        mx_run <= mx_next;
+        if max_last(2) = '1' then
+          mx_row <= mx_next;
         end if;
       end if;
-      -- max pass
-      if va = '1' and src0_rd_data > mx then
-        mx <= src0_rd_data;
+      diff_q <= unsigned(resize(mx_row, XB + 1) - resize(x_q, XB + 1));
+      -- 4: exp ROM (0 past its end)
+      idx := shift_right(diff_q, IDX_SHIFT);
+      if idx < EXP_LEN then
+        e_q <= EXP_TABLE(to_integer(idx));
+      else
+        e_q <= (others => '0');
       end if;
-      -- exp-sum pass
-      sb2 <= sb1;
-      if sb2 = '1' then
+      -- 5: sum of the row, or the two partial products of e * R * Q
+      if sum_v(4) = '1' then
         sum <= sum + resize(e_q, SUM_BITS);
       end if;
-      -- output pass
-      oc2 <= oc1;
-      oc3 <= oc2;
-      oc4 <= oc3;
-      a2  <= a1;
-      a3  <= a2;
-      a4  <= a3;
-      if oc2 = '1' then
-        t_q <= e_q * resize(quo, R_BITS);
+      pl <= e_q * rq(LO_BITS - 1 downto 0);
+      ph <= e_q * rq(LO_BITS + HI_BITS - 1 downto LO_BITS);
+      -- 6: partial products added
+      u <= resize(pl, U_BITS) + shift_left(resize(ph, U_BITS), LO_BITS);
+      -- 7: + 2^(RECIP_BITS-1), >> RECIP_BITS (only the bits from RECIP_BITS - 1 up take part)
+      pr <= shift_right(resize(u(U_BITS - 1 downto RECIP_BITS - 1), PR_BITS) + 1, 1);
+      -- 8: min(Q, p)
+      if pr > Q then
+        p_q <= to_unsigned(Q, YB - 1);
+      else
+        p_q <= resize(pr, YB - 1);
       end if;
-      if oc3 = '1' then
-        u := resize(t_q * to_unsigned(Q, YB), U_BITS) + shift_left(to_unsigned(1, U_BITS), RECIP_BITS - 1);
-        u := shift_right(u, RECIP_BITS);
-        if u > Q then
-          p_q <= to_unsigned(Q, YB - 1);
-        else
-          p_q <= resize(u, YB - 1);
-        end if;
+      if out_v(8) = '1' and waddr /= N - 1 then
+        waddr <= waddr + 1;
       end if;
-      va  <= '0';
-      sb1 <= '0';
-      oc1 <= '0';
-      a1  <= rbase + j;
+      done <= out_v(8) and out_end(8);
+      -- R * Q = (R << (YB - 1)) - R, once quo holds R for the row's output pass
+      quo_r := resize(quo, LO_BITS + HI_BITS);
+      rq <= shift_left(quo_r, YB - 1) - quo_r;
       if rst = '1' then
         state <= IDLE;
-        oc2 <= '0'; oc3 <= '0'; oc4 <= '0'; sb2 <= '0';
+        max_v <= (others => '0'); sum_v <= (others => '0'); out_v <= (others => '0'); done <= '0';
       else
-        case state is
-          when IDLE =>
-            if start = '1' then
-              j <= 0; row <= 0; rbase <= 0;
-              mx <= (others => '0'); mx(XB - 1) <= '1';
-              state <= MAXP;
-            end if;
-          when MAXP =>
-            va <= '1';
-            if j = WIN - 1 then
-              state <= MAXD;
-            else
-              j <= j + 1;
-            end if;
-          when MAXD =>
+        if state = IDLE then
+          if start = '1' then
+            j <= 0; row <= 0; rbase <= 0; addr <= 0; waddr <= 0;
+            state <= MAXP;
+          end if;
+        elsif state = MAXP then
+          max_v(1) <= '1';
+          if j = 0 then max_first(1) <= '1'; end if;
+          if j = WIN - 1 then
+            max_last(1) <= '1';
             j <= 0;
+            addr <= rbase;
             sum <= (others => '0');
             state <= SUMP;
-          when SUMP =>
-            sb1 <= '1';
-            if j = WIN - 1 then
-              drain <= 0;
-              state <= SUMD;
+          else
+            j <= j + 1;
+            addr <= addr + 1;
+          end if;
+        elsif state = SUMP then
+          sum_v(1) <= '1';
+          if j = WIN - 1 then
+            j <= 0;
+            drain <= 0;
+            state <= SUMD;
+          else
+            j <= j + 1;
+            addr <= addr + 1;
+          end if;
+        elsif state = SUMD then
+          -- the last e_j reaches the sum 5 edges after its address
+          if drain = 3 then
+            rem_r <= (others => '0');
+            quo   <= (others => '0');
+            dbit  <= RECIP_BITS;
+            state <= DIV;
+          else
+            drain <= drain + 1;
+          end if;
+        elsif state = DIV then
+          if dbit = RECIP_BITS then
+            rnext := shift_left(rem_r, 1) + 1;
+          else
+            rnext := shift_left(rem_r, 1);
+          end if;
+          if rnext >= resize(sum, SUM_BITS + 1) then
+            rem_r <= rnext - resize(sum, SUM_BITS + 1);
+            quo   <= shift_left(quo, 1) + 1;
+          else
+            rem_r <= rnext;
+            quo   <= shift_left(quo, 1);
+          end if;
+          if dbit = 0 then
+            j <= 0;
+            addr <= rbase;
+            state <= OUTP;
+          else
+            dbit <= dbit - 1;
+          end if;
+        elsif state = OUTP then
+          out_v(1) <= '1';
+          if j = WIN - 1 then
+            j <= 0;
+            if row = ROWS - 1 then
+              out_end(1) <= '1';
+              state <= IDLE;
             else
-              j <= j + 1;
+              row   <= row + 1;
+              rbase <= rbase + WIN;
+              addr  <= rbase + WIN;
+              state <= MAXP;
             end if;
-          when SUMD =>
-            if drain = 1 then
-              rem_r <= (others => '0');
-              quo   <= (others => '0');
-              dbit  <= RECIP_BITS;
-              state <= DIV;
-            else
-              drain <= drain + 1;
-            end if;
-          when DIV =>
-            if dbit = RECIP_BITS then
-              rnext := shift_left(rem_r, 1) + 1;
-            else
-              rnext := shift_left(rem_r, 1);
-            end if;
-            if rnext >= resize(sum, SUM_BITS + 1) then
-              rem_r <= rnext - resize(sum, SUM_BITS + 1);
-              quo   <= shift_left(quo, 1) + 1;
-            else
-              rem_r <= rnext;
-              quo   <= shift_left(quo, 1);
-            end if;
-            if dbit = 0 then
-              j <= 0;
-              state <= OUTP;
-            else
-              dbit <= dbit - 1;
-            end if;
-          when OUTP =>
-            oc1 <= '1';
-            if j = WIN - 1 then
-              drain <= 0;
-              state <= OUTD;
-            else
-              j <= j + 1;
-            end if;
-          when OUTD =>
-            if drain = 3 then
-              j <= 0;
-              if row = ROWS - 1 then
-                done  <= '1';
-                state <= IDLE;
-              else
-                row   <= row + 1;
-                rbase <= rbase + WIN;
-                mx <= (others => '0'); mx(XB - 1) <= '1';
-                state <= MAXP;
-              end if;
-            else
-              drain <= drain + 1;
-            end if;
-        end case;
+          else
+            j <= j + 1;
+            addr <= addr + 1;
+          end if;
+        end if;
       end if;
     end if;
   end process;

@@ -10,8 +10,12 @@ public static class NormResources
     public static double[] BatchFeatures(VhdlModule m) =>
         [1, m["S_BITS"], m["M0_BITS"], RomBlocks.LutRomBits(m) / 64.0, m.PortWidth("wr_data"), LinearResources.AddressBits(m)];
 
-    /// <summary>x·gain[c] with the gain from a ROM (not a constant).</summary>
-    public static int BatchDsp(VhdlModule m) => DspRule.Signed(m.PortWidth("src0_rd_data"), (int)m["M0_BITS"]);
+    /// <summary>|x|·|gain[c]|: unsigned magnitudes, the gain's from a sign-and-magnitude ROM (not a constant).</summary>
+    public static int BatchDsp(VhdlModule m)
+    {
+        int x = m.PortWidth("src0_rd_data"), gain = (int)m["M0_BITS"] - 1;
+        return DspRule.Count(x, gain, x + gain);
+    }
 
     /// <summary>Layer norm: [1, sum+centred bits, square bits, root bits, reciprocal bits, multiplier operand bits (A + digit), sum bits, ROM bits/64, address bits].</summary>
     public static double[] LayerFeatures(VhdlModule m) =>

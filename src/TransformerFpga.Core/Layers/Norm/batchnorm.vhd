@@ -1,7 +1,10 @@
 -- TransformerFpga folded batch norm (BatchNormLayer.Simulate):
 --   y[t, c] = sat(round((x[t, c] * M0[c] + B[c]) * 2^-SHIFT))
--- Streaming: one element per cycle through read, multiply-add, round, write.
--- Cycles: ROWS * DM + 3
+-- Streaming one element per cycle; every stage is one adder, one product or one lookup deep:
+--   1 read, 2 register read data, 3 |x| and the gain word (sign and magnitude),
+--   4 product |x|*|M0[c]| and the offset word, 5 sign restored plus B[c], 6 |sum|, 7 rounded shift,
+--   8 sign and saturation; written next edge.
+-- Cycles: ROWS * DM + 8
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -33,60 +36,83 @@ architecture rtl of tfpga_batchnorm is
   constant SHIFT   : natural := 6;
   -- tfpga:constants-end
   constant N  : positive := ROWS * DM;
+  constant XB : positive := src0_rd_data'length;
   constant YB : positive := wr_data'length;
-  type m0_rom_t is array (0 to maximum(DM, 2) - 1) of signed(M0_BITS - 1 downto 0);
+  constant DEPTH : positive := 8;  -- stages from the address to the written value
+  -- GAIN holds sign and magnitude: bit M0_BITS - 1 is the sign of M0[c], the rest |M0[c]|.
+  type m0_rom_t is array (0 to maximum(DM, 2) - 1) of unsigned(M0_BITS - 1 downto 0);
   type off_rom_t is array (0 to maximum(DM, 2) - 1) of signed(OB - 1 downto 0);
   -- tfpga:rom-begin
   constant GAIN   : m0_rom_t := (0 => "01000000", 1 => "11000000");
   constant OFFSET : off_rom_t := (0 => "0000100000", 1 => "1111100000");
   -- tfpga:rom-end
+  type channel_t is array (1 to 3) of natural range 0 to DM - 1;
 
   signal running : std_logic := '0';
-  signal i       : natural range 0 to N := 0;
-  signal c       : natural range 0 to DM := 0;
-  signal v1, v2, v3, last1, last2, last3 : std_logic := '0';
-  signal a1, a2, a3 : natural range 0 to N := 0;
-  signal m_q     : signed(M0_BITS - 1 downto 0) := (others => '0');
-  signal o_q     : signed(OB - 1 downto 0) := (others => '0');
-  signal s2      : signed(S_BITS - 1 downto 0) := (others => '0');
-  signal y3      : signed(YB - 1 downto 0) := (others => '0');
+  signal i       : natural range 0 to N - 1 := 0;
+  signal c       : natural range 0 to DM - 1 := 0;
+  signal channel : channel_t := (others => 0);
+  signal valid   : std_logic_vector(1 to DEPTH) := (others => '0');
+  signal last    : std_logic_vector(1 to DEPTH) := (others => '0');
+  signal waddr   : natural range 0 to N - 1 := 0;
+  signal x_q     : signed(XB - 1 downto 0) := (others => '0');
+  signal x_mag   : unsigned(XB - 1 downto 0) := (others => '0');
+  signal x_neg3  : std_logic := '0';
+  signal g3      : unsigned(M0_BITS - 1 downto 0) := (others => '0');
+  signal neg4, neg6, neg7 : std_logic := '0';
+  signal p4      : unsigned(XB + M0_BITS - 2 downto 0) := (others => '0');
+  signal o4      : signed(OB - 1 downto 0) := (others => '0');
+  signal s5      : signed(S_BITS - 1 downto 0) := (others => '0');
+  signal m6      : unsigned(S_BITS - 1 downto 0) := (others => '0');
+  signal r7      : unsigned(S_BITS - 1 downto 0) := (others => '0');
+  signal y8      : signed(YB - 1 downto 0) := (others => '0');
+
+  function signed_of(p : unsigned; negative : std_logic) return signed is
+    variable v : signed(S_BITS - 1 downto 0) := signed(resize(p, S_BITS));
+  begin
+    if negative = '1' then
+      return -v;
+    end if;
+    return v;
+  end function;
 begin
   src0_rd_addr <= to_unsigned(i, src0_rd_addr'length);
-  wr_en        <= v3;
-  wr_addr      <= to_unsigned(a3, wr_addr'length);
-  wr_data      <= y3;
+  wr_en        <= valid(DEPTH);
+  wr_addr      <= to_unsigned(waddr, wr_addr'length);
+  wr_data      <= y8;
 
   process (clk)
   begin
     if rising_edge(clk) then
-      v1    <= running;
-      a1    <= i;
-      last1 <= '0';
-      if i = N - 1 then last1 <= '1'; end if;
-      if running = '1' then
-        m_q <= GAIN(c);
-        o_q <= OFFSET(c);
+      valid   <= running & valid(1 to DEPTH - 1);
+      last    <= '0' & last(1 to DEPTH - 1);
+      if running = '1' and i = N - 1 then last(1) <= '1'; end if;
+      channel <= c & channel(1 to 2);
+      x_q     <= src0_rd_data;
+      x_mag   <= magnitude(x_q);
+      x_neg3  <= x_q(XB - 1);
+      g3      <= GAIN(channel(2));
+      p4      <= x_mag * g3(M0_BITS - 2 downto 0);
+      neg4    <= x_neg3 xor g3(M0_BITS - 1);
+      o4      <= OFFSET(channel(3));
+      s5      <= signed_of(p4, neg4) + resize(o4, S_BITS);
+      m6      <= magnitude(s5);
+      neg6    <= s5(S_BITS - 1);
+      r7      <= round_half_up(m6, SHIFT);
+      neg7    <= neg6;
+      y8      <= signed_saturate(r7, neg7, YB);
+      if valid(DEPTH) = '1' then
+        if waddr /= N - 1 then waddr <= waddr + 1; end if;
       end if;
-      v2    <= v1;
-      a2    <= a1;
-      last2 <= last1;
-      if v1 = '1' then
-        s2    <= resize(src0_rd_data * m_q, S_BITS) + resize(o_q, S_BITS);
-      end if;
-      v3    <= v2;
-      a3    <= a2;
-      last3 <= last2;
-      if v2 = '1' then
-        y3    <= saturate(round_shift(s2, SHIFT), YB);
-      end if;
-      done  <= v3 and last3;
+      done <= valid(DEPTH) and last(DEPTH);
       if rst = '1' then
-        running <= '0'; v1 <= '0'; v2 <= '0'; v3 <= '0'; done <= '0';
+        running <= '0'; valid <= (others => '0'); done <= '0';
       elsif running = '0' then
         if start = '1' then
           running <= '1';
           i <= 0;
           c <= 0;
+          waddr <= 0;
         end if;
       else
         if i = N - 1 then

@@ -10,5 +10,6 @@ public static class PoolingResources
     public static double[] Features(VhdlModule m) =>
         [1, m["ACC_BITS"], m["ACC_BITS"] + m["M0_BITS"], m.PortWidth("wr_data"), LinearResources.AddressBits(m)];
 
-    public static int Dsp(VhdlModule m) => DspRule.ByConstant((int)m["ACC_BITS"], m.Constant("M0"), (int)m["M0_BITS"]);
+    /// <summary>|sum|·M0, an unsigned magnitude by a non-negative constant.</summary>
+    public static int Dsp(VhdlModule m) => Residual.ResidualResources.MagnitudeByConstantDsp((int)m["ACC_BITS"], m.Constant("M0"));
 }

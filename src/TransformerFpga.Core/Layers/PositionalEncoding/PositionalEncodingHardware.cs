@@ -1,27 +1,59 @@
+using TransformerFpga.Hardware;
 using TransformerFpga.Hdl;
 
 namespace TransformerFpga.Layers.PositionalEncoding;
 
-/// <summary>The hardware of a <see cref="PositionalEncodingLayer"/>: posenc.vhd, streaming one element per cycle.</summary>
+/// <summary>
+/// The hardware of a <see cref="PositionalEncodingLayer"/>: posenc.vhd, streaming one element per cycle through
+/// read, read-data register, magnitude, product and ROM word, signed sum, and the three requantizer stages.
+/// </summary>
 public static class PositionalEncodingHardware
 {
     public const string Template = "posenc.vhd", TemplateEntity = "tfpga_posenc";
 
-    /// <summary>One element per cycle plus the read/multiply/round pipeline.</summary>
-    public static long Cycles(PositionalEncodingLayer layer) => layer.Elements + 3L;
+    /// <summary>Pipeline stages from a read address to the registered output (see posenc.vhd).</summary>
+    public const int PipelineDepth = 8;
 
-    public static void Fill(PositionalEncodingLayer layer, VhdlTemplate template)
+    /// <summary>One element per cycle; the last one is written <see cref="PipelineDepth"/> + 1 edges after its address.</summary>
+    public static long Cycles(PositionalEncodingLayer layer) => layer.Elements + PipelineDepth;
+
+    /// <summary>
+    /// The longest register-to-register path of posenc.vhd: index counter, read data, |x|, product, the ROM
+    /// read, the signed sum (sign restored, then P added, S_BITS wide) and the requantizer stages.
+    /// </summary>
+    public static TimingPath CriticalPath(PositionalEncodingLayer layer)
+    {
+        var (_, _, sBits) = Widths(layer);
+        return PipelineTiming.Longest(
+            PipelineTiming.Counter(Vhdl.AddressBits(layer.Elements)),
+            PipelineTiming.ReadData(),
+            PipelineTiming.Ended(TimingPath.FromRegister().Adder(layer.Sources[0].Output.Bits).Luts(1)),
+            PipelineTiming.Product(),
+            PipelineTiming.RomRead(layer.Elements),
+            PipelineTiming.Ended(TimingPath.FromRegister().Adder(sBits).Adder(sBits)),
+            PipelineTiming.Requantizer(sBits, layer.Output.Bits));
+    }
+
+    private static (int M0Bits, int TableBits, int SumBits) Widths(PositionalEncodingLayer layer)
     {
         int xb = layer.Sources[0].Output.Bits;
         long m0 = layer.Requant.Multiplier;
         int m0Bits = Vhdl.SignedWidth(m0);
         long maxTable = layer.Table.Max(v => Math.Abs(v));
         int tb = Vhdl.SignedWidth(maxTable);
-        int sBits = Math.Max(Vhdl.SignedWidth((1L << (xb - 1)) * Math.Abs(m0) + maxTable), Math.Max(xb + m0Bits, tb)) + 1;
+        return (m0Bits, tb, Math.Max(Vhdl.SignedWidth((1L << (xb - 1)) * Math.Abs(m0) + maxTable), Math.Max(xb + m0Bits, tb)) + 1);
+    }
+
+    public static void Fill(PositionalEncodingLayer layer, VhdlTemplate template)
+    {
+        long m0 = layer.Requant.Multiplier;
+        // The template multiplies |x| by the constant: rescaling by a ratio of scales never flips a sign.
+        if (m0 < 0) throw new InvalidOperationException($"{layer.Name}: negative positional-encoding multiplier");
+        var (m0Bits, tb, sBits) = Widths(layer);
         template.SetRegion("constants", Vhdl.Lines(
             Vhdl.Positive("N", layer.Elements),
             Vhdl.Positive("M0_BITS", m0Bits),
-            Vhdl.Constant("M0", "signed(M0_BITS - 1 downto 0)", Vhdl.Bits(m0, m0Bits)),
+            Vhdl.Constant("M0", "unsigned(M0_BITS - 1 downto 0)", Vhdl.Bits(m0, m0Bits)),
             Vhdl.Positive("TB", tb),
             Vhdl.Positive("S_BITS", sBits),
             Vhdl.Natural("SHIFT", layer.Requant.Shift)));

@@ -10,5 +10,6 @@ public static class PositionalEncodingResources
     public static double[] Features(VhdlModule m) =>
         [1, m["S_BITS"], m["M0_BITS"], RomBlocks.LutRomBits(m) / 64.0, m.PortWidth("wr_data"), LinearResources.AddressBits(m)];
 
-    public static int Dsp(VhdlModule m) => DspRule.ByConstant(m.PortWidth("src0_rd_data"), m.Constant("M0"), (int)m["M0_BITS"]);
+    /// <summary>|x|·M0, an unsigned magnitude by a non-negative constant.</summary>
+    public static int Dsp(VhdlModule m) => Residual.ResidualResources.MagnitudeByConstantDsp(m.PortWidth("src0_rd_data"), m.Constant("M0"));
 }
