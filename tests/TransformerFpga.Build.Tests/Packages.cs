@@ -140,7 +140,15 @@ public static class DotNet
         {
             while (!process.WaitForExit(1))
             {
-                if (killWhen()) Kill();
+                bool kill;
+                try { kill = killWhen(); }
+                catch
+                {
+                    // A failed check (an assertion) must not leave the build running.
+                    try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+                    throw;
+                }
+                if (kill) Kill();
                 if (deadline.Elapsed > timeout) TimedOut();
             }
         }

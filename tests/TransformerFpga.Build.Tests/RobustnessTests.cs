@@ -144,16 +144,37 @@ public sealed class RobustnessTests
         // after the writes), every file must be whole: the old version or the new one.
         string outDir = project.OutputDir, hdl = Path.Combine(outDir, "hdl");
         var outcomes = new List<string>();
-        // when(pid): polled; the build's own temporary files end in .tmp-<pid> (older ones may be left by earlier kills).
-        (bool Killed, int Temporaries) Attempt(string what, Func<string, bool>? onLine, Func<int, bool>? when, Action<bool, int>? started = null)
+        // when(pid): polled once the process that runs FpgaGenerate is known (every task runs in a task host,
+        // a child of `dotnet build`, and the writer names its temporary files <file>.tmp-<that pid>; older
+        // ones may be left by earlier kills). generatorFound(toA, pid) runs first, at that moment: after
+        // FpgaGenerate's first progress line, about a second before it writes anything.
+        (bool Killed, int Temporaries) Attempt(string what, Func<string, bool>? onLine, Func<int, bool>? when, Action<bool, int>? generatorFound = null)
         {
-            int pid = 0;
+            int buildPid = 0, generatorPid = 0;
+            using var simulating = new ManualResetEventSlim();
             var onDisk = Snapshot(outDir);
             bool toA = versionA.Count(f => onDisk.TryGetValue(f.Key, out var d) && d.AsSpan().SequenceEqual(f.Value))
                 <= versionB.Count(f => onDisk.TryGetValue(f.Key, out var d) && d.AsSpan().SequenceEqual(f.Value));
-            var (result, killed) = DotNet.RunUntil(project.Directory, Timeout, onLine, when is null ? null : () => pid != 0 && when(pid),
-                id => { started?.Invoke(toA, id); pid = id; }, ["build", project.ProjectFile, .. toA ? a : b, "--no-restore"]);
+            bool Line(string line)
+            {
+                if (GenerationProgress.IsMatch(line)) simulating.Set();
+                return onLine is not null && onLine(line);
+            }
+            bool KillWhen()
+            {
+                if (generatorPid == 0)
+                {
+                    if (!simulating.IsSet) return false;
+                    generatorPid = TaskHostProcess(buildPid);
+                    if (generatorPid == 0) return false;
+                    generatorFound?.Invoke(toA, generatorPid);
+                }
+                return when!(generatorPid);
+            }
+            var (result, killed) = DotNet.RunUntil(project.Directory, Timeout, Line, when is null ? null : KillWhen,
+                id => buildPid = id, ["build", project.ProjectFile, .. toA ? a : b, "--no-restore"]);
             if (!killed) AssertSucceeded(result);
+            if (when is not null) Assert.AreNotEqual(0, generatorPid, $"{what}: found no task host below the build process {buildPid} once FpgaGenerate was simulating:\n{result.Output}");
             var (temporaries, onlyA, onlyB) = AssertEveryFileOldOrNew(outDir, versionA, versionB, $"after a kill {what}");
             outcomes.Add($"{what} (building {(toA ? "8" : "6")}-bit): {(killed ? "killed" : "finished first")}; now {onlyA} file(s) 8-bit only, {onlyB} 6-bit only, {temporaries} temporary");
             return (killed, temporaries);
@@ -166,7 +187,7 @@ public sealed class RobustnessTests
         {
             // Deterministically in the middle of writing hdl/: the temporary file of the last hdl/ file that
             // changes is a FIFO, so the build blocks opening it after staging the others (the writer names
-            // temporaries <file>.tmp-<pid>, and `dotnet build` runs FpgaGenerate in its own process).
+            // temporaries <file>.tmp-<pid of the task host that runs FpgaGenerate>).
             // The kill comes once the build has staged another temporary file; hdl/ must still be entirely
             // the old version.
             var before = Snapshot(outDir);
@@ -198,6 +219,52 @@ public sealed class RobustnessTests
         var repaired = project.Build([.. a, "--no-restore"]);
         AssertSucceeded(repaired);
         AssertSameTree(versionA, Snapshot(outDir), "build after the kills vs a fresh build");
+    }
+
+    /// <summary>FpgaGenerate's first progress line (FpgaExplore's "explore: simulating …" is another task).</summary>
+    private static readonly Regex GenerationProgress = new(@"(?<!explore: )\bsimulating [0-9]+ test windows");
+
+    /// <summary>
+    /// The task host (an MSBuild process in /nodemode:2) below <paramref name="buildPid"/> that started last,
+    /// or 0 if there is none. The targets run one after another, so while FpgaGenerate runs, the newest
+    /// task host is the one that runs it. Linux only (reads /proc).
+    /// </summary>
+    private static int TaskHostProcess(int buildPid)
+    {
+        var children = new Dictionary<int, List<int>>();
+        var started = new Dictionary<int, long>();
+        foreach (string dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid)) continue;
+            string stat;
+            try { stat = File.ReadAllText(Path.Combine(dir, "stat")); }
+            catch (IOException) { continue; }
+            catch (UnauthorizedAccessException) { continue; }
+            // pid (comm) state ppid … starttime: the command name may hold spaces and ')', so split after the last ')'.
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            int parent = int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
+            started[pid] = long.Parse(fields[19], System.Globalization.CultureInfo.InvariantCulture);
+            if (!children.TryGetValue(parent, out var list)) children[parent] = list = [];
+            list.Add(pid);
+        }
+        int newest = 0;
+        var pending = new Stack<int>([buildPid]);
+        while (pending.Count > 0)
+        {
+            int pid = pending.Pop();
+            foreach (int child in children.GetValueOrDefault(pid) ?? [])
+            {
+                pending.Push(child);
+                string commandLine;
+                try { commandLine = File.ReadAllText($"/proc/{child}/cmdline"); }
+                catch (IOException) { continue; }
+                catch (UnauthorizedAccessException) { continue; }
+                if (commandLine.Split('\0').Any(arg => arg.Equals("/nodemode:2", StringComparison.OrdinalIgnoreCase) || arg.Equals("-nodemode:2", StringComparison.OrdinalIgnoreCase))
+                    && (newest == 0 || started[child] > started[newest]))
+                    newest = child;
+            }
+        }
+        return newest;
     }
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
