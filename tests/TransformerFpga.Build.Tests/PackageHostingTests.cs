@@ -120,6 +120,23 @@ public sealed class PackageHostingTests
     [TestMethod]
     [DataRow("TransformerFpga.Build")]
     [DataRow("TransformerFpga.Build.Sdk")]
+    public void PackageReadmeIsDeclaredAndPackedAtTheRoot(string package)
+    {
+        using var zip = ZipFile.OpenRead(Path.Combine(Packages.Root, "feed", $"{package}.{Packages.Version}.nupkg"));
+        var nuspec = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.OrdinalIgnoreCase));
+        XDocument manifest;
+        using (var stream = nuspec.Open()) manifest = XDocument.Load(stream);
+        string? readme = manifest.Descendants().FirstOrDefault(e => e.Name.LocalName == "readme")?.Value;
+
+        Assert.AreEqual("README.md", readme, package + " declares no package readme");
+        var entry = zip.GetEntry(readme!) ?? throw new AssertFailedException(readme + " is not in " + package);
+        using var reader = new StreamReader(entry.Open());
+        StringAssert.Contains(reader.ReadToEnd(), "TransformerModel", "the package readme shows no minimal project");
+    }
+
+    [TestMethod]
+    [DataRow("TransformerFpga.Build")]
+    [DataRow("TransformerFpga.Build.Sdk")]
     public void TaskPackageHoldsOnlyTheAssembliesTheBuildRuns(string package)
     {
         using var zip = ZipFile.OpenRead(Path.Combine(Packages.Root, "feed", $"{package}.{Packages.Version}.nupkg"));
