@@ -31,7 +31,7 @@ public static class PaperBenchmark
     public static readonly int[] DModels = [8, 16, 24, 32, 40, 48, 56, 64];
     public static readonly int[] UniformBits = [4, 6, 8];
 
-    /// <summary>Epochs for every d_model (the sample itself was trained for 60; see the README for the choice).</summary>
+    /// <summary>Epochs for every d_model (the sample itself was trained for 60; see docs/paper-experiment.md for the choice).</summary>
     public const int DefaultEpochs = 15;
 
     public const string Part = "xc7s15ftgb196-1";

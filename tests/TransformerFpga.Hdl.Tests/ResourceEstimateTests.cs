@@ -6,7 +6,7 @@ namespace TransformerFpga.Hdl.Tests;
 /// <summary>
 /// The resource estimate held against Yosys synthesis of generated designs it was not fitted to
 /// (the shipped coefficients come from seeds 101–114; these are 201–212). The table goes to the
-/// test output; the README quotes it.
+/// test output; docs/hardware.md quotes it.
 /// </summary>
 [TestClass]
 public sealed class ResourceEstimateTests

@@ -24,7 +24,7 @@ public sealed class TimingTests
     /// <summary>
     /// Model vs netlist on the design's worst path: the model rebuilds the same cells with the same
     /// figures, so what remains is the structure it cannot see (how Yosys splits an adder into CARRY4s,
-    /// a LUT level merged or added); see README "Timing" for the measured spread.
+    /// a LUT level merged or added); see "Timing" in docs/hardware.md for the measured spread.
     /// </summary>
     private const double DesignToleranceNs = 1.5;
 

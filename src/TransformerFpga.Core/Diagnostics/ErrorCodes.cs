@@ -1,6 +1,6 @@
 namespace TransformerFpga.Diagnostics;
 
-/// <summary>Every diagnostic code the product emits. The README's error table lists the same codes.</summary>
+/// <summary>Every diagnostic code the product emits. docs/errors.md lists the same codes.</summary>
 public static class ErrorCodes
 {
     public const string ModelFileMissing = "TFPGA001";

@@ -63,7 +63,7 @@ public sealed record ExploreResult(
 }
 
 /// <summary>
-/// `dotnet build -t:FpgaExplore`: the resource-aware mixed-precision search (README, "Design-space
+/// `dotnet build -t:FpgaExplore`: the resource-aware mixed-precision search (docs/exploration.md, "Design-space
 /// exploration"). Measures per-layer sensitivity with the simulator, searches bits, buffer memory, lanes
 /// and multipliers with the exact resource and latency model and the predicted error, then simulates and
 /// estimates the candidates, keeps the Pareto front of the measured designs and writes report/explore.*.

@@ -2,7 +2,7 @@ namespace TransformerFpga.Hardware;
 
 /// <summary>
 /// How far the resource estimate may be off, per resource, in % of the estimate: the worst error measured on
-/// held-out designs for the shipped coefficients (the README's table), or the error left after a calibration
+/// held-out designs for the shipped coefficients (the table in docs/hardware.md), or the error left after a calibration
 /// against Vivado for a project's fpga-calibration.json.
 /// </summary>
 public static class EstimateError

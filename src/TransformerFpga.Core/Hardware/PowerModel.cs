@@ -99,7 +99,7 @@ public static class PowerModel
 
     // µW per MHz. XPE-style figures for 7-series at VCCINT 1.0 V, typical process, 25 °C, expressed per unit toggle
     // rate where the data switches (XPE's own tables are at 12.5 %: multiply by 0.125 to compare). Not fitted to a
-    // Vivado run: they stay within the published XC7S15 figures of the README's Energy section; FpgaPowerReport
+    // Vivado run: they stay within the published XC7S15 figures of the Energy section of docs/hardware.md; FpgaPowerReport
     // scales them to the user's Vivado.
     public const double ClockTree = 8.0;          // BUFG + spine + the control's clock rows
     public const double ClockPerFf = 0.010;       // leaf clock load of one flip-flop
