@@ -278,7 +278,7 @@ public sealed class BudgetGateTests
     public void UniformEightBitDModel64AllDistributedFailsAndTheSuggestedChangeFits()
     {
         using var folder = new TestFolder();
-        SyntheticModel.Write(folder.File("model"), new SyntheticModelSpec(Window: 8, InputFeatures: 3, DModel: 64, Heads: 1, FfnDim: 128, Rows: 300), seed: 5);
+        SyntheticModel.Write(folder.File("model"), new SyntheticModelSpec(Window: 8, InputFeatures: 3, DModel: 64, Heads: 1, FfnDim: 256, Rows: 300), seed: 5);
         string project = folder.File("Hardware.csproj");
         File.WriteAllText(project, "<Project />");
         var settings = new BuildSettings { OutputDir = folder.File("out"), DefaultBufferResource = "Distributed" };

@@ -157,6 +157,6 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
             string.Create(CultureInfo.InvariantCulture, $"{name} {used:N0}/{available:N0} ({(available == 0 ? 0 : 100.0 * used / available):0} %)");
         return string.Join(" · ", Part("LUT", t.Lut, c.Lut), Part("LUTRAM", t.LutRam, c.LutRam), Part("FF", t.Ff, c.Ff), Part("BRAM18", t.Bram18, c.Bram18), Part("DSP", t.Dsp, c.Dsp),
             Timing.Line(),
-            string.Create(CultureInfo.InvariantCulture, $"{LatencyCycles:N0} cycles = {LatencyMicroseconds:0.#} µs @ {MetClockMHz:0.###} MHz"));
+            string.Create(CultureInfo.InvariantCulture, $"{LatencyCycles:N0} cycles = {LatencyMicroseconds:0.#} µs @ {MetClockMHz:0.#} MHz"));
     }
 }
