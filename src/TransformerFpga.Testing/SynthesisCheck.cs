@@ -21,15 +21,18 @@ public static class SynthesisCheck
 
     public sealed record Comparison(string Name, Resources Estimate, Resources Synthesis, IReadOnlyList<DesignModule> Modules, IReadOnlyDictionary<string, Resources> ModuleSynthesis);
 
-    /// <summary>Writes hdl/ and yosys/ of the design of <paramref name="seed"/> under <paramref name="folder"/>.</summary>
-    public static GeneratedDesign Generate(int seed, string folder)
+    /// <summary>
+    /// Writes hdl/ and yosys/ of the design of <paramref name="seed"/> under <paramref name="folder"/>. The default
+    /// space is d_model 8–32, one encoder layer, 1–2 heads and lanes in the linear layers; <paramref name="wide"/>
+    /// draws d_model up to 64, two encoder layers, up to 4 heads and lanes in attention too (slower to synthesize).
+    /// </summary>
+    public static GeneratedDesign Generate(int seed, string folder, bool wide = false)
     {
         var random = new Random(seed);
-        // Small models are drawn more often (synthesis time grows with d_model); large and two-layer ones still appear.
-        int[] dModels = [8, 8, 16, 16, 24, 32, 32, 48, 64];
+        int[] dModels = wide ? [8, 8, 16, 16, 24, 32, 32, 48, 64] : [8, 16, 24, 32];
         int d = dModels[random.Next(dModels.Length)];
-        int heads = new[] { 1, 2, 4 }.Where(h => d % h == 0).ElementAt(random.Next(3));
-        int encoderLayers = d <= 32 && random.Next(3) == 0 ? 2 : 1;
+        int heads = wide ? new[] { 1, 2, 4 }.Where(h => d % h == 0).ElementAt(random.Next(3)) : random.Next(3) == 0 ? 2 : 1;
+        int encoderLayers = wide && d <= 32 && random.Next(3) == 0 ? 2 : 1;
         string name = "d" + seed.ToString(CultureInfo.InvariantCulture);
         int window = 8 + 4 * random.Next(5);
         var spec = new SyntheticModelSpec(Window: window, InputFeatures: 1 + random.Next(4), OutputFeatures: 1, DModel: d, Heads: heads,
@@ -44,7 +47,7 @@ public static class SynthesisCheck
         var model = evaluation.Quantize(n => bits[n]);
         // Lanes in the linear layers and in attention (which banks the Q, K and V buffers).
         var lanes = names.ToDictionary(n => n, _ => 1);
-        foreach (var layer in model.Layers.Where(l => HardwareModel.ParallelSize(l) > 1))
+        foreach (var layer in model.Layers.Where(l => wide ? HardwareModel.ParallelSize(l) > 1 : l is LinearLayer))
         {
             var divisors = HardwareModel.ValidLanes(layer).Where(x => x <= 8).ToArray();
             lanes[layer.Name] = divisors[random.Next(divisors.Length)];
