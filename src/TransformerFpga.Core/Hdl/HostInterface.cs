@@ -113,7 +113,7 @@ public static class HostInterface
 
         Line($"/* Host interface of {top}: physical values <-> x_wr_data / y_rd_data words.");
         Line(" *");
-        Line($" * Input columns (feature order): {Columns(data.InputColumns)}");
+        Line($" * Input columns (feature order; exact names in {top}_io.json): {Columns(data.InputColumns)}");
         Line($" * Target columns (output order): {Columns(data.TargetColumns)}");
         Line(" *");
         Line($" * Write order: row-major [window][input features], x_wr_addr = t * {upper}_INPUT_FEATURES + f,");
@@ -187,11 +187,14 @@ public static class HostInterface
         return h.ToString();
     }
 
-    /// <summary>Column names are data: keep them inside a C comment on one line.</summary>
+    /// <summary>
+    /// Column names are user data: the header shows them reduced to [A-Za-z0-9_.-] (anything else becomes '_'),
+    /// so that no name can end the comment or reach the C code; the exact names are in the JSON file.
+    /// </summary>
     private static string CommentText(string column)
     {
         var sb = new StringBuilder();
-        foreach (char c in column) sb.Append(c is >= ' ' and <= '~' ? c : '?');
-        return sb.ToString().Replace("*/", "*?", StringComparison.Ordinal).Replace("/*", "/?", StringComparison.Ordinal);
+        foreach (char c in column) sb.Append(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' ? c : '_');
+        return sb.ToString();
     }
 }
