@@ -61,9 +61,12 @@ public static class SynthesisCheck
     }
 
     /// <summary>Runs yosys/synth.ys in the design folder; returns the exit code (the log is yosys/yosys.log).</summary>
-    public static int RunYosys(string folder, TimeSpan timeout)
+    public static int RunYosys(string folder, TimeSpan timeout) => RunYosys(folder, "yosys/synth.ys", "yosys/yosys.log", timeout);
+
+    /// <summary>Runs a Yosys script of the design folder; returns the exit code, -1 after <paramref name="timeout"/>.</summary>
+    public static int RunYosys(string folder, string script, string log, TimeSpan timeout)
     {
-        var info = new ProcessStartInfo("yosys", "-q -l yosys/yosys.log -s yosys/synth.ys")
+        var info = new ProcessStartInfo("yosys", $"-q -l {log} -s {script}")
         {
             WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };

@@ -96,21 +96,8 @@ public sealed class NetlistTiming
             .Select(l => l.StartsWith("synth_xilinx ", StringComparison.Ordinal) ? l.Replace("synth_xilinx ", "synth_xilinx -flatten ", StringComparison.Ordinal) : l)
             .Select(l => l.StartsWith("stat ", StringComparison.Ordinal) ? "write_json " + netlist : l);
         File.WriteAllLines(Path.Combine(folder, "yosys", "timing.ys"), lines);
-        var info = new ProcessStartInfo("yosys", "-q -l yosys/timing.log -s yosys/timing.ys")
-        {
-            WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start yosys");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit((int)timeout.TotalMilliseconds))
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, "");
-        }
-        output.Wait();
-        error.Wait();
-        return (process.ExitCode, Path.Combine(folder, netlist));
+        int code = SynthesisCheck.RunYosys(folder, "yosys/timing.ys", "yosys/timing.log", timeout);
+        return (code, code == -1 ? "" : Path.Combine(folder, netlist));
     }
 
     private static string CellsSimPath()

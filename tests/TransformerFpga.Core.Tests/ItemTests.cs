@@ -303,10 +303,10 @@ public sealed class ItemTests
     [TestMethod]
     public void ThePercentChangeHasOneSign()
     {
-        Assert.AreEqual("0.0 %", BuildPipeline.SignedPercent(-0.04));
-        Assert.AreEqual("0.0 %", BuildPipeline.SignedPercent(0.04));
-        Assert.AreEqual("0.0 %", BuildPipeline.SignedPercent(0));
-        Assert.AreEqual("-0.1 %", BuildPipeline.SignedPercent(-0.06));
-        Assert.AreEqual("+79.6 %", BuildPipeline.SignedPercent(79.6));
+        Assert.AreEqual("0.0 %", TransformerFpga.Reports.Formats.SignedPercent(-0.04));
+        Assert.AreEqual("0.0 %", TransformerFpga.Reports.Formats.SignedPercent(0.04));
+        Assert.AreEqual("0.0 %", TransformerFpga.Reports.Formats.SignedPercent(0));
+        Assert.AreEqual("-0.1 %", TransformerFpga.Reports.Formats.SignedPercent(-0.06));
+        Assert.AreEqual("+79.6 %", TransformerFpga.Reports.Formats.SignedPercent(79.6));
     }
 }

@@ -169,7 +169,7 @@ public static class ExploreReport
             + (different.Count > max ? string.Create(CultureInfo.InvariantCulture, $" and {different.Count - max} more") : "");
     }
 
-    private static string Percent(ExploreResult r, MeasuredDesign d) => F((d.Error / r.ReferenceError - 1) * 100, "+0.0;-0.0;0.0") + " %";
+    private static string Percent(ExploreResult r, MeasuredDesign d) => Reports.Formats.SignedPercent((d.Error / r.ReferenceError - 1) * 100);
 
     private static string ObjectiveText(ExploreResult r) => r.Options.Objective == ExploreObjective.Accuracy
         ? "**Accuracy**: the least test error that fits (ties: less area, then fewer cycles)"

@@ -38,7 +38,7 @@ public sealed record CalibrationResult(
     IReadOnlyList<ModuleComparison> Modules, IReadOnlyList<CalibrationError> Before, IReadOnlyList<CalibrationError> After)
 {
     private static string Percent(double v) => v.ToString("0.0", CultureInfo.InvariantCulture) + " %";
-    private static string SignedPercent(double v) => v.ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + " %";
+    private static string SignedPercent(double v) => Reports.Formats.SignedPercent(v);
     private static string Signed(double v) => v.ToString("+0;-0;0", CultureInfo.InvariantCulture);
     private static string Count(double v) => v.ToString("0", CultureInfo.InvariantCulture);
 

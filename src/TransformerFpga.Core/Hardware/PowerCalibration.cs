@@ -161,7 +161,7 @@ public sealed record PowerCalibrationResult(string Report, PowerReport Measured,
         return rows.Count == 0 ? null : rows.Average(m => Math.Abs(Error(estimate.LayerMw(m.Key), m.Value)));
     }
 
-    private static string P(double v) => v.ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + " %";
+    private static string P(double v) => Reports.Formats.SignedPercent(v);
 
     /// <summary>`power calibration against power.rpt, error before → after: dynamic +35.0 % → 0.0 % · static …`.</summary>
     public string SummaryLine()

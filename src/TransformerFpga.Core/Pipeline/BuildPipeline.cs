@@ -89,7 +89,7 @@ internal static class BuildPipeline
         var f = result.FloatVsTarget;
         var i = result.IntegerVsTarget;
         string summary = string.Create(CultureInfo.InvariantCulture,
-            $"{config.Name}: test MSE float {f.Mse:G4}, integer {i.Mse:G4} ({SignedPercent(f.Mse > 0 ? (i.Mse / f.Mse - 1) * 100 : 0)}) over {result.Targets.Length} windows\n") + estimate.SummaryLine() + "\n" + estimate.FitLine() + "\n" + power.SummaryLine();
+            $"{config.Name}: test MSE float {f.Mse:G4}, integer {i.Mse:G4} ({Reports.Formats.SignedPercent(f.Mse > 0 ? (i.Mse / f.Mse - 1) * 100 : 0)}) over {result.Targets.Length} windows\n") + estimate.SummaryLine() + "\n" + estimate.FitLine() + "\n" + power.SummaryLine();
         if (calibration is not null)
             summary += "\n" + calibration.SummaryLine() + "; coefficients written to " + Path.Combine(request.ProjectDirectory, Calibration.FileName);
         else if (coefficients != ResourceCoefficients.Default)
@@ -120,7 +120,6 @@ internal static class BuildPipeline
     /// "+1.2 %", "-0.4 %", "0.0 %". The zero section matters: without it .NET writes a negative value that
     /// rounds to zero with the positive section behind a minus sign ("-+0.0 %").
     /// </summary>
-    internal static string SignedPercent(double value) => value.ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + " %";
 
     /// <summary>
     /// With FpgaCalibrationReport: refits the coefficients to that report of this design, writes fpga-calibration.json
