@@ -81,16 +81,6 @@ architecture rtl of tfpga_layernorm is
   end function;
   -- tfpga:multiplier-end
 
-  -- |v| with as many bits as v (the most negative value maps to 2^(v'length-1))
-  function magnitude(v : signed) return unsigned is
-    variable w : signed(v'length downto 0) := resize(v, v'length + 1);
-  begin
-    if v(v'left) = '1' then
-      w := -w;
-    end if;
-    return unsigned(w(v'length - 1 downto 0));
-  end function;
-
   -- B operand of an nd-digit product, its most significant digit at the top of the shift register
   function b_load(v : unsigned; nd : positive) return unsigned is
   begin
