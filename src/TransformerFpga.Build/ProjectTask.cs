@@ -100,24 +100,13 @@ public abstract class ProjectTask : Microsoft.Build.Utilities.Task, ICancelableT
     public string WarningsAsErrors { get; set; } = "";
     public string WarningsNotAsErrors { get; set; } = "";
     public string WarningsAsMessages { get; set; } = "";
+    /// <summary>The codes the command line turns into errors (<see cref="FpgaWarningsAsErrorsProbe"/>).</summary>
+    public string[] CommandLineWarningsAsErrors { get; set; } = [];
 
-    /// <summary>
-    /// Whether MSBuild turns any of these warnings into errors: a task that logged only warnings counts as succeeded
-    /// for MSBuild, but the build fails, so the generation must not be recorded as a success. Known from the
-    /// project's MSBuild* properties and from the engine when it answers (it does not report -warnaserror to tasks).
-    /// </summary>
-    protected bool AnyWarningIsError(IEnumerable<FpgaDiagnostic> diagnostics)
-    {
-        static HashSet<string> Codes(string list) =>
-            list.Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var asErrors = Codes(WarningsAsErrors);
-        var notAsErrors = Codes(WarningsNotAsErrors);
-        var asMessages = Codes(WarningsAsMessages);
-        bool all = string.Equals(TreatWarningsAsErrors.Trim(), "true", StringComparison.OrdinalIgnoreCase);
-        return diagnostics.Any(d => d.Severity == Severity.Warning && !asMessages.Contains(d.Code)
-            && ((all && !notAsErrors.Contains(d.Code)) || asErrors.Contains(d.Code)
-                || (BuildEngine is IBuildEngine8 engine && engine.ShouldTreatWarningAsError(d.Code))));
-    }
+    /// <summary>Whether MSBuild turns any of these warnings into errors (see <see cref="Build.WarningsAsErrors"/>).</summary>
+    protected bool AnyWarningIsError(IEnumerable<FpgaDiagnostic> diagnostics) =>
+        new WarningsAsErrors(TreatWarningsAsErrors, WarningsAsErrors, WarningsNotAsErrors, WarningsAsMessages, CommandLineWarningsAsErrors, BuildEngine)
+            .AnyIsError(diagnostics);
 
     protected static string OrDefault(string value, string fallback) =>
         string.IsNullOrWhiteSpace(value) ? fallback : value.Trim();

@@ -48,4 +48,9 @@ public static class ErrorCodes
     public const string ExploreNothingFits = "TFPGA202";
     public const string ExploreNothingWithinError = "TFPGA203";
     public const string ExploreCanceled = "TFPGA204";
+
+    /// <summary>Every code above, including the budget gate's.</summary>
+    public static IReadOnlyList<string> All { get; } = typeof(ErrorCodes).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+        .Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).Concat(Pipeline.BudgetGate.Codes.Values)
+        .Distinct().Order(StringComparer.Ordinal).ToList();
 }
