@@ -23,9 +23,9 @@ public static class TimingBenchmark
             {
                 string folder = Path.Combine(root, "d" + seed.ToString(CultureInfo.InvariantCulture));
                 var design = SynthesisCheck.Generate(seed, folder);
-                string netlist = Path.Combine(folder, "netlist.json");
+                string netlist = Path.Combine(folder, SynthesisCheck.FlatFolder, "netlist.json");
                 int code = kept is not null && File.Exists(netlist) ? 0 : NetlistTiming.Synthesize(folder, TimeSpan.FromMinutes(20)).ExitCode;
-                if (code != 0) { Console.Error.WriteLine($"{design.Name}: yosys exit {code} (see {folder}/yosys/timing.log)"); return 1; }
+                if (code != 0) { Console.Error.WriteLine($"{design.Name}: yosys exit {code} (see {folder}/{SynthesisCheck.FlatFolder}/yosys.log)"); return 1; }
                 var sta = NetlistTiming.Analyze(netlist, design.Design.Top);
                 var model = DesignTiming.Of(design.Design);
                 Console.WriteLine($"{design.Name}: model {model.Critical.Nanoseconds:0.00} ns ({model.Critical.Name}), netlist {sta.Worst}");

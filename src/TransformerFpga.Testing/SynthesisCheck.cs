@@ -83,6 +83,80 @@ public static class SynthesisCheck
         return process.ExitCode;
     }
 
+    /// <summary>The folder beside yosys/ (which regenerating a design replaces) for flattened synthesis.</summary>
+    public const string FlatFolder = "flat";
+
+    /// <summary>
+    /// Runs the design's yosys/synth.ys flattened (synth_xilinx -flatten, with -abc9 when asked) into flat/: the log
+    /// flat/yosys.log (or abc9.log) and, with <paramref name="netlist"/>, the mapped netlist flat/netlist.json.
+    /// Returns Yosys' exit code, -1 after <paramref name="timeout"/>.
+    /// </summary>
+    public static int RunFlattened(string folder, TimeSpan timeout, bool abc9 = false, bool netlist = false)
+    {
+        Directory.CreateDirectory(Path.Combine(folder, FlatFolder));
+        string name = abc9 ? "abc9" : "yosys";
+        var lines = File.ReadAllLines(Path.Combine(folder, "yosys", "synth.ys"))
+            .Select(l => l.StartsWith("synth_xilinx ", StringComparison.Ordinal) ? l.Replace("synth_xilinx ", abc9 ? "synth_xilinx -flatten -abc9 " : "synth_xilinx -flatten ", StringComparison.Ordinal) : l)
+            .SelectMany(l => netlist && l.StartsWith("stat ", StringComparison.Ordinal) ? new[] { $"write_json {FlatFolder}/netlist.json", l } : [l]);
+        File.WriteAllLines(Path.Combine(folder, FlatFolder, name + ".ys"), lines);
+        return RunYosys(folder, $"{FlatFolder}/{name}.ys", $"{FlatFolder}/{name}.log", timeout);
+    }
+
+    /// <summary>The flattened design's totals from flat/yosys.log (or abc9.log); null when that run did not finish.</summary>
+    public static Resources? Flattened(GeneratedDesign design, bool abc9 = false)
+    {
+        string log = Path.Combine(design.Folder, FlatFolder, (abc9 ? "abc9" : "yosys") + ".log");
+        return File.Exists(log) && YosysStatistics.Parse(File.ReadAllText(log)).TryGetValue(design.Name, out var r) ? r : null;
+    }
+
+    /// <summary>Estimate against the flattened synthesis (flat/yosys.log); the modules' own rows stay those of yosys/yosys.log when it exists.</summary>
+    public static Comparison CompareFlattened(GeneratedDesign design, ResourceCoefficients coefficients)
+    {
+        var modules = ResourceModel.Modules(design.Design, file => File.ReadAllText(Path.Combine(design.Folder, "hdl", file)));
+        var estimate = modules.Aggregate(new Resources(), (sum, m) => sum + ResourceModel.Estimate(m, design.Design, coefficients));
+        var total = Flattened(design) ?? throw new InvalidOperationException(design.Name + ": no flattened synthesis log");
+        return new Comparison(design.Name, estimate, total, modules, new Dictionary<string, Resources>());
+    }
+
+    /// <summary>
+    /// Every module with its features and what it takes in the flattened design: flip-flops and LUT RAM (shift
+    /// registers) as the flattened netlist attributes them (<see cref="FlatNetlist"/>), logic LUTs from the
+    /// per-module synthesis (flattening moves them by under 1 %); the top takes the rest of the flattened totals.
+    /// Needs yosys/yosys.log, flat/yosys.log and flat/netlist.json.
+    /// </summary>
+    public static IEnumerable<ModuleSample> FlattenedSamples(GeneratedDesign design)
+    {
+        var hierarchyCells = YosysStatistics.ParseCells(File.ReadAllText(Path.Combine(design.Folder, "yosys", "yosys.log")));
+        var hierarchy = hierarchyCells.ToDictionary(kv => kv.Key, kv => YosysStatistics.ToResources(kv.Value), StringComparer.Ordinal);
+        var cells = FlatNetlist.CellsByInstance(Path.Combine(design.Folder, FlatFolder, "netlist.json"),
+            Path.Combine(design.Folder, "yosys", "work", design.Name + ".v"), design.Name);
+        // LUT RAM by attribution means shift registers only: a distributed buffer's RAM cells follow the counting rule.
+        var flat = cells.ToDictionary(kv => kv.Key, kv => YosysStatistics.ToResources(kv.Value) with
+            { LutRam = ShiftRegisters(kv.Value) }, StringComparer.Ordinal);
+        var modules = ResourceModel.Modules(design.Design, file => File.ReadAllText(Path.Combine(design.Folder, "hdl", file)));
+        var labels = design.Design.Layers.ToDictionary(l => l.Entity, l => (IReadOnlyList<string>)[HdlGenerator.InstanceLabel(l)]);
+        foreach (var b in design.Design.Buffers) labels[b.Entity] = HdlGenerator.InstanceLabels(b);
+        var listed = new Resources();
+        foreach (var module in modules.Where(m => m.Kind != ModuleKind.Top))
+        {
+            var attributed = labels[module.Entity].Aggregate(new Resources(), (sum, label) => sum + flat.GetValueOrDefault(label, new Resources()));
+            var perModule = hierarchy[module.Entity];
+            int logic = perModule.Lut - perModule.LutRam;
+            // One entity per bank: the sample is one instance, as in Samples.
+            int memory = module.Kind == ModuleKind.DistributedBuffer ? perModule.LutRam - ShiftRegisters(hierarchyCells[module.Entity]) : 0;
+            int lutRam = memory + attributed.LutRam / module.Instances;
+            var r = new Resources(logic + lutRam, lutRam, attributed.Ff / module.Instances, perModule.Bram18, perModule.Dsp);
+            listed += r * module.Instances;
+            yield return new ModuleSample(module.Kind, ResourceModel.Features(module, design.Design), r);
+        }
+        var total = Flattened(design) ?? throw new InvalidOperationException(design.Name + ": no flattened synthesis log");
+        var top = modules.Single(m => m.Kind == ModuleKind.Top);
+        yield return new ModuleSample(ModuleKind.Top, ResourceModel.Features(top, design.Design),
+            new Resources(total.Lut - listed.Lut, total.LutRam - listed.LutRam, total.Ff - listed.Ff, total.Bram18 - listed.Bram18, total.Dsp - listed.Dsp));
+    }
+
+    private static int ShiftRegisters(IReadOnlyDictionary<string, int> cells) => cells.GetValueOrDefault("SRL16E") + cells.GetValueOrDefault("SRLC32E");
+
     public static Comparison Compare(GeneratedDesign design, ResourceCoefficients coefficients)
     {
         var synthesis = YosysStatistics.Parse(File.ReadAllText(Path.Combine(design.Folder, "yosys", "yosys.log")));

@@ -84,20 +84,11 @@ public sealed class NetlistTiming
         return timing;
     }
 
-    /// <summary>
-    /// Runs the design's yosys/synth.ys flattened (synth_xilinx -flatten) with write_json instead of
-    /// stat into yosys/timing.ys; returns Yosys' exit code and the netlist path.
-    /// </summary>
+    /// <summary>Synthesizes the design flattened with its netlist (<see cref="SynthesisCheck.RunFlattened"/>); returns Yosys' exit code and the netlist path.</summary>
     public static (int ExitCode, string Netlist) Synthesize(string folder, TimeSpan timeout)
     {
-        // Beside yosys/ rather than in it: regenerating a design replaces yosys/.
-        const string netlist = "netlist.json";
-        var lines = File.ReadAllLines(Path.Combine(folder, "yosys", "synth.ys"))
-            .Select(l => l.StartsWith("synth_xilinx ", StringComparison.Ordinal) ? l.Replace("synth_xilinx ", "synth_xilinx -flatten ", StringComparison.Ordinal) : l)
-            .Select(l => l.StartsWith("stat ", StringComparison.Ordinal) ? "write_json " + netlist : l);
-        File.WriteAllLines(Path.Combine(folder, "yosys", "timing.ys"), lines);
-        int code = SynthesisCheck.RunYosys(folder, "yosys/timing.ys", "yosys/timing.log", timeout);
-        return (code, code == -1 ? "" : Path.Combine(folder, netlist));
+        int code = SynthesisCheck.RunFlattened(folder, timeout, netlist: true);
+        return (code, code == -1 ? "" : Path.Combine(folder, SynthesisCheck.FlatFolder, "netlist.json"));
     }
 
     private static string CellsSimPath()

@@ -51,7 +51,7 @@ public sealed class TimingTests
         foreach (var c in cases)
         {
             var (code, netlist) = NetlistTiming.Synthesize(c.Folder, TimeSpan.FromMinutes(15));
-            Assert.AreEqual(0, code, $"{c.Name}: yosys failed, see yosys/timing.log");
+            Assert.AreEqual(0, code, $"{c.Name}: yosys failed, see flat/yosys.log");
             var sta = NetlistTiming.Analyze(netlist, c.Design.Top);
             var comparison = TimingComparison.Rows(c.Design, sta);
             rows.Add(TimingComparison.Table(c.Name, comparison).TrimEnd('\n'));

@@ -8,21 +8,26 @@ public static class BufferResources
 
     public static (long Depth, int Width) Shape(VhdlModule m) => (m["DEPTH"], m.PortWidth("wr_data"));
 
-    /// <summary>ceil(W / width(D)) for the widest RAMB18 shape at least D deep; deeper buffers take RAMB36 pairs.</summary>
+    /// <summary>The RAMB18 halves of a block buffer.</summary>
     public static int BlockRam18(VhdlModule m)
     {
         var (depth, width) = Shape(m);
         return BlockRam18(depth, width);
     }
 
-    /// <summary>RAMB18 halves for a memory of depth × width.</summary>
+    /// <summary>
+    /// RAMB18 halves for a memory of depth × width, as Yosys' memory_libmap maps it (measured on generated designs):
+    /// the cheapest tiling by one RAMB18 shape, cascaded in depth and side by side in width (2304 × 32 takes five
+    /// 512 × 36 blocks, not eight 4K × 4); a memory of at most 36 Kb that would take three or more goes into one
+    /// RAMB36, two halves (1152 × 22, 4608 × 8, 9216 × 4).
+    /// </summary>
     public static int BlockRam18(long depth, int width)
     {
-        foreach (var (d, w) in Ramb18Shapes)
-            if (depth <= d) return (width + w - 1) / w;
-        long blocks = (depth + 16383) / 16384;
-        return (int)(blocks * width);
+        int tiles = Ramb18Shapes.Min(s => (int)((Math.Max(depth, 1) + s.Depth - 1) / s.Depth) * ((width + s.Width - 1) / s.Width));
+        return depth * width <= Ramb36Bits ? Math.Min(tiles, 2) : tiles;
     }
+
+    private const long Ramb36Bits = 36 * 1024;
 
     /// <summary>RAM32M cells (32 words × 6 bits in 4 LUTs) per 32 words and 6 bits.</summary>
     public static int LutRam(VhdlModule m)

@@ -17,7 +17,11 @@ public static class YosysStatistics
     private static readonly Regex Cell = new(@"^\s+([A-Z][A-Z0-9_]*)\s+(\d+)\s*$", RegexOptions.CultureInvariant);
 
     /// <summary>Resources per module name, plus <see cref="DesignTotal"/> for the whole hierarchy. The last `stat` in the log wins.</summary>
-    public static Dictionary<string, Resources> Parse(string log)
+    public static Dictionary<string, Resources> Parse(string log) =>
+        ParseCells(log).ToDictionary(kv => kv.Key, kv => ToResources(kv.Value), StringComparer.Ordinal);
+
+    /// <summary>The cell counts by type per module name (and <see cref="DesignTotal"/>) of the last `stat` in the log.</summary>
+    public static Dictionary<string, Dictionary<string, int>> ParseCells(string log)
     {
         var cells = new Dictionary<string, Dictionary<string, int>>(StringComparer.Ordinal);
         Dictionary<string, int>? current = null;
@@ -33,7 +37,7 @@ public static class YosysStatistics
             if (cell.Success && current is not null)
                 current[cell.Groups[1].Value] = int.Parse(cell.Groups[2].Value, CultureInfo.InvariantCulture);
         }
-        return cells.ToDictionary(kv => kv.Key, kv => ToResources(kv.Value), StringComparer.Ordinal);
+        return cells;
     }
 
     public static Resources ToResources(IReadOnlyDictionary<string, int> cells)
