@@ -23,13 +23,13 @@ public static class ResourceBenchmark
         foreach (var d in designs)
         {
             if (mode == "fit") runs.Add((d, "hierarchy"));
-            runs.Add((d, mode == "fit" ? "netlist" : "flat"));
+            runs.Add((d, "netlist"));
             if (abc9) runs.Add((d, "abc9"));
         }
         Parallel.ForEach(runs, new ParallelOptions { MaxDegreeOfParallelism = 2 }, run =>
         {
             var (d, what) = run;
-            string log = Path.Combine(d.Folder, what == "hierarchy" ? "yosys" : SynthesisCheck.FlatFolder, what switch { "hierarchy" or "flat" or "netlist" => "yosys.log", _ => "abc9.log" });
+            string log = Path.Combine(d.Folder, what == "hierarchy" ? "yosys" : SynthesisCheck.FlatFolder, what == "abc9" ? "abc9.log" : "yosys.log");
             bool done = File.Exists(log) && File.ReadAllText(log).Contains("End of script", StringComparison.Ordinal)
                 && (what != "netlist" || File.Exists(Path.Combine(d.Folder, SynthesisCheck.FlatFolder, "netlist.json")));
             if (done) return;
@@ -38,7 +38,7 @@ public static class ResourceBenchmark
             {
                 "hierarchy" => SynthesisCheck.RunYosys(d.Folder, timeout),
                 "abc9" => SynthesisCheck.RunFlattened(d.Folder, timeout, abc9: true),
-                _ => SynthesisCheck.RunFlattened(d.Folder, timeout, netlist: what == "netlist"),
+                _ => SynthesisCheck.RunFlattened(d.Folder, timeout, netlist: true),
             };
             Console.Error.WriteLine($"{d.Name} {what}: yosys exit {code}");
         });

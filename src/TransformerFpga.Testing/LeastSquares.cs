@@ -1,10 +1,11 @@
 namespace TransformerFpga.Hardware;
 
-/// <summary>Non-negative least squares by coordinate descent: small, dense, deterministic.</summary>
+/// <summary>Least squares, non-negative except in the columns asked for, by coordinate descent: small, dense, deterministic.</summary>
 public static class LeastSquares
 {
-    /// <summary>Minimizes Σ w_i (x_i·c − y_i)² over c ≥ 0 (ridge λ keeps rank-deficient systems stable).</summary>
-    public static double[] FitNonNegative(IReadOnlyList<double[]> rows, IReadOnlyList<double> targets, IReadOnlyList<double>? weights = null, double ridge = 1e-6, int iterations = 4000)
+    /// <summary>Minimizes Σ w_i (x_i·c − y_i)² over c ≥ 0, except c_j for j in <paramref name="signed"/> (ridge λ keeps rank-deficient systems stable).</summary>
+    public static double[] FitNonNegative(IReadOnlyList<double[]> rows, IReadOnlyList<double> targets, IReadOnlyList<double>? weights = null, double ridge = 1e-6, int iterations = 4000,
+        IReadOnlySet<int>? signed = null)
     {
         int n = rows.Count == 0 ? 0 : rows[0].Length;
         var gram = new double[n, n];
@@ -28,7 +29,7 @@ public static class LeastSquares
                 if (gram[i, i] <= 0) continue;
                 double residual = rhs[i];
                 for (int j = 0; j < n; j++) if (j != i) residual -= gram[i, j] * c[j];
-                double next = Math.Max(0, residual / gram[i, i]);
+                double next = signed?.Contains(i) == true ? residual / gram[i, i] : Math.Max(0, residual / gram[i, i]);
                 change = Math.Max(change, Math.Abs(next - c[i]));
                 c[i] = next;
             }

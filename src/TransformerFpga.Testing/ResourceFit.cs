@@ -12,8 +12,16 @@ public static class ResourceFit
         foreach (var group in samples.GroupBy(s => s.Kind).OrderBy(g => g.Key))
         {
             var rows = group.Select(s => s.Features).ToList();
-            double[] Solve(Func<Resources, int> pick) => LeastSquares.FitNonNegative(rows, group.Select(s => (double)pick(s.Measured)).ToList());
-            result.Kinds[group.Key.ToString()] = new KindCoefficients { Lut = Solve(r => r.Lut), Ff = Solve(r => r.Ff), LutRam = Solve(r => r.LutRam) };
+            var signed = ResourceModel.SignedFeatures(group.Key, rows[0].Length);
+            double[] Solve(Func<Resources, int> pick, bool relative) => LeastSquares.FitNonNegative(rows, group.Select(s => (double)pick(s.Measured)).ToList(),
+                relative ? group.Select(s => 1.0 / Math.Max(20, pick(s.Measured))).ToList() : null, signed: signed);
+            result.Kinds[group.Key.ToString()] = new KindCoefficients
+            {
+                Lut = Solve(r => r.Lut, relative: false),
+                // Flip-flops weighted by 1 / size: flattening takes a few from every layer, which the large modules alone would not show.
+                Ff = Solve(r => r.Ff, relative: true),
+                LutRam = Solve(r => r.LutRam, relative: false),
+            };
         }
         if (fallback is not null)
             foreach (var (kind, c) in fallback.Kinds)

@@ -14,8 +14,8 @@ public readonly record struct DesignCost(Resources Resources, long Cycles);
 /// <para>
 /// The estimate of a design is a sum over generated modules (DesignEstimate): the control, the input
 /// buffer, and per hardware layer its entity and the buffer it writes. Each module's VHDL depends on a
-/// few choices only: a layer's entity on its own option, its sources' activation bits and column banks,
-/// and the banks of its own buffer (the lanes of the attention layer reading it); a buffer on its
+/// few choices only: a layer's entity on its own option, its sources' activation bits, column banks and
+/// memory (whose estimate depends on it), and the banks of its own buffer (the lanes of the attention layer reading it); a buffer on its
 /// activation bits, memory and banks; the input buffer on the first layer's activation bits; the
 /// control on nothing that varies. So each module is generated and estimated once per distinct
 /// combination of those choices (with the same generator and resource model as the build) and cached;
@@ -100,13 +100,15 @@ public sealed class DesignCosts
         {
             var o = options[l.Index];
             int banks = Banks(l.Index);
-            long sourceBits = 0, sourceBanks = 0;
+            long sourceBits = 0, sourceBanks = 0, sourceBuffers = 0;
             foreach (int s in l.Sources)
             {
                 sourceBits = sourceBits * 32 + options[s].ActivationBits;
                 sourceBanks = sourceBanks * 128 + Banks(s);
+                // A layer's estimate depends on the memory of the buffers it reads (ResourceModel.DistributedSourceBits).
+                sourceBuffers = sourceBuffers * 4 + (int)options[s].Buffer;
             }
-            keys[1 + 2 * l.Index] = ModuleKey.ForEntity(l.Index, o.WeightBits, o.ActivationBits, o.Lanes, o.Multiplier, banks, sourceBits, sourceBanks);
+            keys[1 + 2 * l.Index] = ModuleKey.ForEntity(l.Index, o.WeightBits, o.ActivationBits, o.Lanes, o.Multiplier, banks, sourceBits, sourceBanks, sourceBuffers);
             keys[2 + 2 * l.Index] = ModuleKey.ForBuffer(l.Index, o.ActivationBits, o.Buffer, banks);
         }
         return keys;
@@ -123,7 +125,8 @@ public sealed class DesignCosts
         var lanes = new int[_space.Layers.Count];
         Array.Fill(bits, new LayerBits(widest, widest));
         Array.Fill(lanes, 1);
-        var buffer = BufferResource.Block;
+        var buffers = new BufferResource[_space.Layers.Count];
+        Array.Fill(buffers, BufferResource.Block);
         var multiplier = MultiplierMapping.Dsp;
         LayerSpace? layer = key.Layer >= 0 ? _space.Layers[key.Layer] : null;
         switch (key.Kind)
@@ -133,7 +136,7 @@ public sealed class DesignCosts
                 break;
             case ModuleKind.Buffer:
                 bits[key.Layer] = new LayerBits(widest, key.ActivationBits);
-                buffer = key.Buffer;
+                buffers[key.Layer] = key.Buffer;
                 if (layer!.BankReader >= 0) lanes[layer.BankReader] = key.Banks;
                 break;
             default:
@@ -141,11 +144,13 @@ public sealed class DesignCosts
                 lanes[key.Layer] = key.Lanes;
                 multiplier = key.Multiplier;
                 if (layer!.BankReader >= 0) lanes[layer.BankReader] = key.Banks;
-                long sourceBits = key.SourceBits, sourceBanks = key.SourceBanks;
+                long sourceBits = key.SourceBits, sourceBanks = key.SourceBanks, sourceBuffers = key.SourceBuffers;
                 for (int k = layer.Sources.Count - 1; k >= 0; k--)
                 {
                     int s = layer.Sources[k];
                     bits[s] = new LayerBits(widest, (int)(sourceBits % 32));
+                    buffers[s] = (BufferResource)(sourceBuffers % 4);
+                    sourceBuffers /= 4;
                     int banks = (int)(sourceBanks % 128);
                     int reader = _space.Layers[s].BankReader;
                     if (reader >= 0 && reader != key.Layer) lanes[reader] = banks;
@@ -159,7 +164,7 @@ public sealed class DesignCosts
         var plan = LayerPlan.From(_space.LayerNames, name =>
         {
             int owner = _space.OwnerOf(name);
-            return new LayerChoice(bits[owner], owner == key.Layer ? buffer : BufferResource.Block, lanes[owner],
+            return new LayerChoice(bits[owner], buffers[owner], lanes[owner],
                 owner == key.Layer ? multiplier : MultiplierMapping.Dsp, LanesExplicit: true);
         });
         var design = HdlGenerator.Plan(model, plan, _top);
@@ -191,12 +196,13 @@ public sealed class DesignCosts
 
     /// <summary>The choices one module's VHDL depends on (unused fields are zero).</summary>
     private readonly record struct ModuleKey(ModuleKind Kind, int Layer, int WeightBits, int ActivationBits, int Lanes, MultiplierMapping Multiplier,
-        BufferResource Buffer, int Banks, long SourceBits, long SourceBanks) : IComparable<ModuleKey>
+        BufferResource Buffer, int Banks, long SourceBits, long SourceBanks, long SourceBuffers = 0) : IComparable<ModuleKey>
     {
         public static ModuleKey ForInput(int activationBits) => new(ModuleKind.Input, -1, 0, activationBits, 0, default, default, 0, 0, 0);
 
-        public static ModuleKey ForEntity(int layer, int weightBits, int activationBits, int lanes, MultiplierMapping multiplier, int banks, long sourceBits, long sourceBanks) =>
-            new(ModuleKind.Entity, layer, weightBits, activationBits, lanes, multiplier, default, banks, sourceBits, sourceBanks);
+        public static ModuleKey ForEntity(int layer, int weightBits, int activationBits, int lanes, MultiplierMapping multiplier, int banks, long sourceBits, long sourceBanks,
+            long sourceBuffers) =>
+            new(ModuleKind.Entity, layer, weightBits, activationBits, lanes, multiplier, default, banks, sourceBits, sourceBanks, sourceBuffers);
 
         public static ModuleKey ForBuffer(int layer, int activationBits, BufferResource buffer, int banks) =>
             new(ModuleKind.Buffer, layer, 0, activationBits, 0, default, buffer, banks, 0, 0);
@@ -213,6 +219,7 @@ public sealed class DesignCosts
             if (c == 0) c = Buffer.CompareTo(other.Buffer);
             if (c == 0) c = Banks.CompareTo(other.Banks);
             if (c == 0) c = SourceBanks.CompareTo(other.SourceBanks);
+            if (c == 0) c = SourceBuffers.CompareTo(other.SourceBuffers);
             return c;
         }
     }

@@ -29,18 +29,29 @@ public static class BufferResources
 
     private const long Ramb36Bits = 36 * 1024;
 
-    /// <summary>RAM32M cells (32 words × 6 bits in 4 LUTs) per 32 words and 6 bits.</summary>
+    /// <summary>
+    /// LUTs of a distributed buffer's RAM: the cheaper of RAM32M (32 words × 6 bits in 4 LUTs) and RAM64M (64 × 3 in
+    /// 4 LUTs) tilings, as Yosys picks them (exact on the 126 distributed buffers of the fit designs).
+    /// </summary>
     public static int LutRam(VhdlModule m)
     {
         var (depth, width) = Shape(m);
-        return (int)(4 * ((Math.Max(depth, 2) + 31) / 32) * ((width + 5) / 6));
+        return 4 * DepthTiles(depth, width) * WidthTiles(depth, width);
     }
 
-    /// <summary>[1, width, width·(banks − 1) (read mux), LUT RAM].</summary>
+    private static bool Uses64(long depth, int width) =>
+        Ceiling(depth, 64) * Ceiling(width, 3) < Ceiling(depth, 32) * Ceiling(width, 6);
+
+    private static int DepthTiles(long depth, int width) => (int)(Uses64(depth, width) ? Ceiling(depth, 64) : Ceiling(depth, 32));
+
+    private static int WidthTiles(long depth, int width) => (int)(Uses64(depth, width) ? Ceiling(width, 3) : Ceiling(width, 6));
+
+    private static long Ceiling(long value, long step) => (Math.Max(value, 2) + step - 1) / step;
+
+    /// <summary>[1, width, width·(depth tiles − 1) (read mux), LUT RAM]; a block buffer: [1, width, 0, 0] (in a flattened design some read-data flip-flops land in it).</summary>
     public static double[] Features(VhdlModule m, bool block)
     {
         var (depth, width) = Shape(m);
-        long banks = (Math.Max(depth, 2) + 31) / 32;
-        return block ? [1, 0, 0, 0] : [1, width, width * (banks - 1), LutRam(m)];
+        return block ? [1, width, 0, 0] : [1, width, width * (DepthTiles(depth, width) - 1), LutRam(m)];
     }
 }

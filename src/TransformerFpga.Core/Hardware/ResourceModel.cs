@@ -69,9 +69,9 @@ public static class ResourceModel
     {
         ModuleKind.Top => TopFeatures(design),
         ModuleKind.BlockBuffer or ModuleKind.DistributedBuffer => BufferResources.Features(module.Vhdl, module.Kind == ModuleKind.BlockBuffer),
-        ModuleKind.Linear => LinearResources.Features(module.Vhdl),
+        ModuleKind.Linear => [.. LinearResources.Features(module.Vhdl), DistributedSourceBits(module, design)],
         ModuleKind.PositionalEncoding => PositionalEncodingResources.Features(module.Vhdl),
-        ModuleKind.Scores or ModuleKind.Context => AttentionResources.MacFeatures(module.Vhdl, module.Kind == ModuleKind.Scores),
+        ModuleKind.Scores or ModuleKind.Context => [.. AttentionResources.MacFeatures(module.Vhdl, module.Kind == ModuleKind.Scores), DistributedSourceBits(module, design)],
         ModuleKind.Softmax => AttentionResources.SoftmaxFeatures(module.Vhdl),
         ModuleKind.ResidualAdd => ResidualResources.Features(module.Vhdl),
         ModuleKind.BatchNorm => NormResources.BatchFeatures(module.Vhdl),
@@ -79,6 +79,25 @@ public static class ResourceModel
         ModuleKind.AveragePool => PoolingResources.Features(module.Vhdl),
         _ => throw new NotSupportedException(module.Kind.ToString()),
     };
+
+    /// <summary>
+    /// The features whose coefficients may be negative: <see cref="DistributedSourceBits"/>, the last feature of the
+    /// MAC kinds (flattening turns flip-flops into shift registers, so it takes flip-flops away). All others add.
+    /// </summary>
+    public static IReadOnlySet<int> SignedFeatures(ModuleKind kind, int featureCount) =>
+        kind is ModuleKind.Linear or ModuleKind.Scores or ModuleKind.Context ? new HashSet<int> { featureCount - 1 } : new HashSet<int>();
+
+    /// <summary>
+    /// Read-data bits a MAC layer takes from buffers in LUT RAM. Such a buffer registers its read data in fabric
+    /// flip-flops, so in a flattened design that register and the layer's input and operand registers form chains
+    /// Yosys turns into SRL shift registers (flip-flops become LUT RAM); a block RAM's output register is inside the
+    /// RAMB18 and leaves no such chain.
+    /// </summary>
+    private static double DistributedSourceBits(DesignModule module, HdlGenerator.Design design)
+    {
+        var layer = design.Layers.First(l => l.Entity == module.Entity);
+        return layer.Sources.Select((source, i) => source.Resource == BufferResource.Distributed ? module.Vhdl.PortWidth($"src{i}_rd_data") : 0).Sum();
+    }
 
     /// <summary>The sequencer grows with the number of layers; the read multiplexers with their inputs × address bits.</summary>
     private static double[] TopFeatures(HdlGenerator.Design design)

@@ -6,14 +6,14 @@ namespace TransformerFpga.Layers.Attention;
 /// <summary>The resource model's view of scores.vhd, context.vhd and softmax.vhd.</summary>
 public static class AttentionResources
 {
-    /// <summary>Scores and context: [1, lanes·(acc + pipeline register bits), requant product, out, address bits, lanes·operand bits, LUT requantizer adder bits].</summary>
+    /// <summary>Scores and context: [1, lanes·(acc + pipeline register bits), requant product, out, address bits, lanes·operand bits, LUT requantizer adder bits, small products in LUTs].</summary>
     public static double[] MacFeatures(VhdlModule m, bool scores)
     {
         long lanes = m.Get("LANES", 1), acc = m["ACC_BITS"], m0 = m["M0_BITS"];
         int a = m.PortWidth("src0_rd_data"), b = m.PortWidth("src1_rd_data"), yb = m.PortWidth("wr_data");
         var (laneA, laneB) = LaneOperandBits(m, scores);
         return [1, lanes * (acc + LinearResources.LanePipelineBits(m, laneA, laneB)), acc + m0, yb, LinearResources.AddressBits(m),
-            lanes * (a + b) * (m.UsesLutMultipliers ? 1 : 0), LinearResources.LutRequantizerBits(m)];
+            lanes * (a + b) * (m.UsesLutMultipliers ? 1 : 0), LinearResources.LutRequantizerBits(m), LinearResources.SmallProductBits(m, lanes, laneA, laneB)];
     }
 
     /// <summary>

@@ -11,8 +11,16 @@ public static class LinearResources
         long lanes = m.Get("LANES", 1), acc = m["ACC_BITS"], m0 = m["M0_BITS"], wb = m["WB"];
         int xb = m.PortWidth("src0_rd_data"), yb = m.PortWidth("wr_data");
         double lutMultiplier = m.UsesLutMultipliers ? lanes * wb * xb : 0;
-        return [1, lanes * (acc + LanePipelineBits(m, xb, (int)wb)), acc + m0, lanes * yb, RomBlocks.LutRomBits(m) / 64.0, AddressBits(m), lutMultiplier, LutRequantizerBits(m)];
+        return [1, lanes * (acc + LanePipelineBits(m, xb, (int)wb)), acc + m0, lanes * yb, RomBlocks.LutRomBits(m) / 64.0, AddressBits(m), lutMultiplier, LutRequantizerBits(m),
+            SmallProductBits(m, lanes, (int)wb, xb)];
     }
+
+    /// <summary>
+    /// Products mapped to DSPs that synth_xilinx leaves in LUTs because they are narrower than
+    /// <see cref="DspRule.MinimumProductBits"/>: lanes × the operands' bits, as for LUT multipliers (a plain `*`, not the tree).
+    /// </summary>
+    internal static double SmallProductBits(VhdlModule m, long lanes, int a, int b) =>
+        !m.UsesLutMultipliers && a + b < DspRule.MinimumProductBits ? lanes * a * b : 0;
 
     /// <summary>
     /// Flip-flops per lane of the pipelined MAC beyond its accumulator: with DSPs the lane's own operand
