@@ -15,6 +15,8 @@ namespace TransformerFpga.Tests;
 [TestClass]
 public sealed class ExploreTests
 {
+    public TestContext TestContext { get; set; } = null!;
+
     /// <summary>A short search: the tests check structure and agreement, not the sample's optimum.</summary>
     private static readonly SearchParameters Quick = new() { Population = 32, Generations = 24, ObjectivePopulation = 24, ObjectiveGenerations = 16, PolishStarts = 2 };
 
@@ -67,24 +69,61 @@ public sealed class ExploreTests
         }
     }
 
+    /// <summary>
+    /// The search ranks designs by the first-order prediction (each narrowed layer's change of every prediction,
+    /// added): held against the simulated error of random designs with several layers narrowed at once. It must
+    /// order them about as the simulation does and not be far off; the figures go to the test output. Measured on
+    /// this model (16 designs, 2–6 layers narrowed): Spearman 0.85, the median design's predicted error increase off by
+    /// 17 %, the worst prediction off by 2.0 % of the reference error (designs whose increase is tiny are off by
+    /// several times that increase: the first-order model misses how narrowings interact).
+    /// </summary>
     [TestMethod]
-    public void PredictedErrorOfASingleNarrowingIsItsSimulatedError()
+    public void PredictedErrorOfDesignsWithSeveralNarrowedLayersFollowsTheSimulation()
     {
         using var folder = new TestFolder();
-        var p = Build(folder, [4, 8]);
-        var windows = Sensitivity.EvenlySpaced(p.Evaluation.Test.Count, Sensitivity.MaxWindows);
-        var fc1 = p.Space.Layers.Single(l => l.Name == "encoder0.ffn.fc1");
-        var options = p.Space.Layers.Select(l => l.Index == fc1.Index
-            ? new LayerOption(4, 8, BufferResource.Block, 1, MultiplierMapping.Dsp)
-            : new LayerOption(l.HasWeightBits ? 8 : 0, 8, BufferResource.Block, 1, MultiplierMapping.Dsp)).ToList();
-        double predicted = p.Sensitivity.PredictedError(options.Select((o, i) => p.Sensitivity.Shift(i, o)));
-        var model = p.Evaluation.Quantize(n => n == "encoder0.ffn.fc1" ? new LayerBits(4, 8) : new LayerBits(8, 8));
-        // The sensitivity measures every test window of this model, so the build's own evaluation (report/simulation.json's
-        // integer_vs_target.mse) is the reference, not the sensitivity's helpers.
-        Assert.AreEqual(p.Evaluation.Test.Count, windows.Length);
-        double simulated = p.Evaluation.Evaluate(model).IntegerVsTarget.Mse;
-        Assert.AreEqual(simulated, predicted, 1e-9 * simulated);
-        Assert.AreEqual(simulated - p.Sensitivity.ReferenceError, p.Sensitivity.Layers[fc1.Index].Weight[4], 1e-9 * simulated);
+        var p = Build(folder, [4, 6, 8]);
+        Assert.AreEqual(p.Evaluation.Test.Count, Sensitivity.EvenlySpaced(p.Evaluation.Test.Count, Sensitivity.MaxWindows).Length,
+            "the sensitivity must measure every test window for the predictions to compare with the simulation");
+        var random = new SplitMix64(5);
+        var rows = new List<(int Narrowed, double Predicted, double Simulated)>();
+        for (int n = 0; n < 16; n++)
+        {
+            // 2–6 layers narrowed to 4 or 6 bits (weights or activations), the rest at 8.
+            var narrowed = p.Space.Layers.OrderBy(_ => random.Next(1000)).Take(2 + n % 5).Select(l => l.Index).ToHashSet();
+            var options = p.Space.Layers.Select(l =>
+            {
+                int wide = 8, narrow = random.Next(2) == 0 ? 4 : 6;
+                bool weights = l.HasWeightBits && random.Next(2) == 0;
+                return narrowed.Contains(l.Index)
+                    ? new LayerOption(l.HasWeightBits ? (weights ? narrow : wide) : 0, weights ? wide : narrow, BufferResource.Block, 1, MultiplierMapping.Dsp)
+                    : new LayerOption(l.HasWeightBits ? wide : 0, wide, BufferResource.Block, 1, MultiplierMapping.Dsp);
+            }).ToList();
+            double predicted = p.Sensitivity.PredictedError(options.Select((o, i) => p.Sensitivity.Shift(i, o)));
+            var bits = options.Select(o => new LayerBits(o.WeightBits == 0 ? 8 : o.WeightBits, o.ActivationBits)).ToArray();
+            var model = p.Evaluation.Quantize(name => bits[p.Space.OwnerOf(name)]);
+            rows.Add((narrowed.Count, predicted, p.Evaluation.Evaluate(model).IntegerVsTarget.Mse));
+        }
+        double reference = p.Sensitivity.ReferenceError;
+        var relative = rows.Select(r => (r.Predicted - r.Simulated) / (r.Simulated - reference + 1e-12 * reference)).ToList();
+        TestContext.WriteLine($"reference (8 bit) MSE {reference:G4}");
+        foreach (var (r, e) in rows.Zip(relative))
+            TestContext.WriteLine($"{r.Narrowed} narrowed: predicted {r.Predicted:G4}, simulated {r.Simulated:G4} (increase off by {e:+0%;-0%})");
+        double rank = RankCorrelation(rows.Select(r => r.Predicted).ToList(), rows.Select(r => r.Simulated).ToList());
+        TestContext.WriteLine($"rank correlation {rank:0.000}; median |increase error| {relative.Select(Math.Abs).Order().ElementAt(relative.Count / 2):0%}");
+        double worst = rows.Max(r => Math.Abs(r.Predicted - r.Simulated)) / reference;
+        TestContext.WriteLine($"worst |predicted − simulated| {worst:0.0%} of the reference error");
+        Assert.IsTrue(rank >= 0.8, $"the prediction orders designs unlike the simulation (Spearman {rank:0.000})");
+        Assert.IsTrue(relative.Select(Math.Abs).Order().ElementAt(relative.Count / 2) <= 0.5, "the predicted error increase is off by more than half on the median design");
+        Assert.IsTrue(worst <= 0.03, $"a prediction is off by {worst:0.0%} of the reference error");
+    }
+
+    private static double RankCorrelation(IReadOnlyList<double> a, IReadOnlyList<double> b)
+    {
+        static double[] Ranks(IReadOnlyList<double> v) { var order = v.Select((x, i) => (x, i)).OrderBy(t => t.x).ToList(); var r = new double[v.Count]; for (int k = 0; k < order.Count; k++) r[order[k].i] = k; return r; }
+        var ra = Ranks(a);
+        var rb = Ranks(b);
+        double n = a.Count, d2 = ra.Zip(rb).Sum(t => (t.First - t.Second) * (t.First - t.Second));
+        return 1 - 6 * d2 / (n * (n * n - 1));
     }
 
     [TestMethod]

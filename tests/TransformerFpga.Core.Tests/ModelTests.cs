@@ -7,6 +7,8 @@ namespace TransformerFpga.Tests;
 [TestClass]
 public sealed class ModelTests
 {
+    public TestContext TestContext { get; set; } = null!;
+
     [TestMethod]
     public void SafeTensorsRoundTrip()
     {
@@ -93,16 +95,25 @@ public sealed class ModelTests
         Assert.IsTrue(previous < 1e-4, $"16-bit integer model is far from the float model: MSE {previous}");
     }
 
+    /// <summary>
+    /// A LayerNorm model's integer simulation against its own float model: the integer-vs-float error, relative to
+    /// the spread of the float model's outputs, shrinks with the bits and is small at 8 bits (the targets play no part).
+    /// Measured on this model: 6 bits 4.0e-3, 8 bits 2.9e-4, 12 bits 1.1e-6, 16 bits 2e-8.
+    /// </summary>
     [TestMethod]
-    public void LayerNormModelsTrackFloat()
+    public void LayerNormModelsTrackTheirFloatModel()
     {
         using var folder = new TestFolder();
         var config = ModelLoader.LoadConfig(SyntheticModel.Write(folder.Path, new SyntheticModelSpec(Norm: "layer", Heads: 2, EncoderLayers: 2), seed: 8));
         var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
-        var r8 = evaluation.Evaluate(evaluation.Quantize(_ => new LayerBits(8, 8)));
-        var r16 = evaluation.Evaluate(evaluation.Quantize(_ => new LayerBits(16, 16)));
-        double variance = r8.FloatVsTarget.Mse + 1e-9;
-        Assert.IsTrue(r16.IntegerVsFloat.Mse < r8.IntegerVsFloat.Mse, $"16-bit {r16.IntegerVsFloat.Mse} is not below 8-bit {r8.IntegerVsFloat.Mse}");
-        Assert.IsTrue(r8.IntegerVsFloat.Mse < variance, $"8-bit integer error {r8.IntegerVsFloat.Mse} is not small against {variance}");
+        var outputs = evaluation.FloatPredictions.SelectMany(p => p).ToArray();
+        double spread = outputs.Select(v => (v - outputs.Average()) * (v - outputs.Average())).Average();
+        Assert.IsTrue(spread > 0, "the float model's outputs do not vary");
+        var relative = new[] { 6, 8, 12, 16 }.ToDictionary(bits => bits,
+            bits => evaluation.Evaluate(evaluation.Quantize(_ => new LayerBits(bits, bits))).IntegerVsFloat.Mse / spread);
+        TestContext.WriteLine(string.Join(", ", relative.Select(r => $"{r.Key} bits: {r.Value:G3}")));
+        Assert.IsTrue(relative[8] < relative[6] && relative[12] < relative[8] && relative[16] < relative[12], "the error does not shrink with the bits");
+        Assert.IsTrue(relative[8] < 0.01, $"8-bit integer-vs-float MSE is {relative[8]:P1} of the float outputs' variance");
+        Assert.IsTrue(relative[16] < 1e-6, $"16-bit integer-vs-float MSE is {relative[16]:G3} of the float outputs' variance");
     }
 }
