@@ -21,18 +21,20 @@ public enum DesignOrigin
     Project,
 }
 
-/// <summary>A design simulated on the whole test set and estimated exactly.</summary>
+/// <summary>A design simulated on the validation windows and on the whole test set, and estimated exactly.</summary>
 /// <param name="UniformBits">The bits of a <see cref="DesignOrigin.Uniform"/> design, else 0.</param>
-/// <param name="PredictedError">The search's error for it (from the sensitivity), or null for the project's design.</param>
-public sealed record MeasuredDesign(int Id, DesignOrigin Origin, int UniformBits, LayerPlan Plan, DesignEstimate Estimate, SimulationResult Simulation, double? PredictedError)
+/// <param name="ValidationError">Its MSE on the validation windows (of the calibration file): what the exploration chooses by.</param>
+/// <param name="PredictedError">The search's validation error for it (from the sensitivity), or null for the project's design.</param>
+public sealed record MeasuredDesign(int Id, DesignOrigin Origin, int UniformBits, LayerPlan Plan, DesignEstimate Estimate, SimulationResult Simulation,
+    double ValidationError, double? PredictedError)
 {
-    /// <summary>The test error: integer model vs target, MSE (report/simulation.json's integer_vs_target.mse).</summary>
+    /// <summary>The test error: integer model vs target, MSE (report/simulation.json's integer_vs_target.mse); reported, never chosen by.</summary>
     public double Error => Simulation.IntegerVsTarget.Mse;
     public double Area => Estimate.Device.AreaFraction(Estimate.Total);
     /// <summary>The area as LUTs (<see cref="Device.LutEquivalent"/>).</summary>
     public double LutEquivalent => Estimate.Device.LutEquivalent(Estimate.Total);
     public long Cycles => Estimate.LatencyCycles;
-    public DesignScore Score => new(Error, Area, Cycles, DesignEstimate.Overflow(Estimate.Total, Estimate.Budget));
+    public DesignScore Score => new(ValidationError, Area, Cycles, DesignEstimate.Overflow(Estimate.Total, Estimate.Budget));
 
     public string Label => Origin switch
     {
@@ -50,6 +52,7 @@ public sealed record ExploreResult(
     Sensitivity Sensitivity,
     IReadOnlyDictionary<string, (int[] Weight, int[] Activation)> Pruned,
     double ReferenceError,
+    double ValidationReferenceError,
     double ErrorLimit,
     IReadOnlyList<MeasuredDesign> Designs,
     IReadOnlyList<int> Front,
@@ -130,8 +133,10 @@ public static class DesignExploration
         // Uniform bits: the error reference (8 bit), the error range of the candidate bits.
         var uniformBits = options.Bits.Append(ExploreOptions.ReferenceBits).Distinct().OrderBy(b => b).ToList();
         var simulated = new Dictionary<string, SimulationResult>(StringComparer.Ordinal);
-        var uniformErrors = Simulate(evaluation, uniformBits.Select(b => UniformBits(space, b)).ToList(), simulated, cancellation);
-        double ErrorOf(int bits) => uniformErrors[uniformBits.IndexOf(bits)].IntegerVsTarget.Mse;
+        // Every choice below is made on the validation windows; the test set only reports.
+        var validated = new Dictionary<string, double>(StringComparer.Ordinal);
+        var uniformErrors = Validate(evaluation, uniformBits.Select(b => UniformBits(space, b)).ToList(), validated, cancellation);
+        double ErrorOf(int bits) => uniformErrors[uniformBits.IndexOf(bits)];
         double referenceError = ErrorOf(ExploreOptions.ReferenceBits), widestError = ErrorOf(options.WidestBits);
         double errorLimit = options.Objective == ExploreObjective.Latency ? referenceError * (1 + options.MaxErrorIncreasePercent / 100) : double.PositiveInfinity;
 
@@ -163,7 +168,8 @@ public static class DesignExploration
         plans.AddRange(chosen.Select(d => new Candidate(DesignOrigin.Search, 0, space.Plan(d.Genome), d)));
         plans.AddRange(uniform);
         plans.Add(new Candidate(DesignOrigin.Project, 0, projectPlan, null));
-        var designs = Measure(plans, evaluation, estimator, simulated, cancellation);
+        var designs = Measure(plans, evaluation, estimator, simulated, validated, cancellation);
+        double referenceTestError = Simulate(evaluation, [UniformBits(space, ExploreOptions.ReferenceBits)], simulated, cancellation)[0].IntegerVsTarget.Mse;
 
         // The search's costs are the estimator's by construction (DesignCosts); say so loudly if a design disagrees.
         int mismatched = plans.Select((p, i) => (p.Design, e: designs[i].Estimate))
@@ -176,8 +182,8 @@ public static class DesignExploration
         var best = designs.Where(d => order.Qualifies(d.Score)).OrderBy(d => d.Score, order).ThenBy(d => d.Id).FirstOrDefault();
 
         var explored = new ExploreResult(options, inputs.TopName, inputs.Part, inputs.ClockMHz, inputs.LimitPercent, inputs.Device, space, sensitivity, pruned,
-            referenceError, errorLimit, designs, front, best?.Id, parameters, result.Evaluated.Count, costs.ModulesEstimated,
-            sensitivity.Cases + 1 + simulated.Count);
+            referenceTestError, referenceError, errorLimit, designs, front, best?.Id, parameters, result.Evaluated.Count, costs.ModulesEstimated,
+            sensitivity.Cases + 1 + simulated.Count + validated.Count);
         var outputs = new OutputWriter();
         outputs.Add("report/explore.json", ExploreReport.Json(explored));
         outputs.Add("report/explore.md", ExploreReport.Markdown(explored));
@@ -272,17 +278,18 @@ public static class DesignExploration
 
     /// <summary>Simulates (each distinct set of bits once) and estimates every candidate.</summary>
     private static List<MeasuredDesign> Measure(List<Candidate> candidates, ModelEvaluation evaluation, PlanEstimator estimator,
-        Dictionary<string, SimulationResult> simulated, CancellationToken cancellation)
+        Dictionary<string, SimulationResult> simulated, Dictionary<string, double> validated, CancellationToken cancellation)
     {
         var simulations = Simulate(evaluation, candidates.Select(c => c.Plan).ToList(), simulated, cancellation);
+        var validation = Validate(evaluation, candidates.Select(c => c.Plan).ToList(), validated, cancellation);
         var estimates = new DesignEstimate[candidates.Count];
         Parallel.For(0, candidates.Count, new ParallelOptions { CancellationToken = cancellation }, i => estimates[i] = estimator.Estimate(candidates[i].Plan));
-        return candidates.Select((c, i) => new MeasuredDesign(i, c.Origin, c.UniformBits, c.Plan, estimates[i], simulations[i], c.Design?.Score.Error)).ToList();
+        return candidates.Select((c, i) => new MeasuredDesign(i, c.Origin, c.UniformBits, c.Plan, estimates[i], simulations[i], validation[i], c.Design?.Score.Error)).ToList();
     }
 
     /// <summary>One line about a measured design: error, area, resources, latency.</summary>
     public static string Describe(MeasuredDesign d) => string.Create(CultureInfo.InvariantCulture,
-        $"{d.Label}: test MSE {d.Error:G4}, LUT-equivalent area {d.LutEquivalent:N0} ({d.Estimate.Total.Lut:N0} LUT, {d.Estimate.Total.Ff:N0} FF, {d.Estimate.Total.Bram18} BRAM18, {d.Estimate.Total.Dsp} DSP), {d.Cycles:N0} cycles{(d.Score.Fits ? "" : ", does not fit")}");
+        $"{d.Label}: validation MSE {d.ValidationError:G4}, test MSE {d.Error:G4}, LUT-equivalent area {d.LutEquivalent:N0} ({d.Estimate.Total.Lut:N0} LUT, {d.Estimate.Total.Ff:N0} FF, {d.Estimate.Total.Bram18} BRAM18, {d.Estimate.Total.Dsp} DSP), {d.Cycles:N0} cycles{(d.Score.Fits ? "" : ", does not fit")}");
 
     private static string Describe(DesignScore s, Device device) => string.Create(CultureInfo.InvariantCulture,
         $"predicted MSE {s.Error:G4}, LUT-equivalent area {s.Area * device.Capacity.Lut:N0}, {s.Cycles:N0} cycles{(s.Fits ? "" : $", over budget by {s.Overflow * 100:0.#} %")}");
@@ -299,9 +306,9 @@ public static class DesignExploration
             return new FpgaDiagnostic(Severity.Error, ErrorCodes.ExploreNothingFits, projectFile, 0, string.Create(CultureInfo.InvariantCulture,
                 $"no design fits {r.Part} at {r.LimitPercent:0.#} %: the closest, {closest.Label} in report/explore.md, is over with {over}; choose a larger part (FpgaPart), raise FpgaUtilizationLimitPercent or allow fewer bits (FpgaExploreBits)"));
         }
-        var accurate = fitting.OrderBy(d => d.Error).ThenBy(d => d.Id).First();
+        var accurate = fitting.OrderBy(d => d.ValidationError).ThenBy(d => d.Id).First();
         return new FpgaDiagnostic(Severity.Error, ErrorCodes.ExploreNothingWithinError, projectFile, 0, string.Create(CultureInfo.InvariantCulture,
-            $"no design that fits {r.Part} has a test MSE within {r.Options.MaxErrorIncreasePercent:0.##} % of the uniform 8-bit design's ({r.ReferenceError:G4}, limit {r.ErrorLimit:G4}): the most accurate that fits, {accurate.Label} in report/explore.md, has {accurate.Error:G4} ({(accurate.Error / r.ReferenceError - 1) * 100:+0.#;-0.#} %); raise FpgaExploreMaxErrorIncreasePercent or use FpgaExploreObjective=Accuracy"));
+            $"no design that fits {r.Part} has a validation MSE within {r.Options.MaxErrorIncreasePercent:0.##} % of the uniform 8-bit design's ({r.ValidationReferenceError:G4}, limit {r.ErrorLimit:G4}): the most accurate that fits, {accurate.Label} in report/explore.md, has {accurate.ValidationError:G4} ({(accurate.ValidationError / r.ValidationReferenceError - 1) * 100:+0.#;-0.#} %); raise FpgaExploreMaxErrorIncreasePercent or use FpgaExploreObjective=Accuracy"));
     }
 
     /// <summary>
@@ -358,16 +365,24 @@ public static class DesignExploration
     private static LayerPlan UniformBits(DesignSpace space, int bits) =>
         LayerPlan.From(space.LayerNames, _ => new LayerChoice(new LayerBits(bits, bits), BufferResource.Block, 1, MultiplierMapping.Dsp));
 
-    /// <summary>Simulates each set of bits not in <paramref name="simulated"/> once, in parallel; results in the order of <paramref name="plans"/>.</summary>
-    private static SimulationResult[] Simulate(ModelEvaluation evaluation, IReadOnlyList<LayerPlan> plans, Dictionary<string, SimulationResult> simulated, CancellationToken cancellation)
+    private static string BitsKey(LayerPlan p) =>
+        string.Join(";", p.LayerNames.Select(n => p.Bits(n).WeightBits.ToString(CultureInfo.InvariantCulture) + "," + p.Bits(n).ActivationBits.ToString(CultureInfo.InvariantCulture)));
+
+    /// <summary>Simulates each set of bits not in <paramref name="simulated"/> once on the test set, in parallel; results in the order of <paramref name="plans"/>.</summary>
+    private static SimulationResult[] Simulate(ModelEvaluation evaluation, IReadOnlyList<LayerPlan> plans, Dictionary<string, SimulationResult> simulated, CancellationToken cancellation) =>
+        Once(plans, simulated, plan => evaluation.Evaluate(evaluation.Quantize(plan.Bits)), cancellation);
+
+    /// <summary>The validation MSE (<see cref="Sensitivity.ValidationError"/>) of each set of bits, each simulated once.</summary>
+    private static double[] Validate(ModelEvaluation evaluation, IReadOnlyList<LayerPlan> plans, Dictionary<string, double> validated, CancellationToken cancellation) =>
+        Once(plans, validated, plan => Sensitivity.ValidationError(evaluation, evaluation.Quantize(plan.Bits)), cancellation);
+
+    private static T[] Once<T>(IReadOnlyList<LayerPlan> plans, Dictionary<string, T> done, Func<LayerPlan, T> run, CancellationToken cancellation)
     {
-        static string Key(LayerPlan p) => string.Join(";", p.LayerNames.Select(n => p.Bits(n).WeightBits.ToString(CultureInfo.InvariantCulture) + "," + p.Bits(n).ActivationBits.ToString(CultureInfo.InvariantCulture)));
-        var keys = plans.Select(Key).ToList();
-        var missing = keys.Distinct(StringComparer.Ordinal).Where(k => !simulated.ContainsKey(k)).ToList();
-        var results = new SimulationResult[missing.Count];
-        Parallel.For(0, missing.Count, new ParallelOptions { CancellationToken = cancellation }, i =>
-            results[i] = evaluation.Evaluate(evaluation.Quantize(plans[keys.IndexOf(missing[i])].Bits)));
-        for (int i = 0; i < missing.Count; i++) simulated[missing[i]] = results[i];
-        return keys.Select(k => simulated[k]).ToArray();
+        var keys = plans.Select(BitsKey).ToList();
+        var missing = keys.Distinct(StringComparer.Ordinal).Where(k => !done.ContainsKey(k)).ToList();
+        var results = new T[missing.Count];
+        Parallel.For(0, missing.Count, new ParallelOptions { CancellationToken = cancellation }, i => results[i] = run(plans[keys.IndexOf(missing[i])]));
+        for (int i = 0; i < missing.Count; i++) done[missing[i]] = results[i];
+        return keys.Select(k => done[k]).ToArray();
     }
 }

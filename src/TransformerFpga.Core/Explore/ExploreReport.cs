@@ -38,8 +38,11 @@ public static class ExploreReport
             json.WriteEndArray();
             json.WriteNumber("max_error_increase_percent", r.Options.MaxErrorIncreasePercent);
             json.WriteString("error_metric", "integer_vs_target.mse");
+            json.WriteString("chosen_by", "validation_mse");
+            json.WriteNumber("validation_windows", r.Sensitivity.Windows);
             json.WriteNumber("reference_bits", ExploreOptions.ReferenceBits);
             json.WriteNumber("reference_error", r.ReferenceError);
+            json.WriteNumber("validation_reference_error", r.ValidationReferenceError);
             if (double.IsFinite(r.ErrorLimit)) json.WriteNumber("error_limit", r.ErrorLimit);
             else json.WriteNull("error_limit");
             if (r.Best is int best) json.WriteNumber("best", best);
@@ -100,6 +103,7 @@ public static class ExploreReport
                 json.WriteBoolean("on_front", r.Front.Contains(d.Id));
                 json.WriteBoolean("best", r.Best == d.Id);
                 json.WriteBoolean("fits", d.Estimate.Fits);
+                json.WriteNumber("validation_mse", d.ValidationError);
                 json.WriteStartObject("integer_vs_target");
                 json.WriteNumber("mse", d.Simulation.IntegerVsTarget.Mse);
                 json.WriteNumber("mae", d.Simulation.IntegerVsTarget.Mae);
@@ -172,9 +176,9 @@ public static class ExploreReport
     private static string Percent(ExploreResult r, MeasuredDesign d) => Reports.Formats.SignedPercent((d.Error / r.ReferenceError - 1) * 100);
 
     private static string ObjectiveText(ExploreResult r) => r.Options.Objective == ExploreObjective.Accuracy
-        ? "**Accuracy**: the least test error that fits (ties: less area, then fewer cycles)"
+        ? "**Accuracy**: the least validation error that fits (ties: less area, then fewer cycles)"
         : string.Create(CultureInfo.InvariantCulture,
-            $"**Latency**: the fewest cycles that fit with a test error within {r.Options.MaxErrorIncreasePercent:0.##} % of the uniform 8-bit design's ({r.ReferenceError:G4}, so at most {r.ErrorLimit:G4}; ties: less area, then less error)");
+            $"**Latency**: the fewest cycles that fit with a validation error within {r.Options.MaxErrorIncreasePercent:0.##} % of the uniform 8-bit design's ({r.ValidationReferenceError:G4}, so at most {r.ErrorLimit:G4}; ties: less area, then less error)");
 
     public static string Markdown(ExploreResult r)
     {
@@ -182,12 +186,13 @@ public static class ExploreReport
         md.Append("# Design-space exploration: ").Append(r.Top).Append(" on ").Append(r.Part).Append("\n\n");
         md.Append("Objective ").Append(ObjectiveText(r)).Append(". Candidate bits ").Append(string.Join(";", r.Options.Bits))
           .Append(string.Create(CultureInfo.InvariantCulture, $"; budget {r.LimitPercent:0.#} % of the part ({N(r.Budget.Lut)} LUT, {N(r.Budget.LutRam)} LUTRAM, {N(r.Budget.Ff)} FF, {r.Budget.Bram18} BRAM18, {r.Budget.Dsp} DSP). "))
-          .Append("Test error = MSE of the integer model against the targets on the whole test set, as report/simulation.json's `integer_vs_target.mse`.\n\n");
+          .Append(string.Create(CultureInfo.InvariantCulture, $"Designs are chosen by their validation error: MSE of the integer model against the targets on {r.Sensitivity.Windows} windows of the calibration file. "))
+          .Append("Test error = the same on the whole test set, as report/simulation.json's `integer_vs_target.mse`: reported beside, never chosen by.\n\n");
         if (r.Best is int bestId)
         {
             var b = r.Designs[bestId];
             md.Append(string.Create(CultureInfo.InvariantCulture,
-                $"**Best design: {b.Label}** ({b.Origin.ToString().ToLowerInvariant()}): test MSE {b.Error:G4} ({Percent(r, b)} vs uniform 8 bit), "))
+                $"**Best design: {b.Label}** ({b.Origin.ToString().ToLowerInvariant()}): validation MSE {b.ValidationError:G4}, test MSE {b.Error:G4} ({Percent(r, b)} vs uniform 8 bit), "))
               .Append(string.Create(CultureInfo.InvariantCulture,
                 $"LUT-equivalent area {N((long)Math.Round(b.LutEquivalent))}, {b.Estimate.SummaryLine()}. "))
               .Append("`explore.props` holds its items; see *Using the result* below.\n\n");
@@ -196,18 +201,18 @@ public static class ExploreReport
         {
             md.Append("**No design qualifies** for the objective (the build's error names the closest); `explore.props` was not written.\n\n");
         }
-        md.Append("![Pareto front: test error over LUT-equivalent area, colour = latency](explore.svg)\n\n");
+        md.Append("![Pareto front: validation error over LUT-equivalent area, colour = latency](explore.svg)\n\n");
 
         md.Append("## Measured designs\n\n");
-        md.Append("Every design below was simulated on the whole test set and estimated like a build. ★ = best, ● = on the Pareto front of test error × LUT-equivalent area × cycles among the designs that fit.\n\n");
-        md.Append("| design | | test MSE | vs 8 bit | predicted | LUT-eq. area | LUT | LUTRAM | FF | BRAM18 | DSP | cycles | µs | fits | bits (weight/activation) |\n");
-        md.Append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
+        md.Append("Every design below was simulated on the validation windows and on the whole test set and estimated like a build. ★ = best, ● = on the Pareto front of validation error × LUT-equivalent area × cycles among the designs that fit; \"predicted\" is the search's validation error.\n\n");
+        md.Append("| design | | validation MSE | test MSE | vs 8 bit (test) | predicted | LUT-eq. area | LUT | LUTRAM | FF | BRAM18 | DSP | cycles | µs | fits | bits (weight/activation) |\n");
+        md.Append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
         foreach (var d in r.Designs)
         {
             var t = d.Estimate.Total;
             string mark = (r.Best == d.Id ? "★" : "") + (r.Front.Contains(d.Id) ? "●" : "");
             md.Append(string.Create(CultureInfo.InvariantCulture,
-                $"| {d.Label} | {mark} | {d.Error:G4} | {Percent(r, d)} | {(d.PredictedError is double p ? p.ToString("G4", CultureInfo.InvariantCulture) : "")} | {N((long)Math.Round(d.LutEquivalent))} | {N(t.Lut)} | {N(t.LutRam)} | {N(t.Ff)} | {t.Bram18} | {t.Dsp} | {N(d.Cycles)} | {d.Cycles / r.ClockMHz:0.#} | {(d.Estimate.Fits ? "yes" : "no")} | {BitsSummary(r, d)} |\n"));
+                $"| {d.Label} | {mark} | {d.ValidationError:G4} | {d.Error:G4} | {Percent(r, d)} | {(d.PredictedError is double p ? p.ToString("G4", CultureInfo.InvariantCulture) : "")} | {N((long)Math.Round(d.LutEquivalent))} | {N(t.Lut)} | {N(t.LutRam)} | {N(t.Ff)} | {t.Bram18} | {t.Dsp} | {N(d.Cycles)} | {d.Cycles / r.ClockMHz:0.#} | {(d.Estimate.Fits ? "yes" : "no")} | {BitsSummary(r, d)} |\n"));
         }
         md.Append('\n');
 
@@ -249,7 +254,7 @@ public static class ExploreReport
         double xMin = designs.Min(d => d.LutEquivalent), xMax = designs.Max(d => d.LutEquivalent);
         double budgetX = r.Device.LutEquivalent(r.Budget);
         var (xLow, xHigh, xTicks) = LinearTicks(Math.Min(xMin, xMax), Math.Max(xMax, xMin));
-        double eMin = designs.Min(d => d.Error), eMax = designs.Max(d => d.Error);
+        double eMin = designs.Min(d => d.ValidationError), eMax = designs.Max(d => d.ValidationError);
         bool log = eMin > 0 && eMax / eMin > 4;
         var (yLow, yHigh, yTicks) = log ? LogTicks(eMin, eMax) : LinearTicks(Math.Min(0, eMin), eMax);
         double X(double v) => left + (v - xLow) / Math.Max(1e-12, xHigh - xLow) * plotW;
@@ -263,10 +268,10 @@ public static class ExploreReport
         var svg = new StringBuilder();
         svg.Append(string.Create(CultureInfo.InvariantCulture,
             $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"11\">\n"));
-        svg.Append($"<title>{Esc(r.Top)} on {Esc(r.Part)}: measured designs, test error over LUT-equivalent area, colour = latency</title>\n");
+        svg.Append($"<title>{Esc(r.Top)} on {Esc(r.Part)}: measured designs, validation error over LUT-equivalent area, colour = latency</title>\n");
         svg.Append("<rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n");
         svg.Append(string.Create(CultureInfo.InvariantCulture,
-            $"<text x=\"{left}\" y=\"22\" font-size=\"13\">{Esc(r.Top)} on {Esc(r.Part)}: test MSE over area ({Esc(r.Options.Objective.ToString())} objective)</text>\n"));
+            $"<text x=\"{left}\" y=\"22\" font-size=\"13\">{Esc(r.Top)} on {Esc(r.Part)}: validation MSE over area ({Esc(r.Options.Objective.ToString())} objective)</text>\n"));
         svg.Append(string.Create(CultureInfo.InvariantCulture,
             $"<rect x=\"{left}\" y=\"{top}\" width=\"{plotW}\" height=\"{plotH}\" fill=\"none\" stroke=\"#888\"/>\n"));
         foreach (double t in xTicks)
@@ -282,7 +287,7 @@ public static class ExploreReport
             svg.Append($"<text x=\"{left - 7}\" y=\"{P(y + 4)}\" text-anchor=\"end\">{Esc(F(t, "G3"))}</text>\n");
         }
         svg.Append($"<text x=\"{left + plotW / 2}\" y=\"{height - 14}\" text-anchor=\"middle\">LUT-equivalent area (LUT + FF, BRAM18, DSP as shares of the device × {N(r.Device.Capacity.Lut)})</text>\n");
-        svg.Append($"<text transform=\"translate(18 {top + plotH / 2}) rotate(-90)\" text-anchor=\"middle\">test MSE{(log ? " (log scale)" : "")}</text>\n");
+        svg.Append($"<text transform=\"translate(18 {top + plotH / 2}) rotate(-90)\" text-anchor=\"middle\">validation MSE{(log ? " (log scale)" : "")}</text>\n");
         if (budgetX >= xLow && budgetX <= xHigh)
             svg.Append($"<line x1=\"{P(X(budgetX))}\" y1=\"{top}\" x2=\"{P(X(budgetX))}\" y2=\"{top + plotH}\" stroke=\"#c00\" stroke-dasharray=\"4 3\"><title>the whole budget as LUT-equivalent area</title></line>\n");
 
@@ -290,12 +295,12 @@ public static class ExploreReport
         var labels = new List<(double X, double Y)>();
         foreach (var d in designs.OrderBy(d => d.Origin != DesignOrigin.Search ? 2 : r.Front.Contains(d.Id) ? 1 : 0).ThenBy(d => d.Id))
         {
-            double x = X(d.LutEquivalent), y = Y(Math.Max(d.Error, log ? yLow : double.MinValue));
+            double x = X(d.LutEquivalent), y = Y(Math.Max(d.ValidationError, log ? yLow : double.MinValue));
             string fill = d.Estimate.Fits ? Colour(Shade(d.Cycles)) : "#ffffff";
             string stroke = d.Estimate.Fits ? (r.Front.Contains(d.Id) ? "#000000" : "#777777") : Colour(Shade(d.Cycles));
             string opacity = r.Front.Contains(d.Id) || d.Origin != DesignOrigin.Search ? "1" : "0.45";
             string tip = Esc(string.Create(CultureInfo.InvariantCulture,
-                $"{d.Label}: test MSE {d.Error:G4} ({Percent(r, d)} vs 8 bit), LUT-eq. {d.LutEquivalent:N0}, {d.Cycles:N0} cycles{(d.Estimate.Fits ? "" : ", does not fit")}{(r.Front.Contains(d.Id) ? ", on the front" : "")}"));
+                $"{d.Label}: validation MSE {d.ValidationError:G4}, test MSE {d.Error:G4} ({Percent(r, d)} vs 8 bit), LUT-eq. {d.LutEquivalent:N0}, {d.Cycles:N0} cycles{(d.Estimate.Fits ? "" : ", does not fit")}{(r.Front.Contains(d.Id) ? ", on the front" : "")}"));
             var (element, geometry) = d.Origin switch
             {
                 DesignOrigin.Uniform => ("rect", $"x=\"{P(x - 6)}\" y=\"{P(y - 6)}\" width=\"12\" height=\"12\""),
@@ -386,7 +391,7 @@ public static class ExploreReport
         sb.Append(Comment(string.Create(CultureInfo.InvariantCulture,
             $"  FpgaExplore ({r.Options.Objective}): design {best.Label} of report/explore.md for {r.Top} on {r.Part} at {r.LimitPercent:0.#} %.")));
         sb.Append(Comment(string.Create(CultureInfo.InvariantCulture,
-            $"  Test MSE {best.Error.ToString("R", CultureInfo.InvariantCulture)} ({Percent(r, best)} vs uniform 8 bit); LUT {t.Lut:N0}, LUTRAM {t.LutRam:N0}, FF {t.Ff:N0}, BRAM18 {t.Bram18}, DSP {t.Dsp}; {best.Cycles:N0} cycles.")));
+            $"  Validation MSE {best.ValidationError.ToString("R", CultureInfo.InvariantCulture)}, test MSE {best.Error.ToString("R", CultureInfo.InvariantCulture)} ({Percent(r, best)} vs uniform 8 bit); LUT {t.Lut:N0}, LUTRAM {t.LutRam:N0}, FF {t.Ff:N0}, BRAM18 {t.Bram18}, DSP {t.Dsp}; {best.Cycles:N0} cycles.")));
         sb.Append("  Import it after the project's own items (these override them), e.g. as the last line of the project:\n");
         sb.Append("    <Import Project=\"explore.props\" />\n");
         sb.Append("-->\n");

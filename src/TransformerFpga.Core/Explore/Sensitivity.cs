@@ -12,18 +12,19 @@ public sealed record LayerSensitivity(string Layer, IReadOnlyDictionary<int, dou
 /// Per-layer sensitivity measured with the integer simulator, and the error it predicts for a design.
 /// <para>
 /// The reference design has every layer at the widest candidate bits; each case narrows the weights or
-/// the activations of one layer and simulates the test windows (at most <see cref="MaxWindows"/>, evenly
-/// spread). A case's effect is kept as the change of every prediction, not just of the error: the
+/// the activations of one layer and simulates the validation windows (of the calibration file, at most
+/// <see cref="MaxWindows"/>, evenly spread: the test set plays no part in the exploration's choices). A case's effect is kept as the change of every prediction, not just of the error: the
 /// predicted error of a design is the MSE of the reference predictions shifted by the changes of all its
 /// narrowed choices (a first-order model of how quantization errors reach the output). Unlike adding up
 /// error increases, it cannot go below zero, and two narrowings whose errors happen to cancel the
 /// reference's bias do not count that luck twice. A design with one narrowed choice is predicted
-/// exactly; every design the exploration reports is simulated on the whole test set afterwards.
+/// exactly; every design the exploration reports is simulated on the validation windows (which it is chosen
+/// by) and on the whole test set (reported beside) afterwards.
 /// </para>
 /// </summary>
 public sealed class Sensitivity
 {
-    /// <summary>Cases measure on at most this many test windows, evenly spread (all of them when there are fewer).</summary>
+    /// <summary>Cases measure on at most this many validation windows, evenly spread (all of them when there are fewer).</summary>
     public const int MaxWindows = 512;
 
     private readonly double[] _reference;
@@ -47,7 +48,7 @@ public sealed class Sensitivity
 
     /// <summary>Per hardware layer, in the design space's order: the error increase of each narrowing alone.</summary>
     public IReadOnlyList<LayerSensitivity> Layers { get; }
-    /// <summary>Test MSE of the reference design on the measured windows.</summary>
+    /// <summary>Validation MSE of the reference design on the measured windows.</summary>
     public double ReferenceError { get; }
     public int Windows { get; }
     /// <summary>Simulations run (one per layer and narrower bits).</summary>
@@ -67,7 +68,7 @@ public sealed class Sensitivity
         return sum;
     }
 
-    /// <summary>The predicted test MSE (on the measured windows) of a design, given the <see cref="Shift"/> of each of its layers' options.</summary>
+    /// <summary>The predicted validation MSE (on the measured windows) of a design, given the <see cref="Shift"/> of each of its layers' options.</summary>
     public double PredictedError(IEnumerable<double[]?> shifts)
     {
         var y = (double[])_reference.Clone();
@@ -80,7 +81,7 @@ public sealed class Sensitivity
     public static Sensitivity Measure(ModelEvaluation evaluation, DesignSpace space, Action<string> progress, CancellationToken cancellation)
     {
         int widest = space.WidestBits;
-        var windows = EvenlySpaced(evaluation.Test.Count, MaxWindows);
+        var windows = ValidationWindows(evaluation);
         var cases = new List<(int Layer, bool Weights, int Bits)>();
         foreach (var l in space.Layers)
         {
@@ -88,10 +89,10 @@ public sealed class Sensitivity
             cases.AddRange(l.ActivationBits.Where(b => b != widest).Select(b => (l.Index, false, b)));
         }
         progress(string.Create(CultureInfo.InvariantCulture,
-            $"explore: measuring per-layer sensitivity, {cases.Count} simulations of {windows.Length} test windows"));
+            $"explore: measuring per-layer sensitivity, {cases.Count} simulations of {windows.Length} validation windows"));
 
         var reference = Predictions(evaluation, evaluation.Quantize(_ => new LayerBits(widest, widest)), windows);
-        var targets = windows.SelectMany(w => evaluation.Test.Targets[w]).ToArray();
+        var targets = Targets(evaluation, windows);
         double referenceError = Mse(reference, targets);
         var predictions = new double[cases.Count][];
         // Independent simulations; each result goes to its own slot, so the outcome does not depend on scheduling.
@@ -138,6 +139,19 @@ public sealed class Sensitivity
         return new Sensitivity(layers, referenceError, windows.Length, cases.Count, reference, targets, weightShift, activationShift);
     }
 
+    /// <summary>The validation windows every measurement uses.</summary>
+    public static int[] ValidationWindows(ModelEvaluation evaluation) => EvenlySpaced(evaluation.Validation.Count, MaxWindows);
+
+    /// <summary>The targets of <paramref name="windows"/>, window after window.</summary>
+    public static double[] Targets(ModelEvaluation evaluation, IReadOnlyList<int> windows) => windows.SelectMany(w => evaluation.Validation.Targets[w]).ToArray();
+
+    /// <summary>The validation MSE of a model on <see cref="ValidationWindows"/>.</summary>
+    public static double ValidationError(ModelEvaluation evaluation, IntegerTransformer model)
+    {
+        var windows = ValidationWindows(evaluation);
+        return Mse(Predictions(evaluation, model, windows), Targets(evaluation, windows));
+    }
+
     /// <summary>Indices 0, s, 2s, … with s chosen so that at most <paramref name="max"/> remain.</summary>
     public static int[] EvenlySpaced(int count, int max)
     {
@@ -145,14 +159,14 @@ public sealed class Sensitivity
         return Enumerable.Range(0, count).Where(i => i % stride == 0).ToArray();
     }
 
-    /// <summary>The integer model's de-normalized predictions for the given windows, window after window.</summary>
+    /// <summary>The integer model's de-normalized predictions for the given validation windows, window after window.</summary>
     public static double[] Predictions(ModelEvaluation evaluation, IntegerTransformer model, IReadOnlyList<int> windows)
     {
         var workspace = model.CreateWorkspace();
         var result = new List<double>();
         foreach (int w in windows)
         {
-            model.QuantizeInput(evaluation.Test.Inputs[w], workspace.Input);
+            model.QuantizeInput(evaluation.Validation.Inputs[w], workspace.Input);
             var q = model.Simulate(workspace);
             result.AddRange(evaluation.Denormalize(q.Select(v => model.OutputLayer.Output.Dequantize(v)).ToArray()));
         }

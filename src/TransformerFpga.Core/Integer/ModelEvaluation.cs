@@ -20,6 +20,7 @@ public sealed class ModelEvaluation
         var data = config.Data;
         var calibrationSeries = CsvSeries.Load(data.CalibrationPath, data.InputColumns, data.TargetColumns);
         var calibration = new WindowSet(calibrationSeries, config.Window, data.InputMean, data.InputStd);
+        Validation = calibration;
         int stride = Math.Max(1, calibration.Count / MaxCalibrationWindows);
         CalibrationWindows = Enumerable.Range(0, calibration.Count).Where(i => i % stride == 0).Take(MaxCalibrationWindows).Select(i => calibration.Inputs[i]).ToArray();
         Ranges = IntegerTransformer.Calibrate(Float, CalibrationWindows);
@@ -37,6 +38,11 @@ public sealed class ModelEvaluation
     public float[][] CalibrationWindows { get; }
     public IReadOnlyDictionary<string, double> Ranges { get; }
     public WindowSet Test { get; }
+    /// <summary>
+    /// The windows of the calibration file with their targets: what FpgaExplore chooses designs by, so that the test
+    /// set stays out of every choice (the activation ranges come from the same file).
+    /// </summary>
+    public WindowSet Validation { get; }
     public double[][] FloatPredictions { get; }
     public double[][]? Persistence { get; }
 
