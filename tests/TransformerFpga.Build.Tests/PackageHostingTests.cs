@@ -60,7 +60,9 @@ public sealed class PackageHostingTests
     [DataRow("-warnaserror:TFPGA101")]
     public void ABuildFailedByTheProjectsWarningsAsErrorsIsNotUpToDate(string warningsAsErrors)
     {
-        var project = new HardwareProject(Consumption.ProjectSdk, "msbuildwarnaserror").WriteProject(Items, "<FpgaUtilizationLimitPercent>1</FpgaUtilizationLimitPercent>");
+        // A folder per data row: the rows run in parallel.
+        string name = "wae-" + new string(warningsAsErrors.Where(char.IsLetterOrDigit).ToArray()).ToLowerInvariant();
+        var project = new HardwareProject(Consumption.ProjectSdk, name).WriteProject(Items, "<FpgaUtilizationLimitPercent>1</FpgaUtilizationLimitPercent>");
 
         var strict = project.Build(warningsAsErrors);
         Assert.AreNotEqual(0, strict.ExitCode, warningsAsErrors + " of a design over budget succeeded:\n" + strict.Output);
