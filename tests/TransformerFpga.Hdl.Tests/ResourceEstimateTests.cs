@@ -8,15 +8,18 @@ namespace TransformerFpga.Hdl.Tests;
 /// The resource estimate held against flattened Yosys synthesis (synth_xilinx -flatten, as Vivado synthesizes by
 /// default) of generated designs it was not fitted to: the shipped coefficients come from seeds 401–412 of the wide
 /// space, these are seeds 701–712 of the same space (d_model up to 64, two encoder layers, lanes in attention,
-/// banked buffers), drawn after the last change of features and rules. The same netlists hold the templates' worst
-/// register-to-register path to the clock. The table goes to the test output; docs/hardware.md quotes it.
+/// banked buffers), drawn after the last change of features and rules. CI synthesizes 9 of the 12 (one with d_model 64,
+/// one with two encoder layers; d701, d706 and d708, the slowest to synthesize, are left out to keep CI within its
+/// time; `Bench -- resources table … 701 12 --wide` measures all 12). The same netlists hold the templates' worst
+/// register-to-register path to the clock and the timing model to the netlist. The table goes to the test output;
+/// docs/hardware.md quotes it.
 /// </summary>
 [TestClass]
 public sealed class ResourceEstimateTests
 {
     public TestContext TestContext { get; set; } = null!;
 
-    public const int FirstSeed = 701, Designs = 12;
+    private static readonly int[] Seeds = [702, 703, 704, 705, 707, 709, 710, 711, 712];
 
     /// <summary>
     /// Mean and worst |error| in % for LUT and FF, worst for LUT RAM, and ± RAMB18 per design. Measured once on these seeds
@@ -31,6 +34,12 @@ public sealed class ResourceEstimateTests
     /// <summary>The clock period the templates are built for (100 MHz) less 1 ns of margin for placement.</summary>
     private const double WorstPathBoundNs = 9.0;
 
+    /// <summary>
+    /// The timing model against the netlist's worst path: measured −0.17…−1.87 ns on these designs (a residual add reading
+    /// a deep LUT-RAM buffer, and a weight ROM flattened Yosys put in block RAM, are longer than modelled).
+    /// </summary>
+    private const double ModelToleranceNs = 2.0;
+
     [TestMethod]
     [Timeout(40 * 60 * 1000)]
     public void EstimateHoldsAgainstFlattenedSynthesisOfUnseenDesigns()
@@ -39,7 +48,7 @@ public sealed class ResourceEstimateTests
             "yosys is not on PATH (Debian/Ubuntu: apt-get install yosys ghdl)");
         _ = Ghdl.Executable;
         using var folder = new TestFolder();
-        var designs = Enumerable.Range(FirstSeed, Designs)
+        var designs = Seeds
             .Select(seed => SynthesisCheck.Generate(seed, folder.File("d" + seed.ToString(CultureInfo.InvariantCulture)), wide: true)).ToList();
         var failures = new List<string>();
         // Largest first, so that the two workers finish together.
@@ -64,21 +73,24 @@ public sealed class ResourceEstimateTests
         Assert.IsTrue(Errors("DSP").All(e => e == 0), "DSP48E1 count differs:\n" + table);
         // The estimate promises no more than it measured here.
         foreach (var (resource, errors) in new[] { ("LUT", lut), ("FF", ff), ("LUTRAM", Errors("LUTRAM")) })
-            Assert.IsTrue(errors.Max(Math.Abs) <= EstimateError.HeldOutWorstPercent[resource],
+            Assert.IsTrue(Math.Round(errors.Max(Math.Abs), 1) <= EstimateError.HeldOutWorstPercent[resource],
                 $"{resource}: worst held-out error {errors.Max(Math.Abs):0.0} % above EstimateError's {EstimateError.HeldOutWorstPercent[resource]} %");
 
-        // The timing model's error on these designs is reported, not bounded (TimingTests bounds it on designs made to
-        // cover every kind): docs/hardware.md gives the figures.
         var slow = new List<string>();
+        var off = new List<string>();
         var rows = new List<string> { "| design | layer | model ns | netlist ns | error |", "|---|---|---:|---:|---:|" };
         foreach (var d in designs)
         {
             var sta = NetlistTiming.Analyze(Path.Combine(d.Folder, SynthesisCheck.FlatFolder, "netlist.json"), d.Design.Top);
             rows.Add(TimingComparison.Table(d.Name, TimingComparison.Rows(d.Design, sta)).TrimEnd('\n'));
-            TestContext.WriteLine($"{d.Name}: model {DesignTiming.Of(d.Design).Critical.Nanoseconds:0.00} ns, netlist {sta.Worst}");
+            var model = DesignTiming.Of(d.Design).Critical;
+            TestContext.WriteLine($"{d.Name}: model {model.Nanoseconds:0.00} ns ({model.Name}), netlist {sta.Worst}");
             if (sta.Worst.Nanoseconds > WorstPathBoundNs) slow.Add(d.Name + ": " + sta.Worst);
+            if (Math.Abs(model.Nanoseconds - sta.Worst.Nanoseconds) > ModelToleranceNs)
+                off.Add(string.Create(CultureInfo.InvariantCulture, $"{d.Name}: model {model.Nanoseconds:0.00} ns vs netlist {sta.Worst.Nanoseconds:0.00} ns"));
         }
         TestContext.WriteLine(string.Join("\n", rows));
+        Assert.AreEqual(0, off.Count, "timing model off the netlist:\n" + string.Join("\n", off));
         Assert.AreEqual(0, slow.Count, $"worst register-to-register path above {WorstPathBoundNs} ns:\n" + string.Join("\n", slow));
     }
 }

@@ -9,7 +9,8 @@ public static class EstimateError
 {
     /// <summary>
     /// Worst held-out error of the shipped coefficients against flattened Yosys synthesis (seeds 701–712 of the wide space,
-    /// the test EstimateHoldsAgainstFlattenedSynthesisOfUnseenDesigns); RAMB18: 2 of 22 on the worst design.
+    /// measured with `Bench -- resources table … 701 12 --wide`; the test EstimateHoldsAgainstFlattenedSynthesisOfUnseenDesigns
+    /// repeats 9 of them); RAMB18: 2 of 22 on the worst design.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, double> HeldOutWorstPercent = new Dictionary<string, double>(StringComparer.Ordinal)
     {
