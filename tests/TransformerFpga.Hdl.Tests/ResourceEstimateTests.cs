@@ -27,8 +27,9 @@ public sealed class ResourceEstimateTests
     /// RAMB18 off by −1 and −2 on two designs (flattened Yosys puts ROMs in block RAM that the per-module rule keeps in
     /// LUTs), DSP exact. The product aims at 3 % mean / 8 % worst and exact RAMB18; the bounds are the measured figures,
     /// rounded up, so that the test catches a regression and states what the estimate promises today (EstimateError).
+    /// On the 9 designs CI runs the means are LUT 2.6 %, FF 5.0 %, LUT RAM 4.7 %; the FF mean bound is 6 % for that.
     /// </summary>
-    private const double LutMean = 3, LutWorst = 9, FfMean = 5, FfWorst = 12, LutRamWorst = 9;
+    private const double LutMean = 3, LutWorst = 9, FfMean = 6, FfWorst = 12, LutRamWorst = 9;
     private const int BramTolerance = 2;
 
     /// <summary>The clock period the templates are built for (100 MHz) less 1 ns of margin for placement.</summary>
