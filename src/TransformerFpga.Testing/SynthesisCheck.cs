@@ -11,15 +11,15 @@ namespace TransformerFpga.Hardware;
 
 /// <summary>
 /// Holds the resource model against Yosys: generates seeded random designs (sizes, bits, lanes,
-/// buffers and norm vary), synthesizes them with the generated yosys/synth.ys and compares the
-/// estimate with the synthesized cell counts. Used by the accuracy test, the fitting benchmark and
+/// buffers and norm vary), synthesizes them with the generated yosys/synth.ys, per module and flattened, and
+/// compares the estimate with the flattened design's cell counts. Used by the accuracy test, the fitting benchmark and
 /// by anyone who wants to check the estimate on their machine.
 /// </summary>
 public static class SynthesisCheck
 {
     public sealed record GeneratedDesign(string Name, string Folder, IntegerTransformer Model, LayerPlan Plan, HdlGenerator.Design Design);
 
-    public sealed record Comparison(string Name, Resources Estimate, Resources Synthesis, IReadOnlyList<DesignModule> Modules, IReadOnlyDictionary<string, Resources> ModuleSynthesis);
+    public sealed record Comparison(string Name, Resources Estimate, Resources Synthesis);
 
     /// <summary>
     /// Writes hdl/ and yosys/ of the design of <paramref name="seed"/> under <paramref name="folder"/>. The default
@@ -109,13 +109,13 @@ public static class SynthesisCheck
         return File.Exists(log) && YosysStatistics.Parse(File.ReadAllText(log)).TryGetValue(design.Name, out var r) ? r : null;
     }
 
-    /// <summary>Estimate against the flattened synthesis (flat/yosys.log); the modules' own rows stay those of yosys/yosys.log when it exists.</summary>
+    /// <summary>The design's estimate against its flattened synthesis (flat/yosys.log).</summary>
     public static Comparison CompareFlattened(GeneratedDesign design, ResourceCoefficients coefficients)
     {
         var modules = ResourceModel.Modules(design.Design, file => File.ReadAllText(Path.Combine(design.Folder, "hdl", file)));
         var estimate = modules.Aggregate(new Resources(), (sum, m) => sum + ResourceModel.Estimate(m, design.Design, coefficients));
         var total = Flattened(design) ?? throw new InvalidOperationException(design.Name + ": no flattened synthesis log");
-        return new Comparison(design.Name, estimate, total, modules, new Dictionary<string, Resources>());
+        return new Comparison(design.Name, estimate, total);
     }
 
     /// <summary>
@@ -156,30 +156,6 @@ public static class SynthesisCheck
     }
 
     private static int ShiftRegisters(IReadOnlyDictionary<string, int> cells) => cells.GetValueOrDefault("SRL16E") + cells.GetValueOrDefault("SRLC32E");
-
-    public static Comparison Compare(GeneratedDesign design, ResourceCoefficients coefficients)
-    {
-        var synthesis = YosysStatistics.Parse(File.ReadAllText(Path.Combine(design.Folder, "yosys", "yosys.log")));
-        var modules = ResourceModel.Modules(design.Design, file => File.ReadAllText(Path.Combine(design.Folder, "hdl", file)));
-        var estimate = modules.Aggregate(new Resources(), (sum, m) => sum + ResourceModel.Estimate(m, design.Design, coefficients));
-        return new Comparison(design.Name, estimate, synthesis[YosysStatistics.DesignTotal], modules, synthesis);
-    }
-
-    /// <summary>Every module with its features and synthesized resources; the top absorbs what the listed modules do not (read multiplexers).</summary>
-    public static IEnumerable<ModuleSample> Samples(GeneratedDesign design, Comparison comparison)
-    {
-        var listed = new Resources();
-        foreach (var module in comparison.Modules.Where(m => m.Kind != ModuleKind.Top))
-        {
-            var r = comparison.ModuleSynthesis[module.Entity];
-            listed += r * module.Instances;
-            yield return new ModuleSample(module.Kind, ResourceModel.Features(module, design.Design), r);
-        }
-        var total = comparison.Synthesis;
-        var top = comparison.Modules.Single(m => m.Kind == ModuleKind.Top);
-        yield return new ModuleSample(ModuleKind.Top, ResourceModel.Features(top, design.Design),
-            new Resources(total.Lut - listed.Lut, total.LutRam - listed.LutRam, total.Ff - listed.Ff, total.Bram18 - listed.Bram18, total.Dsp - listed.Dsp));
-    }
 
     /// <summary>The table: estimate, synthesis and error per resource per design, then mean and worst error.</summary>
     public static string Table(IReadOnlyList<Comparison> comparisons)
