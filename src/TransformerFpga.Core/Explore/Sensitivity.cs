@@ -12,8 +12,8 @@ public sealed record LayerSensitivity(string Layer, IReadOnlyDictionary<int, dou
 /// Per-layer sensitivity measured with the integer simulator, and the error it predicts for a design.
 /// <para>
 /// The reference design has every layer at the widest candidate bits; each case narrows the weights or
-/// the activations of one layer and simulates the validation windows (of the calibration file, at most
-/// <see cref="MaxWindows"/>, evenly spread: the test set plays no part in the exploration's choices). A case's effect is kept as the change of every prediction, not just of the error: the
+/// the activations of one layer and simulates the validation windows (<see cref="ModelEvaluation.ValidationInputs"/>:
+/// the test set plays no part in the exploration's choices). A case's effect is kept as the change of every prediction, not just of the error: the
 /// predicted error of a design is the MSE of the reference predictions shifted by the changes of all its
 /// narrowed choices (a first-order model of how quantization errors reach the output). Unlike adding up
 /// error increases, it cannot go below zero, and two narrowings whose errors happen to cancel the
@@ -24,9 +24,6 @@ public sealed record LayerSensitivity(string Layer, IReadOnlyDictionary<int, dou
 /// </summary>
 public sealed class Sensitivity
 {
-    /// <summary>Cases measure on at most this many validation windows, evenly spread (all of them when there are fewer).</summary>
-    public const int MaxWindows = 512;
-
     private readonly double[] _reference;
     private readonly double[] _targets;
     /// <summary>Per hardware layer: the prediction changes per weight bits and per activation bits (null at the widest).</summary>
@@ -139,24 +136,17 @@ public sealed class Sensitivity
         return new Sensitivity(layers, referenceError, windows.Length, cases.Count, reference, targets, weightShift, activationShift);
     }
 
-    /// <summary>The validation windows every measurement uses.</summary>
-    public static int[] ValidationWindows(ModelEvaluation evaluation) => EvenlySpaced(evaluation.Validation.Count, MaxWindows);
+    /// <summary>The validation windows every measurement uses: all of them.</summary>
+    public static int[] ValidationWindows(ModelEvaluation evaluation) => Enumerable.Range(0, evaluation.ValidationInputs.Length).ToArray();
 
     /// <summary>The targets of <paramref name="windows"/>, window after window.</summary>
-    public static double[] Targets(ModelEvaluation evaluation, IReadOnlyList<int> windows) => windows.SelectMany(w => evaluation.Validation.Targets[w]).ToArray();
+    public static double[] Targets(ModelEvaluation evaluation, IReadOnlyList<int> windows) => windows.SelectMany(w => evaluation.ValidationTargets[w]).ToArray();
 
     /// <summary>The validation MSE of a model on <see cref="ValidationWindows"/>.</summary>
     public static double ValidationError(ModelEvaluation evaluation, IntegerTransformer model)
     {
         var windows = ValidationWindows(evaluation);
         return Mse(Predictions(evaluation, model, windows), Targets(evaluation, windows));
-    }
-
-    /// <summary>Indices 0, s, 2s, … with s chosen so that at most <paramref name="max"/> remain.</summary>
-    public static int[] EvenlySpaced(int count, int max)
-    {
-        int stride = Math.Max(1, (count + max - 1) / max);
-        return Enumerable.Range(0, count).Where(i => i % stride == 0).ToArray();
     }
 
     /// <summary>The integer model's de-normalized predictions for the given validation windows, window after window.</summary>
@@ -166,7 +156,7 @@ public sealed class Sensitivity
         var result = new List<double>();
         foreach (int w in windows)
         {
-            model.QuantizeInput(evaluation.Validation.Inputs[w], workspace.Input);
+            model.QuantizeInput(evaluation.ValidationInputs[w], workspace.Input);
             var q = model.Simulate(workspace);
             result.AddRange(evaluation.Denormalize(q.Select(v => model.OutputLayer.Output.Dequantize(v)).ToArray()));
         }

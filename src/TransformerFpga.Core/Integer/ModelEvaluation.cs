@@ -12,6 +12,9 @@ public sealed class ModelEvaluation
     /// <summary>Calibration uses at most this many windows, evenly spread over the file.</summary>
     public const int MaxCalibrationWindows = 2048;
 
+    /// <summary>The validation set holds at most this many windows of the calibration file, evenly spread.</summary>
+    public const int MaxValidationWindows = 512;
+
     public ModelEvaluation(ModelConfig config, TransformerWeights weights, CancellationToken cancellation = default)
     {
         Config = config;
@@ -20,7 +23,11 @@ public sealed class ModelEvaluation
         var data = config.Data;
         var calibrationSeries = CsvSeries.Load(data.CalibrationPath, data.InputColumns, data.TargetColumns);
         var calibration = new WindowSet(calibrationSeries, config.Window, data.InputMean, data.InputStd);
-        Validation = calibration;
+        // Only the windows validation uses are kept: a build holds the evaluation for its whole run.
+        int validationStride = Math.Max(1, (calibration.Count + MaxValidationWindows - 1) / MaxValidationWindows);
+        var validation = Enumerable.Range(0, calibration.Count).Where(i => i % validationStride == 0).ToArray();
+        ValidationInputs = validation.Select(i => calibration.Inputs[i]).ToArray();
+        ValidationTargets = validation.Select(i => calibration.Targets[i]).ToArray();
         int stride = Math.Max(1, calibration.Count / MaxCalibrationWindows);
         CalibrationWindows = Enumerable.Range(0, calibration.Count).Where(i => i % stride == 0).Take(MaxCalibrationWindows).Select(i => calibration.Inputs[i]).ToArray();
         Ranges = IntegerTransformer.Calibrate(Float, CalibrationWindows);
@@ -39,10 +46,12 @@ public sealed class ModelEvaluation
     public IReadOnlyDictionary<string, double> Ranges { get; }
     public WindowSet Test { get; }
     /// <summary>
-    /// The windows of the calibration file with their targets: what FpgaExplore chooses designs by, so that the test
-    /// set stays out of every choice (the activation ranges come from the same file).
+    /// Windows of the calibration file (at most <see cref="MaxValidationWindows"/>, evenly spread) and their targets:
+    /// what FpgaExplore chooses designs by, so that the test set stays out of every choice (the activation ranges come
+    /// from the same file).
     /// </summary>
-    public WindowSet Validation { get; }
+    public float[][] ValidationInputs { get; }
+    public double[][] ValidationTargets { get; }
     public double[][] FloatPredictions { get; }
     public double[][]? Persistence { get; }
 
