@@ -117,11 +117,6 @@ internal static class BuildPipeline
     }
 
     /// <summary>
-    /// "+1.2 %", "-0.4 %", "0.0 %". The zero section matters: without it .NET writes a negative value that
-    /// rounds to zero with the positive section behind a minus sign ("-+0.0 %").
-    /// </summary>
-
-    /// <summary>
     /// With FpgaCalibrationReport: refits the coefficients to that report of this design, writes fpga-calibration.json
     /// and report/calibration.json. Null without the property.
     /// </summary>
