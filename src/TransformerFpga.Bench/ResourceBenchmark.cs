@@ -1,4 +1,5 @@
 using System.Globalization;
+using TransformerFpga.Hdl;
 using TransformerFpga.Hardware;
 
 namespace TransformerFpga.Bench;
@@ -9,6 +10,8 @@ namespace TransformerFpga.Bench;
 /// flattened, and fits the resource model's coefficients to what each module takes in the flattened design.
 /// `resources table FOLDER FIRST COUNT [--abc9]`: synthesizes designs flattened (use seeds the fit never saw) and
 /// prints estimate vs Yosys per design and resource; with --abc9 also the LUT count of Yosys' timing-driven mapper.
+/// `resources modules FOLDER SEED 1`: one synthesized design's estimate per instance against what the flattened
+/// netlist attributes to it (FF, shift registers, RAMB18, DSP48E1), largest differences first.
 /// Finished runs in FOLDER are reused.
 /// </summary>
 public static class ResourceBenchmark
@@ -18,6 +21,7 @@ public static class ResourceBenchmark
         string mode = args[1], root = args[2];
         int first = int.Parse(args[3], CultureInfo.InvariantCulture), count = int.Parse(args[4], CultureInfo.InvariantCulture);
         bool wide = args.Contains("--wide"), abc9 = args.Contains("--abc9");
+        if (mode == "modules") return Modules(SynthesisCheck.Generate(first, Path.Combine(root, "d" + first.ToString(CultureInfo.InvariantCulture)), wide));
         var designs = Enumerable.Range(first, count).Select(seed => SynthesisCheck.Generate(seed, Path.Combine(root, "d" + seed.ToString(CultureInfo.InvariantCulture)), wide)).ToList();
         var runs = new List<(SynthesisCheck.GeneratedDesign Design, string What)>();
         foreach (var d in designs)
@@ -68,6 +72,29 @@ public static class ResourceBenchmark
                 Console.WriteLine($"| {d.Name} | {c.Estimate.Lut} | {c.Synthesis.Lut} | {abc} |");
             }
         }
+        return 0;
+    }
+
+    private static int Modules(SynthesisCheck.GeneratedDesign d)
+    {
+        var cells = FlatNetlist.CellsByInstance(Path.Combine(d.Folder, SynthesisCheck.FlatFolder, "netlist.json"),
+            Path.Combine(d.Folder, "yosys", "work", d.Name + ".v"), d.Name);
+        var modules = ResourceModel.Modules(d.Design, file => File.ReadAllText(Path.Combine(d.Folder, "hdl", file)));
+        var labels = d.Design.Layers.ToDictionary(l => l.Entity, l => (IReadOnlyList<string>)[HdlGenerator.InstanceLabel(l)]);
+        foreach (var b in d.Design.Buffers) labels[b.Entity] = HdlGenerator.InstanceLabels(b);
+        Console.WriteLine("| instance | kind | FF est | FF flat | SRL flat | RAMB18 est | RAMB18 flat | DSP est | DSP flat |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        var rows = new List<(double Order, string Line)>();
+        foreach (var m in modules.Where(m => m.Kind != ModuleKind.Top))
+        {
+            var e = ResourceModel.Estimate(m, d.Design, ResourceCoefficients.Default);
+            var c = labels[m.Entity].SelectMany(l => cells.GetValueOrDefault(l, [])).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Sum(kv => kv.Value));
+            var f = YosysStatistics.ToResources(c);
+            int srl = c.GetValueOrDefault("SRL16E") + c.GetValueOrDefault("SRLC32E");
+            rows.Add((-Math.Abs(e.Ff - f.Ff) - 100 * Math.Abs(e.Bram18 - f.Bram18),
+                $"| {string.Join(",", labels[m.Entity])} | {m.Kind} | {e.Ff} | {f.Ff} | {srl} | {e.Bram18} | {f.Bram18} | {e.Dsp} | {f.Dsp} |"));
+        }
+        foreach (var (_, line) in rows.OrderBy(r => r.Order)) Console.WriteLine(line);
         return 0;
     }
 }

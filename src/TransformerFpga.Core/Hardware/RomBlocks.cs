@@ -1,19 +1,20 @@
 namespace TransformerFpga.Hardware;
 
 /// <summary>
-/// Where synthesis puts a module's ROM constants. Yosys' memory_libmap takes the cheaper of block RAM
-/// (cost 129 per RAMB18 in its Xilinx library) and soft logic (1/64 per bit for a ROM): a ROM goes to
-/// block RAM only when its bits exceed 64 × 129 × the RAMB18s it needs. So 768 × 24 (2 RAMB18) is block
-/// RAM, while 576 × 22 or a wide lane ROM (2 RAMB18 for few words) stays in LUTs (measured on generated
-/// designs).
+/// Where synthesis puts a module's ROM constants, by the cost rule of Yosys' memory_libmap: soft logic costs 1/64
+/// per bit that is not constant over the ROM (constant bit columns are removed first), truncated to an integer;
+/// block RAM wins only when its layout (<see cref="BlockRamMapping"/>) is strictly cheaper. A 1152 × 12 ROM
+/// costs 143 in block RAM against 216 in logic; 576 × 22 costs 262 against 198.
 /// </summary>
 public static class RomBlocks
 {
-    private const double BlockRamCost = 129, LogicCostPerBit = 1.0 / 64;
+    private const double LogicCostPerBit = 1.0 / 64;
 
-    public static bool IsBlock(RomShape rom) => rom.Bits * LogicCostPerBit > BlockRamCost * BufferResources.BlockRam18(rom.Depth, rom.Width);
+    public static bool IsBlock(RomShape rom) =>
+        rom.VaryingWidth > 0 && BlockRamMapping.Cheapest(rom.Depth, rom.VaryingWidth, written: false).Cost < Math.Floor(rom.Depth * rom.VaryingWidth * LogicCostPerBit);
 
-    public static long LutRomBits(VhdlModule m) => m.Roms.Where(r => !IsBlock(r)).Sum(r => r.Bits);
+    /// <summary>Bits of the ROMs left in logic that synthesis cannot fold to constants.</summary>
+    public static long LutRomBits(VhdlModule m) => m.Roms.Where(r => !IsBlock(r)).Sum(r => (long)r.Depth * r.VaryingWidth);
 
-    public static int Bram18(VhdlModule m) => m.Roms.Where(IsBlock).Sum(r => BufferResources.BlockRam18(r.Depth, r.Width));
+    public static int Bram18(VhdlModule m) => m.Roms.Where(IsBlock).Sum(r => BlockRamMapping.Cheapest(r.Depth, r.VaryingWidth, written: false).Ramb18);
 }

@@ -3,8 +3,11 @@ using System.Text.RegularExpressions;
 
 namespace TransformerFpga.Hardware;
 
-/// <summary>A ROM constant of a generated entity: entries × bits.</summary>
-public readonly record struct RomShape(string Name, int Depth, int Width)
+/// <summary>
+/// A ROM constant of a generated entity: entries × bits, and how many of its bit columns vary over the entries
+/// (synthesis removes the constant ones before it maps the ROM).
+/// </summary>
+public readonly record struct RomShape(string Name, int Depth, int Width, int VaryingWidth)
 {
     public long Bits => (long)Depth * Width;
 }
@@ -68,8 +71,10 @@ public sealed class VhdlModule
             int from = starts[i].Index, to = i + 1 < starts.Count ? starts[i + 1].Index : romRegion.Length;
             string body = romRegion[from..to];
             int depth = Regex.Matches(body, "=>").Count;
-            var first = Regex.Match(body, "\"([01]+)\"");
-            roms.Add(new RomShape(starts[i].Groups[1].Value, depth, first.Success ? first.Groups[1].Value.Length : 0));
+            var words = Regex.Matches(body, "\"([01]+)\"").Select(w => w.Groups[1].Value).ToList();
+            int width = words.Count > 0 ? words[0].Length : 0;
+            int varying = Enumerable.Range(0, width).Count(bit => words.Any(w => w[bit] != words[0][bit]));
+            roms.Add(new RomShape(starts[i].Groups[1].Value, depth, width, varying));
         }
         var ports = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         foreach (Match m in Port.Matches(Region(text, "ports")))
