@@ -6,7 +6,7 @@ namespace TransformerFpga.Bench;
 
 /// <summary>
 /// Add `--wide` to draw the designs from the wide space (d_model up to 64, two encoder layers, attention lanes).
-/// `resources fit FOLDER FIRST COUNT OUT.json`: synthesizes COUNT generated designs with Yosys, per module and
+/// `resources fit FOLDER FIRST[,FIRST…] COUNT OUT.json`: synthesizes COUNT generated designs (from each first seed) with Yosys, per module and
 /// flattened, and fits the resource model's coefficients to what each module takes in the flattened design.
 /// `resources table FOLDER FIRST COUNT [--abc9]`: synthesizes designs flattened (use seeds the fit never saw) and
 /// prints estimate vs Yosys per design and resource; with --abc9 also the LUT count of Yosys' timing-driven mapper.
@@ -19,10 +19,13 @@ public static class ResourceBenchmark
     public static int Run(string[] args)
     {
         string mode = args[1], root = args[2];
-        int first = int.Parse(args[3], CultureInfo.InvariantCulture), count = int.Parse(args[4], CultureInfo.InvariantCulture);
+        // FIRST may list several first seeds ("401,701"): COUNT designs from each.
+        var firsts = args[3].Split(',').Select(f => int.Parse(f, CultureInfo.InvariantCulture)).ToList();
+        int first = firsts[0], count = int.Parse(args[4], CultureInfo.InvariantCulture);
+        var seeds = firsts.SelectMany(f => Enumerable.Range(f, count)).ToList();
         bool wide = args.Contains("--wide"), abc9 = args.Contains("--abc9");
         if (mode == "modules") return Modules(SynthesisCheck.Generate(first, Path.Combine(root, "d" + first.ToString(CultureInfo.InvariantCulture)), wide));
-        var designs = Enumerable.Range(first, count).Select(seed => SynthesisCheck.Generate(seed, Path.Combine(root, "d" + seed.ToString(CultureInfo.InvariantCulture)), wide)).ToList();
+        var designs = seeds.Select(seed => SynthesisCheck.Generate(seed, Path.Combine(root, "d" + seed.ToString(CultureInfo.InvariantCulture)), wide)).ToList();
         var runs = new List<(SynthesisCheck.GeneratedDesign Design, string What)>();
         foreach (var d in designs)
         {
@@ -51,8 +54,8 @@ public static class ResourceBenchmark
         if (mode == "fit")
         {
             coefficients = ResourceFit.Fit(designs.SelectMany(SynthesisCheck.FlattenedSamples),
-                "Yosys 0.23 synth_xilinx -flatten of generated designs (seeds " + first.ToString(CultureInfo.InvariantCulture) + "–"
-                + (first + count - 1).ToString(CultureInfo.InvariantCulture) + (wide ? ", wide space" : "") + "), per module as the flattened netlist attributes it");
+                "Yosys 0.23 synth_xilinx -flatten of generated designs (seeds " + string.Join(", ", firsts.Select(f => f.ToString(CultureInfo.InvariantCulture) + "–"
+                + (f + count - 1).ToString(CultureInfo.InvariantCulture))) + (wide ? ", wide space" : "") + "), per module as the flattened netlist attributes it");
             File.WriteAllText(args[5], coefficients.ToJson() + "\n");
             Console.WriteLine("in-sample (the designs the coefficients were fitted to), against flattened synthesis:");
         }

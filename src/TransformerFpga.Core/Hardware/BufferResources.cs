@@ -34,10 +34,16 @@ public static class BufferResources
 
     private static long Ceiling(long value, long step) => (Math.Max(value, 2) + step - 1) / step;
 
-    /// <summary>[1, width, width·(depth tiles − 1) (read mux), LUT RAM]; a block buffer: [1, width, 0, 0] (in a flattened design some read-data flip-flops land in it).</summary>
-    public static double[] Features(VhdlModule m, bool block)
+    /// <summary>
+    /// [1, width, width·(depth tiles − 1) (read mux), LUT RAM, banked, banked·width]; a block buffer has no read mux
+    /// or LUT RAM (in a flattened design some read-data flip-flops land in it). "Banked" is 1 for one bank of a
+    /// buffer split in column banks: flattened synthesis keeps almost no flip-flops in a bank (its read data
+    /// goes through the top's bank multiplexer), so those two features take flip-flops away.
+    /// </summary>
+    public static double[] Features(VhdlModule m, bool block, int banks)
     {
         var (depth, width) = Shape(m);
-        return block ? [1, width, 0, 0] : [1, width, width * (DepthTiles(depth, width) - 1), LutRam(m)];
+        double banked = banks > 1 ? 1 : 0;
+        return block ? [1, width, 0, 0, banked, banked * width] : [1, width, width * (DepthTiles(depth, width) - 1), LutRam(m), banked, banked * width];
     }
 }

@@ -68,7 +68,7 @@ public static class ResourceModel
     public static double[] Features(DesignModule module, HdlGenerator.Design design) => module.Kind switch
     {
         ModuleKind.Top => TopFeatures(design),
-        ModuleKind.BlockBuffer or ModuleKind.DistributedBuffer => BufferResources.Features(module.Vhdl, module.Kind == ModuleKind.BlockBuffer),
+        ModuleKind.BlockBuffer or ModuleKind.DistributedBuffer => BufferResources.Features(module.Vhdl, module.Kind == ModuleKind.BlockBuffer, module.Instances),
         ModuleKind.Linear => [.. LinearResources.Features(module.Vhdl), DistributedSourceBits(module, design)],
         ModuleKind.PositionalEncoding => PositionalEncodingResources.Features(module.Vhdl),
         ModuleKind.Scores or ModuleKind.Context => [.. AttentionResources.MacFeatures(module.Vhdl, module.Kind == ModuleKind.Scores), DistributedSourceBits(module, design)],
@@ -82,10 +82,15 @@ public static class ResourceModel
 
     /// <summary>
     /// The features whose coefficients may be negative: <see cref="DistributedSourceBits"/>, the last feature of the
-    /// MAC kinds (flattening turns flip-flops into shift registers, so it takes flip-flops away). All others add.
+    /// MAC kinds (flattening turns flip-flops into shift registers, so it takes flip-flops away), and a buffer's
+    /// two bank features (see <see cref="BufferResources.Features"/>). All others add.
     /// </summary>
-    public static IReadOnlySet<int> SignedFeatures(ModuleKind kind, int featureCount) =>
-        kind is ModuleKind.Linear or ModuleKind.Scores or ModuleKind.Context ? new HashSet<int> { featureCount - 1 } : new HashSet<int>();
+    public static IReadOnlySet<int> SignedFeatures(ModuleKind kind, int featureCount) => kind switch
+    {
+        ModuleKind.Linear or ModuleKind.Scores or ModuleKind.Context => new HashSet<int> { featureCount - 1 },
+        ModuleKind.BlockBuffer or ModuleKind.DistributedBuffer => new HashSet<int> { featureCount - 2, featureCount - 1 },
+        _ => new HashSet<int>(),
+    };
 
     /// <summary>
     /// Read-data bits a MAC layer takes from buffers in LUT RAM. Such a buffer registers its read data in fabric
@@ -99,14 +104,18 @@ public static class ResourceModel
         return layer.Sources.Select((source, i) => source.Resource == BufferResource.Distributed ? module.Vhdl.PortWidth($"src{i}_rd_data") : 0).Sum();
     }
 
-    /// <summary>The sequencer grows with the number of layers; the read multiplexers with their inputs × address bits.</summary>
+    /// <summary>
+    /// The sequencer grows with the number of layers; the read multiplexers with their inputs × address bits; the
+    /// bank multiplexers of banked buffers with banks × width (their read-data registers land in the top).
+    /// </summary>
     private static double[] TopFeatures(HdlGenerator.Design design)
     {
         var readers = new Dictionary<HdlGenerator.BufferInfo, int>();
         foreach (var l in design.Layers)
             foreach (var s in l.Sources) readers[s] = readers.GetValueOrDefault(s) + 1;
         double muxBits = readers.Where(r => r.Value > 1).Sum(r => (double)r.Value * r.Key.AddressBits);
-        return [1, design.Layers.Count, muxBits];
+        double bankBits = design.Buffers.Where(b => b.Banks > 1).Sum(b => (double)b.Banks * b.Width);
+        return [1, design.Layers.Count, muxBits, bankBits];
     }
 
     /// <summary>RAMB18 halves and DSP48E1 by counting rules.</summary>
