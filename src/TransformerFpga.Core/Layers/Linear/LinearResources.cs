@@ -5,15 +5,22 @@ namespace TransformerFpga.Layers.Linear;
 /// <summary>The resource model's view of linear.vhd: what its LUTs, flip-flops and DSPs grow with.</summary>
 public static class LinearResources
 {
-    /// <summary>[1, lanes·(acc + pipeline register bits), requant product, lanes·out, ROM LUT bits/64, address bits, LUT-multiplier bits, LUT requantizer adder bits].</summary>
+    /// <summary>[1, lanes·(acc + pipeline register bits), requant product, lanes·out, ROM LUT bits/64, address bits, LUT-multiplier bits, LUT requantizer adder bits, small DSP product bits, ROM register bits].</summary>
     public static double[] Features(VhdlModule m)
     {
         long lanes = m.Get("LANES", 1), acc = m["ACC_BITS"], m0 = m["M0_BITS"], wb = m["WB"];
         int xb = m.PortWidth("src0_rd_data"), yb = m.PortWidth("wr_data");
         double lutMultiplier = m.UsesLutMultipliers ? lanes * wb * xb : 0;
         return [1, lanes * (acc + LanePipelineBits(m, xb, (int)wb)), acc + m0, lanes * yb, RomBlocks.LutRomBits(m) / 64.0, AddressBits(m), lutMultiplier, LutRequantizerBits(m),
-            SmallProductBits(m, lanes, (int)wb, xb)];
+            SmallProductBits(m, lanes, (int)wb, xb), RomRegisterBits(m)];
     }
+
+    /// <summary>
+    /// Bits of the registered weight and bias words that vary: a bit column constant over the ROM (all biases of a
+    /// layer with one output group, the unused top bits of narrow weights) leaves a register with a constant input,
+    /// which synthesis removes together with its copy in the operand register.
+    /// </summary>
+    internal static double RomRegisterBits(VhdlModule m) => m.Roms.Sum(r => r.VaryingWidth);
 
     /// <summary>
     /// Products mapped to DSPs that synth_xilinx leaves in LUTs because they are narrower than
