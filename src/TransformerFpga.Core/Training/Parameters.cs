@@ -1,6 +1,6 @@
 using TransformerFpga.Model;
 
-namespace TransformerFpga.Trainer;
+namespace TransformerFpga.Training;
 
 /// <summary>One named tensor of the model (canonical name, PyTorch layout) with its gradient.</summary>
 public sealed class Parameter(string name, int[] shape, bool trainable, bool decays)

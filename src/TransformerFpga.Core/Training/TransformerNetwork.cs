@@ -1,7 +1,7 @@
 using TransformerFpga.Float;
 using TransformerFpga.Model;
 
-namespace TransformerFpga.Trainer;
+namespace TransformerFpga.Training;
 
 public sealed record NetworkShape(int Window, int InputFeatures, int OutputFeatures, int DModel, int Heads, int FfnDim, int EncoderLayers, NormKind Norm)
 {
