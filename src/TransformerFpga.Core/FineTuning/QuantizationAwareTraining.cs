@@ -124,7 +124,7 @@ public static class QuantizationAwareTraining
         return peak * (floor + (1 - floor) * 0.5 * (1 + Math.Cos(Math.PI * progress)));
     }
 
-    private static void Load(TransformerNetwork network, TransformerWeights weights)
+    internal static void Load(TransformerNetwork network, TransformerWeights weights)
     {
         var tensors = weights.ToTensors();
         foreach (var parameter in network.Parameters.All)
@@ -135,10 +135,10 @@ public static class QuantizationAwareTraining
     }
 
     /// <summary>The network's parameters as float32 weights: what would be written, and what the simulator quantizes.</summary>
-    private static TransformerWeights Snapshot(TransformerNetwork network, ModelConfig config) =>
+    internal static TransformerWeights Snapshot(TransformerNetwork network, ModelConfig config) =>
         TransformerWeights.FromTensors(config, network.Parameters.ToTensors(), config.WeightsPath);
 
-    private static void UseQuantizedWeights(TransformerNetwork network, IntegerTransformer model)
+    internal static void UseQuantizedWeights(TransformerNetwork network, IntegerTransformer model)
     {
         foreach (var linear in network.Linears)
         {
