@@ -44,6 +44,9 @@ public static class FineTuneBenchmark
             double seconds = clock.Elapsed.TotalSeconds;
             var tuned = new ModelEvaluation(config, result.Weights);
             double after = tuned.Evaluate(tuned.Quantize(Uniform)).IntegerVsTarget.Mse;
+            // The output's own rounding, (step)²/12 in target units, is an error no weights can remove.
+            double step = source.Ranges["head"] / ((1 << (bits - 1)) - 1) * config.Data.TargetStd[0];
+            Console.WriteLine($"     output rounding alone at {bits} bits: step {step:G3}, (step)²/12 = {step * step / 12:G3} ({step * step / 12 / floatMse:F2}× float)");
             Console.WriteLine($"{bits,4} | {ptq,10:G4} ({ptq / floatMse,6:F2}×) | {after,10:G4} ({after / floatMse,6:F2}×) | {result.ValidationMseBefore:G4} → {result.ValidationMseAfter:G4} | {result.BestEpoch,3} | {seconds:F1} s");
         }
         return 0;
