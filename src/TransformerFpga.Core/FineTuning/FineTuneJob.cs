@@ -78,10 +78,13 @@ public static class FineTuneJob
             $"fine-tune: wrote {FineTunedWeights.WeightsPath(projectDirectory)} and {FineTunedWeights.ManifestFileName}; builds use them while the plan and {Path.GetFileName(config.WeightsPath)} stay as they are";
     }
 
+    /// <summary>"(uniform W8/A8)" when every layer has the same bits, else "(17 layers, mixed bits)".</summary>
     private static string PlanText(IReadOnlyList<PlannedBits> plan)
     {
-        var distinct = plan.Select(p => (p.WeightBits, p.ActivationBits)).Distinct().ToList();
-        return distinct.Count == 1 ? $"(uniform W{distinct[0].WeightBits?.ToString(CultureInfo.InvariantCulture) ?? "-"}/A{distinct[0].ActivationBits})"
-            : $"({plan.Count} layers, mixed bits)";
+        var weightBits = plan.Where(p => p.WeightBits is not null).Select(p => p.WeightBits!.Value).Distinct().ToList();
+        var activationBits = plan.Select(p => p.ActivationBits).Distinct().ToList();
+        return weightBits.Count == 1 && activationBits.Count == 1
+            ? string.Create(CultureInfo.InvariantCulture, $"(uniform W{weightBits[0]}/A{activationBits[0]})")
+            : string.Create(CultureInfo.InvariantCulture, $"({plan.Count} layers, mixed bits)");
     }
 }
