@@ -23,7 +23,7 @@ public static class FineTunedWeights
     /// The fine-tuned weights when they were tuned for this plan from these source weights; otherwise the source
     /// weights, with TFPGA051 when fine-tuned files exist but do not apply. Nothing beside the project: the source weights.
     /// </summary>
-    public static WeightsChoice Choose(string projectDirectory, string projectFile, ModelConfig config, Func<string, LayerBits> bits, TransformerWeights source)
+    public static WeightsChoice Choose(string projectDirectory, ModelConfig config, Func<string, LayerBits> bits, TransformerWeights source)
     {
         string weightsPath = WeightsPath(projectDirectory), manifestPath = ManifestPath(projectDirectory);
         bool hasWeights = File.Exists(weightsPath), hasManifest = File.Exists(manifestPath);

@@ -44,7 +44,7 @@ public sealed record ProjectInputs(ModelConfig Config, TransformerWeights Weight
         var plan = LayerPlan.Resolve(IntegerTransformer.LayerNames(config), request, projectFile);
         string topName = string.IsNullOrWhiteSpace(settings.TopName) ? config.Name : settings.TopName;
         if (!fineTunedWeights) return new ProjectInputs(config, weights, device, settings.Part, clock, limit, plan, topName);
-        var choice = FineTuning.FineTunedWeights.Choose(request.ProjectDirectory, projectFile, config, plan.Bits, weights);
+        var choice = FineTuning.FineTunedWeights.Choose(request.ProjectDirectory, config, plan.Bits, weights);
         return new ProjectInputs(config, choice.Weights, device, settings.Part, clock, limit, plan, topName)
         {
             WeightsNote = choice.Note,
