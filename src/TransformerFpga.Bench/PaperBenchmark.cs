@@ -167,7 +167,7 @@ public static class PaperBenchmark
                 "--data-dir", data, "--out", output, "--d-model", dText, "--heads", "1", "--ffn", (4 * d).ToString(CultureInfo.InvariantCulture),
                 "--layers", "1", "--norm", "batch", "--epochs", epochs.ToString(CultureInfo.InvariantCulture), "--seed", "1"]);
             var log = new StringWriter(CultureInfo.InvariantCulture);
-            int code = Training.TrainAndEvaluate(options, log);
+            int code = TransformerFpga.Trainer.Training.TrainAndEvaluate(options, log);
             File.WriteAllText(Path.Combine(output, "training.log"), log.ToString());
             lock (console) Console.Error.Write(log.ToString());
             if (code != 0) Interlocked.Increment(ref failures);

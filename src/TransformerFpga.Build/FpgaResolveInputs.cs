@@ -56,6 +56,7 @@ public sealed class FpgaResolveInputs : Microsoft.Build.Utilities.Task
         {
             files.AddRange(FpgaBuild.CalibrationInputFiles(ProjectFile, CalibrationReport));
             files.AddRange(FpgaBuild.PowerCalibrationInputFiles(ProjectFile, PowerReport));
+            files.AddRange(FpgaBuild.FineTunedInputFiles(ProjectFile));
         }
         InputFiles = files.Distinct(StringComparer.Ordinal).Select(f => (ITaskItem)new TaskItem(f)).ToArray();
 

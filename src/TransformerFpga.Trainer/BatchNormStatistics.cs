@@ -1,4 +1,5 @@
 using TransformerFpga.Model;
+using TransformerFpga.Training;
 
 namespace TransformerFpga.Trainer;
 

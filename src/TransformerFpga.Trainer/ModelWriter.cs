@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using TransformerFpga.Model;
+using TransformerFpga.Training;
 
 namespace TransformerFpga.Trainer;
 

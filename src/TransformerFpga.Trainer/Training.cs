@@ -2,6 +2,7 @@ using System.Diagnostics;
 using TransformerFpga.Data;
 using TransformerFpga.Float;
 using TransformerFpga.Model;
+using TransformerFpga.Training;
 
 namespace TransformerFpga.Trainer;
 

@@ -1,3 +1,5 @@
+using TransformerFpga.Training;
+
 namespace TransformerFpga.Trainer;
 
 /// <summary>Minibatch AdamW on the mean squared error of the normalized targets. Single-threaded, so deterministic.</summary>

@@ -40,6 +40,7 @@ public static class ErrorCodes
     public const string PowerCalibrationFileMalformed = "TFPGA047";
     /// <summary>A warning: an item's setting changes none of the layers it selects.</summary>
     public const string SettingWithoutEffect = "TFPGA050";
+    public const string FineTunedWeightsStale = "TFPGA051";
     public const string ConstraintsFileMissing = "TFPGA031";
     public const string InternalError = "TFPGA099";
     // TFPGA1nn: the budget gate (BudgetGate.Codes, 101–105) and the clock gate. TFPGA2nn: the design-space exploration (FpgaExplore).
@@ -48,6 +49,7 @@ public static class ErrorCodes
     public const string ExploreNothingFits = "TFPGA202";
     public const string ExploreNothingWithinError = "TFPGA203";
     public const string ExploreCanceled = "TFPGA204";
+    public const string FineTuneCanceled = "TFPGA205";
 
     /// <summary>Every code above, including the budget gate's.</summary>
     public static IReadOnlyList<string> All { get; } = typeof(ErrorCodes).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)

@@ -19,6 +19,40 @@ public sealed record TransformerWeights(LinearWeights Embedding, EncoderWeights[
     /// <summary>Tensors of the weights file the model does not read, under the file's own names (ordinal order).</summary>
     public IReadOnlyList<string> UnusedTensors { get; init; } = [];
 
+    /// <summary>Every tensor under its canonical name (batch-norm running statistics included when present).</summary>
+    public Dictionary<string, Tensor> ToTensors()
+    {
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        void Linear(string prefix, LinearWeights l)
+        {
+            tensors[prefix + ".weight"] = new Tensor([l.Out, l.In], l.W);
+            tensors[prefix + ".bias"] = new Tensor([l.Out], l.B);
+        }
+        void Norm(string prefix, NormWeights n)
+        {
+            tensors[prefix + ".weight"] = new Tensor([n.Weight.Length], n.Weight);
+            tensors[prefix + ".bias"] = new Tensor([n.Bias.Length], n.Bias);
+            if (n.RunningMean is not null) tensors[prefix + ".running_mean"] = new Tensor([n.RunningMean.Length], n.RunningMean);
+            if (n.RunningVar is not null) tensors[prefix + ".running_var"] = new Tensor([n.RunningVar.Length], n.RunningVar);
+        }
+        Linear("embedding", Embedding);
+        for (int i = 0; i < Encoders.Length; i++)
+        {
+            string p = "encoder." + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".";
+            var e = Encoders[i];
+            Linear(p + "attn.q", e.Q);
+            Linear(p + "attn.k", e.K);
+            Linear(p + "attn.v", e.V);
+            Linear(p + "attn.out", e.Out);
+            Norm(p + "norm1", e.Norm1);
+            Linear(p + "ffn.fc1", e.Fc1);
+            Linear(p + "ffn.fc2", e.Fc2);
+            Norm(p + "norm2", e.Norm2);
+        }
+        Linear("head", Head);
+        return tensors;
+    }
+
     public static TransformerWeights Load(ModelConfig config) =>
         FromTensors(config, SafeTensors.Read(config.WeightsPath), config.WeightsPath);
 

@@ -16,7 +16,10 @@ internal static class BuildPipeline
     {
         string projectFile = request.ProjectFile;
         var settings = request.Settings;
-        var (config, weights, device, _, clock, limit, plan, topName) = ProjectInputs.Resolve(request);
+        var inputs = ProjectInputs.Resolve(request, fineTunedWeights: true);
+        var (config, weights, device, _, clock, limit, plan, topName) = inputs;
+        diagnostics.AddRange(inputs.Diagnostics);
+        if (inputs.WeightsNote is not null) progress(inputs.WeightsNote);
         var boardConstraints = BoardConstraints(request);
         cancellation.ThrowIfCancellationRequested();
         if (weights.UnusedTensors.Count > 0)

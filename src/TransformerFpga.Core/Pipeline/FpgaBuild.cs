@@ -47,6 +47,13 @@ public static class FpgaBuild
     public static IReadOnlyList<string> PowerCalibrationInputFiles(string projectFile, string? powerReport) =>
         CalibrationInputFile(projectFile, powerReport, Hardware.PowerCalibration.FileName);
 
+    /// <summary>fpga-finetuned.safetensors and fpga-finetuned.json beside the project, those that exist: a fine-tuning run regenerates.</summary>
+    public static IReadOnlyList<string> FineTunedInputFiles(string projectFile)
+    {
+        string directory = Path.GetDirectoryName(Path.GetFullPath(projectFile))!;
+        return new[] { FineTuning.FineTunedWeights.WeightsPath(directory), FineTuning.FineTunedWeights.ManifestPath(directory) }.Where(File.Exists).ToList();
+    }
+
     private static IReadOnlyList<string> CalibrationInputFile(string projectFile, string? report, string calibrationFile)
     {
         try

@@ -14,7 +14,16 @@ namespace TransformerFpga.Pipeline;
 public sealed record ProjectInputs(ModelConfig Config, TransformerWeights Weights, Device Device, string Part, double ClockMHz, double LimitPercent,
     LayerPlan Plan, string TopName)
 {
-    public static ProjectInputs Resolve(BuildRequest request)
+    /// <summary>Which weights the build uses when it is not the source weights file (the fine-tuned ones); null otherwise.</summary>
+    public string? WeightsNote { get; init; }
+    /// <summary>TFPGA051 when fine-tuned weights beside the project do not apply to this plan or these source weights.</summary>
+    public IReadOnlyList<FpgaDiagnostic> Diagnostics { get; init; } = [];
+
+    /// <param name="fineTunedWeights">
+    /// Use fpga-finetuned.safetensors when its manifest matches the plan and the source weights (the build); false
+    /// keeps the source weights (FpgaFineTune tunes from them; FpgaExplore varies the plan the tuned weights are for).
+    /// </param>
+    public static ProjectInputs Resolve(BuildRequest request, bool fineTunedWeights = false)
     {
         string projectFile = request.ProjectFile;
         if (request.ModelItems.Count != 1)
@@ -34,7 +43,13 @@ public sealed record ProjectInputs(ModelConfig Config, TransformerWeights Weight
         var weights = TransformerWeights.Load(config);
         var plan = LayerPlan.Resolve(IntegerTransformer.LayerNames(config), request, projectFile);
         string topName = string.IsNullOrWhiteSpace(settings.TopName) ? config.Name : settings.TopName;
-        return new ProjectInputs(config, weights, device, settings.Part, clock, limit, plan, topName);
+        if (!fineTunedWeights) return new ProjectInputs(config, weights, device, settings.Part, clock, limit, plan, topName);
+        var choice = FineTuning.FineTunedWeights.Choose(request.ProjectDirectory, config, plan.Bits, weights);
+        return new ProjectInputs(config, choice.Weights, device, settings.Part, clock, limit, plan, topName)
+        {
+            WeightsNote = choice.Note,
+            Diagnostics = choice.Warning is null ? [] : [choice.Warning],
+        };
     }
 
     private static double ParsePositive(string raw, string property, string projectFile, double max)

@@ -1,4 +1,4 @@
-namespace TransformerFpga.Trainer;
+namespace TransformerFpga.Training;
 
 /// <summary>Adam with decoupled weight decay (AdamW) over the trainable parameters.</summary>
 public sealed class AdamOptimizer

@@ -1,7 +1,7 @@
 using TransformerFpga.Float;
 using TransformerFpga.Model;
 
-namespace TransformerFpga.Trainer;
+namespace TransformerFpga.Training;
 
 public sealed record NetworkShape(int Window, int InputFeatures, int OutputFeatures, int DModel, int Heads, int FfnDim, int EncoderLayers, NormKind Norm)
 {
@@ -13,6 +13,8 @@ public sealed record NetworkShape(int Window, int InputFeatures, int OutputFeatu
 /// operations in the same order as <see cref="FloatTransformer"/>, so both agree to rounding noise.
 /// One window at a time: <see cref="Forward"/> keeps every activation in a reusable workspace and
 /// <see cref="Backward"/> adds this window's gradients into the parameters' gradient arrays.
+/// <see cref="ForwardQuantized"/> takes every activation from the integer model instead (quantization-aware
+/// fine-tuning); the backward is then the straight-through one (see there).
 /// </summary>
 public sealed class TransformerNetwork
 {
@@ -40,6 +42,20 @@ public sealed class TransformerNetwork
 
     /// <summary>Norms in forward order: encoder0.norm1, encoder0.norm2, encoder1.norm1, …</summary>
     public IEnumerable<NormParameters> Norms => Encoders.SelectMany(e => new[] { e.Norm1, e.Norm2 });
+
+    /// <summary>Every linear layer in forward order: embedding, per encoder Q, K, V, out, fc1, fc2, then head.</summary>
+    public IEnumerable<LinearParameters> Linears => AllLinears();
+
+    /// <summary>
+    /// Reads one output of the integer model: <paramref name="layer"/> is the layer's name in the model
+    /// (<c>embedding</c>, <c>encoder0.attn.q</c>, …, <c>head</c>; <c>input</c> for the quantized model input).
+    /// Fills <paramref name="values"/> with the dequantized integers and <paramref name="mask"/> with the
+    /// straight-through factor of each element: 1 where the value passed the quantizer, 0 where it saturated.
+    /// </summary>
+    public delegate void QuantizedActivationReader(string layer, double[] values, double[] mask);
+
+    /// <summary>True while the last forward was <see cref="ForwardQuantized"/>: the backward then applies the masks.</summary>
+    private bool _quantized;
 
     /// <summary>Sees the input rows [t * d + c] of norm number <c>normIndex</c> (forward order).</summary>
     public delegate void NormInputObserver(int normIndex, double[] input);
@@ -75,6 +91,7 @@ public sealed class TransformerNetwork
     {
         var s = Shape;
         var w = _work;
+        _quantized = false;
         for (int i = 0; i < w.Input.Length; i++) w.Input[i] = window[i];
         LinearForward(w.Input, s.Window, Embedding, w.Embedded);
         for (int i = 0; i < w.Embedded.Length; i++) w.Embedded[i] += _positional[i];
@@ -93,13 +110,67 @@ public sealed class TransformerNetwork
         return y;
     }
 
-    /// <summary>Adds d(loss)/d(parameters) for the window of the last <see cref="Forward"/>, given d(loss)/d(outputs).</summary>
+    /// <summary>
+    /// The integer model's forward, read layer by layer after the simulator ran on the window: every activation the
+    /// backward needs is the simulator's own (dequantized), so the loss fine-tuning minimizes is the hardware's.
+    /// Set each linear layer's <see cref="LinearParameters.ForwardWeight"/> to its dequantized integer weights first.
+    /// Returns the dequantized (normalized) outputs.
+    /// </summary>
+    public double[] ForwardQuantized(QuantizedActivationReader read)
+    {
+        var s = Shape;
+        var w = _work;
+        _quantized = true;
+        read("input", w.Input, w.InputMask);
+        read("embedding", w.EmbeddingOutput, w.EmbeddingMask);
+        read("posenc", w.Embedded, w.PositionalMask);
+        for (int e = 0; e < Encoders.Length; e++)
+        {
+            var l = w.Layers[e];
+            string n = "encoder" + e.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".";
+            read(n + "attn.q", l.Q, l.QMask);
+            read(n + "attn.k", l.K, l.KMask);
+            read(n + "attn.v", l.V, l.VMask);
+            read(n + "attn.scores", l.Scores, l.ScoresMask);
+            read(n + "attn.softmax", l.Probabilities, l.ProbabilitiesMask);
+            read(n + "attn.context", l.Context, l.ContextMask);
+            read(n + "attn.out", l.Attention, l.AttentionMask);
+            read(n + "add1", l.Sum1, l.Sum1Mask);
+            read(n + "norm1", l.Norm1Output, l.Norm1Mask);
+            read(n + "ffn.fc1", l.Hidden, l.HiddenMask);
+            read(n + "ffn.fc2", l.Ffn, l.FfnMask);
+            read(n + "add2", l.Sum2, l.Sum2Mask);
+            read(n + "norm2", l.Norm2Output, l.Norm2Mask);
+            if (s.Norm == NormKind.Layer)
+            {
+                RowInverseStd(l.Sum1, l.Norm1InverseStd);
+                RowInverseStd(l.Sum2, l.Norm2InverseStd);
+            }
+        }
+        read("pool", w.Pooled, w.PooledMask);
+        var y = new double[s.OutputFeatures];
+        read("head", y, w.OutputMask);
+        return y;
+    }
+
+    /// <summary>
+    /// Adds d(loss)/d(parameters) for the window of the last forward, given d(loss)/d(outputs).
+    /// After <see cref="ForwardQuantized"/> this is the straight-through estimator: each quantizer passes the gradient
+    /// unchanged where its value did not saturate and blocks it where it did (the mask); the weights' rounding passes it
+    /// unchanged to the float weights, and the input gradients use the quantized weights the forward multiplied by.
+    /// </summary>
     public void Backward(ReadOnlySpan<double> outputGradient)
     {
         var s = Shape;
         var w = _work;
         Array.Clear(w.PooledGradient);
+        if (_quantized)
+        {
+            for (int o = 0; o < outputGradient.Length; o++) w.OutputGradient[o] = outputGradient[o] * w.OutputMask[o];
+            outputGradient = w.OutputGradient;
+        }
         LinearBackward(w.Pooled, 1, Head, outputGradient, w.PooledGradient);
+        Mask(w.PooledGradient, w.PooledMask);
         var gradient = w.Layers[^1].Norm2OutputGradient;
         for (int t = 0; t < s.Window; t++)
             for (int c = 0; c < s.DModel; c++) gradient[t * s.DModel + c] = w.PooledGradient[c] / s.Window;
@@ -110,7 +181,31 @@ public sealed class TransformerNetwork
             EncoderBackward(input, Encoders[e], w.Layers[e], inputGradient);
         }
         // The positional encoding is a constant; the window itself needs no gradient.
+        Mask(w.EmbeddedGradient, w.PositionalMask);
+        Mask(w.EmbeddedGradient, w.EmbeddingMask);
         LinearBackward(w.Input, s.Window, Embedding, w.EmbeddedGradient, Span<double>.Empty);
+    }
+
+    /// <summary>gradient ×= mask after a quantized forward (the straight-through estimator); nothing after a float one.</summary>
+    private void Mask(double[] gradient, double[] mask)
+    {
+        if (!_quantized) return;
+        for (int i = 0; i < gradient.Length; i++) gradient[i] *= mask[i];
+    }
+
+    /// <summary>The layer norm's 1/sqrt(var + eps) of each row, as <see cref="NormForward"/> keeps it.</summary>
+    private void RowInverseStd(double[] x, double[] inverseStd)
+    {
+        int d = Shape.DModel;
+        for (int r = 0; r < inverseStd.Length; r++)
+        {
+            double rowMean = 0, rowVariance = 0;
+            for (int c = 0; c < d; c++) rowMean += x[r * d + c];
+            rowMean /= d;
+            for (int c = 0; c < d; c++) rowVariance += (x[r * d + c] - rowMean) * (x[r * d + c] - rowMean);
+            rowVariance /= d;
+            inverseStd[r] = 1.0 / Math.Sqrt(rowVariance + NormEpsilon);
+        }
     }
 
     private void EncoderForward(double[] x, EncoderParameters p, LayerWorkspace l, int firstNormIndex, NormInputObserver? observeNormInput)
@@ -160,19 +255,41 @@ public sealed class TransformerNetwork
     private void EncoderBackward(double[] x, EncoderParameters p, LayerWorkspace l, double[] inputGradient)
     {
         int window = Shape.Window, d = Shape.DModel, heads = Shape.Heads, dh = Shape.HeadDim;
+        // After a quantized forward, every gradient is masked by the quantizer of the value it is the gradient of
+        // before it passes through the operation that produced that value.
+        Mask(l.Norm2OutputGradient, l.Norm2Mask);
         // norm2(n1 + ffn): both branches receive d(sum2).
         NormBackward(l.Sum2, p.Norm2, l.Norm2InverseStd, l.Norm2OutputGradient, l.Sum2Gradient);
+        Mask(l.Sum2Gradient, l.Sum2Mask);
         Array.Copy(l.Sum2Gradient, l.Norm1OutputGradient, l.Sum2Gradient.Length);
         Array.Clear(l.HiddenGradient);
-        LinearBackward(l.Hidden, window, p.Fc2, l.Sum2Gradient, l.HiddenGradient);
+        var ffnGradient = l.Sum2Gradient;
+        if (_quantized)
+        {
+            Array.Copy(l.Sum2Gradient, l.FfnGradient, l.FfnGradient.Length);
+            Mask(l.FfnGradient, l.FfnMask);
+            ffnGradient = l.FfnGradient;
+        }
+        LinearBackward(l.Hidden, window, p.Fc2, ffnGradient, l.HiddenGradient);
         for (int i = 0; i < l.Hidden.Length; i++)
             if (l.Hidden[i] <= 0) l.HiddenGradient[i] = 0;
+        Mask(l.HiddenGradient, l.HiddenMask);
         LinearBackward(l.Norm1Output, window, p.Fc1, l.HiddenGradient, l.Norm1OutputGradient);
+        Mask(l.Norm1OutputGradient, l.Norm1Mask);
         // norm1(x + attention): both branches receive d(sum1).
         NormBackward(l.Sum1, p.Norm1, l.Norm1InverseStd, l.Norm1OutputGradient, l.Sum1Gradient);
+        Mask(l.Sum1Gradient, l.Sum1Mask);
         Array.Copy(l.Sum1Gradient, inputGradient, l.Sum1Gradient.Length);
         Array.Clear(l.ContextGradient);
-        LinearBackward(l.Context, window, p.Out, l.Sum1Gradient, l.ContextGradient);
+        var attentionGradient = l.Sum1Gradient;
+        if (_quantized)
+        {
+            Array.Copy(l.Sum1Gradient, l.AttentionGradient, l.AttentionGradient.Length);
+            Mask(l.AttentionGradient, l.AttentionMask);
+            attentionGradient = l.AttentionGradient;
+        }
+        LinearBackward(l.Context, window, p.Out, attentionGradient, l.ContextGradient);
+        Mask(l.ContextGradient, l.ContextMask);
 
         Array.Clear(l.QGradient);
         Array.Clear(l.KGradient);
@@ -194,6 +311,7 @@ public sealed class TransformerNetwork
                         g += contextGradient * l.V[j * d + h * dh + c];
                         l.VGradient[j * d + h * dh + c] += probability * contextGradient;
                     }
+                    if (_quantized) g *= l.ProbabilitiesMask[row + j];
                     probabilityGradient[j] = g;
                     weighted += probability * g;
                 }
@@ -201,6 +319,7 @@ public sealed class TransformerNetwork
                 for (int j = 0; j < window; j++)
                 {
                     double scoreGradient = l.Probabilities[row + j] * (probabilityGradient[j] - weighted) * scale;
+                    if (_quantized) scoreGradient *= l.ScoresMask[row + j];
                     for (int c = 0; c < dh; c++)
                     {
                         l.QGradient[i * d + h * dh + c] += scoreGradient * l.K[j * d + h * dh + c];
@@ -208,6 +327,9 @@ public sealed class TransformerNetwork
                     }
                 }
             }
+        Mask(l.QGradient, l.QMask);
+        Mask(l.KGradient, l.KMask);
+        Mask(l.VGradient, l.VMask);
         LinearBackward(x, window, p.Q, l.QGradient, inputGradient);
         LinearBackward(x, window, p.K, l.KGradient, inputGradient);
         LinearBackward(x, window, p.V, l.VGradient, inputGradient);
@@ -230,7 +352,7 @@ public sealed class TransformerNetwork
     /// <summary>Accumulates the weight and bias gradients, and adds d(loss)/dx into <paramref name="inputGradient"/> unless it is empty.</summary>
     private static void LinearBackward(double[] x, int rows, LinearParameters l, ReadOnlySpan<double> outputGradient, Span<double> inputGradient)
     {
-        double[] weight = l.Weight.Value, weightGradient = l.Weight.Gradient, biasGradient = l.Bias.Gradient;
+        double[] weight = l.ForwardWeight, weightGradient = l.Weight.Gradient, biasGradient = l.Bias.Gradient;
         int inputs = l.Inputs, outputs = l.Outputs;
         bool wantInput = !inputGradient.IsEmpty;
         for (int r = 0; r < rows; r++)
@@ -324,6 +446,13 @@ public sealed class TransformerNetwork
             EmbeddedGradient = new double[s.Window * s.DModel];
             Pooled = new double[s.DModel];
             PooledGradient = new double[s.DModel];
+            InputMask = new double[Input.Length];
+            EmbeddingOutput = new double[s.Window * s.DModel];
+            EmbeddingMask = new double[s.Window * s.DModel];
+            PositionalMask = new double[s.Window * s.DModel];
+            PooledMask = new double[s.DModel];
+            OutputMask = new double[s.OutputFeatures];
+            OutputGradient = new double[s.OutputFeatures];
             Layers = new LayerWorkspace[s.EncoderLayers];
             for (int i = 0; i < Layers.Length; i++) Layers[i] = new LayerWorkspace(s);
         }
@@ -334,6 +463,14 @@ public sealed class TransformerNetwork
         public double[] Pooled { get; }
         public double[] PooledGradient { get; }
         public LayerWorkspace[] Layers { get; }
+        // Quantized forward only: the embedding's own output (the encoder reads the positional encoding's) and the masks.
+        public double[] InputMask { get; }
+        public double[] EmbeddingOutput { get; }
+        public double[] EmbeddingMask { get; }
+        public double[] PositionalMask { get; }
+        public double[] PooledMask { get; }
+        public double[] OutputMask { get; }
+        public double[] OutputGradient { get; }
     }
 
     private sealed class LayerWorkspace(NetworkShape s)
@@ -363,5 +500,24 @@ public sealed class TransformerNetwork
         public double[] Sum2Gradient { get; } = new double[s.Window * s.DModel];
         public double[] Norm2OutputGradient { get; } = new double[s.Window * s.DModel];
         public double[] RowScratch { get; } = new double[s.Window];
+
+        // Quantized forward only: the scores (the float forward turns them into probabilities in place), the
+        // gradients of the two layers whose gradient the float backward shares with a residual branch, and the masks.
+        public double[] Scores { get; } = new double[s.Heads * s.Window * s.Window];
+        public double[] FfnGradient { get; } = new double[s.Window * s.DModel];
+        public double[] AttentionGradient { get; } = new double[s.Window * s.DModel];
+        public double[] QMask { get; } = new double[s.Window * s.DModel];
+        public double[] KMask { get; } = new double[s.Window * s.DModel];
+        public double[] VMask { get; } = new double[s.Window * s.DModel];
+        public double[] ScoresMask { get; } = new double[s.Heads * s.Window * s.Window];
+        public double[] ProbabilitiesMask { get; } = new double[s.Heads * s.Window * s.Window];
+        public double[] ContextMask { get; } = new double[s.Window * s.DModel];
+        public double[] AttentionMask { get; } = new double[s.Window * s.DModel];
+        public double[] Sum1Mask { get; } = new double[s.Window * s.DModel];
+        public double[] Norm1Mask { get; } = new double[s.Window * s.DModel];
+        public double[] HiddenMask { get; } = new double[s.Window * s.FfnDim];
+        public double[] FfnMask { get; } = new double[s.Window * s.DModel];
+        public double[] Sum2Mask { get; } = new double[s.Window * s.DModel];
+        public double[] Norm2Mask { get; } = new double[s.Window * s.DModel];
     }
 }

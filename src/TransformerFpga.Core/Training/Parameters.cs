@@ -1,6 +1,6 @@
 using TransformerFpga.Model;
 
-namespace TransformerFpga.Trainer;
+namespace TransformerFpga.Training;
 
 /// <summary>One named tensor of the model (canonical name, PyTorch layout) with its gradient.</summary>
 public sealed class Parameter(string name, int[] shape, bool trainable, bool decays)
@@ -31,7 +31,21 @@ public sealed class LinearParameters
         Inputs = inputs;
         Weight = set.Add(name + ".weight", [outputs, inputs], trainable: true, decays: true);
         Bias = set.Add(name + ".bias", [outputs], trainable: true, decays: false);
+        ForwardWeight = Weight.Value;
     }
+
+    /// <summary>
+    /// The layer's own name as the integer model calls it (embedding, encoder0.attn.q, …, head), for
+    /// quantization-aware fine-tuning.
+    /// </summary>
+    public string LayerName => Weight.Name[..^".weight".Length].Replace("encoder.", "encoder", StringComparison.Ordinal);
+
+    /// <summary>
+    /// The weights the forward multiplied by, which the backward uses for the input gradient: the parameters
+    /// themselves in float training; the dequantized integer weights in quantization-aware fine-tuning, whose
+    /// straight-through gradient then updates the float parameters.
+    /// </summary>
+    public double[] ForwardWeight { get; set; }
 
     public int Outputs { get; }
     public int Inputs { get; }
