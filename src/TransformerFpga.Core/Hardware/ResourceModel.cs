@@ -105,8 +105,8 @@ public static class ResourceModel
     }
 
     /// <summary>
-    /// The sequencer grows with the number of layers; the read multiplexers with their inputs × address bits; the
-    /// bank multiplexers of banked buffers with banks × width (their read-data registers land in the top).
+    /// The sequencer grows with the number of layers; the read multiplexers with their inputs × address bits. (The
+    /// bank multiplexers of banked buffers are their buffer's: the exploration takes the top as fixed.)
     /// </summary>
     private static double[] TopFeatures(HdlGenerator.Design design)
     {
@@ -114,8 +114,7 @@ public static class ResourceModel
         foreach (var l in design.Layers)
             foreach (var s in l.Sources) readers[s] = readers.GetValueOrDefault(s) + 1;
         double muxBits = readers.Where(r => r.Value > 1).Sum(r => (double)r.Value * r.Key.AddressBits);
-        double bankBits = design.Buffers.Where(b => b.Banks > 1).Sum(b => (double)b.Banks * b.Width);
-        return [1, design.Layers.Count, muxBits, bankBits];
+        return [1, design.Layers.Count, muxBits];
     }
 
     /// <summary>RAMB18 halves and DSP48E1 by counting rules.</summary>
