@@ -7,10 +7,11 @@ namespace TransformerFpga.Hdl.Tests;
 /// <summary>
 /// The resource estimate held against flattened Yosys synthesis (synth_xilinx -flatten, as Vivado synthesizes by
 /// default) of generated designs it was not fitted to: the shipped coefficients come from seeds 401–412 of the wide
-/// space, these are seeds 701–712 of the same space (d_model up to 64, two encoder layers, lanes in attention,
-/// banked buffers), drawn after the last change of features and rules. CI synthesizes 9 of the 12 (one with d_model 64,
-/// one with two encoder layers; d701, d706 and d708, the slowest to synthesize, are left out to keep CI within its
-/// time; `Bench -- resources table … 701 12 --wide` measures all 12). The same netlists hold the templates' worst
+/// space (701–712, which shaped the last features and rules, are a validation set), these are seeds 801–812 of the
+/// same space (d_model up to 64, two encoder layers, lanes in attention, banked buffers), drawn after the last change
+/// of features and rules. CI synthesizes 9 of the 12 (d812 has d_model 64, d809 two encoder layers; d803, d808 and
+/// d810, the slowest to synthesize without d809, are left out to keep CI within its time;
+/// `Bench -- resources table … 801 12 --wide` measures all 12). The same netlists hold the templates' worst
 /// register-to-register path to the clock and the timing model to the netlist. The table goes to the test output;
 /// docs/hardware.md quotes it.
 /// </summary>
@@ -19,25 +20,24 @@ public sealed class ResourceEstimateTests
 {
     public TestContext TestContext { get; set; } = null!;
 
-    private static readonly int[] Seeds = [702, 703, 704, 705, 707, 709, 710, 711, 712];
+    private static readonly int[] Seeds = [801, 802, 804, 805, 806, 807, 809, 811, 812];
 
     /// <summary>
-    /// Mean and worst |error| in % for LUT and FF, worst for LUT RAM, and ± RAMB18 per design. Measured once on these seeds
-    /// after the fit (coefficients frozen before): LUT 2.4 % mean / 8.7 % worst, FF 4.2 % / 11.2 %, LUT RAM 3.8 % / 8.2 %,
-    /// RAMB18 off by −1 and −2 on two designs (flattened Yosys puts ROMs in block RAM that the per-module rule keeps in
-    /// LUTs), DSP exact. The product aims at 3 % mean / 8 % worst and exact RAMB18; the bounds are the measured figures,
-    /// rounded up, so that the test catches a regression and states what the estimate promises today (EstimateError).
-    /// On the 9 designs CI runs the means are LUT 2.6 %, FF 5.0 %, LUT RAM 4.7 %; the FF mean bound is 6 % for that.
+    /// Mean and worst |error| in % for LUT and FF, worst for LUT RAM; RAMB18 and DSP48E1 exact. Measured once on the 12
+    /// held-out seeds after the fit (coefficients frozen before): LUT 2.3 % mean / 6.5 % worst, FF 1.3 % / 6.0 %, LUT RAM
+    /// 2.5 % / 9.2 %, RAMB18 and DSP exact; on the 9 CI runs LUT 2.7 % / 6.5 %, FF 1.5 % / 6.0 %, LUT RAM 9.2 % worst.
+    /// LUT and FF are held to the product's aim (3 % mean, 8 % worst); LUT RAM, which has no aim, to 10 % (9 before,
+    /// when the worst held-out design read 8.2 %).
     /// </summary>
-    private const double LutMean = 3, LutWorst = 9, FfMean = 6, FfWorst = 12, LutRamWorst = 9;
-    private const int BramTolerance = 2;
+    private const double LutMean = 3, LutWorst = 8, FfMean = 3, FfWorst = 8, LutRamWorst = 10;
 
     /// <summary>The clock period the templates are built for (100 MHz) less 1 ns of margin for placement.</summary>
     private const double WorstPathBoundNs = 9.0;
 
     /// <summary>
-    /// The timing model against the netlist's worst path: measured −0.17…−1.87 ns on these designs (a residual add reading
-    /// a deep LUT-RAM buffer, and a weight ROM flattened Yosys put in block RAM, are longer than modelled).
+    /// The timing model against the netlist's worst path: measured −0.06…−1.63 ns on the 12 held-out designs (a residual
+    /// add reading a deep LUT-RAM buffer, and weight ROMs in block RAM read without their output register, are longer
+    /// than modelled).
     /// </summary>
     private const double ModelToleranceNs = 2.0;
 
@@ -70,7 +70,7 @@ public sealed class ResourceEstimateTests
         Assert.IsTrue(lut.Average(Math.Abs) <= LutMean && lut.Max(Math.Abs) <= LutWorst, "LUT error out of bounds:\n" + table);
         Assert.IsTrue(ff.Average(Math.Abs) <= FfMean && ff.Max(Math.Abs) <= FfWorst, "FF error out of bounds:\n" + table);
         Assert.IsTrue(Errors("LUTRAM").Max(Math.Abs) <= LutRamWorst, "LUT RAM error out of bounds:\n" + table);
-        Assert.IsTrue(Errors("BRAM18").All(e => Math.Abs(e) <= BramTolerance), $"RAMB18 off by more than {BramTolerance}:\n" + table);
+        Assert.IsTrue(Errors("BRAM18").All(e => e == 0), "RAMB18 count differs:\n" + table);
         Assert.IsTrue(Errors("DSP").All(e => e == 0), "DSP48E1 count differs:\n" + table);
         // The estimate promises no more than it measured here.
         foreach (var (resource, errors) in new[] { ("LUT", lut), ("FF", ff), ("LUTRAM", Errors("LUTRAM")) })
