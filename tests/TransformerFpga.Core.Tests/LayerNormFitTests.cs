@@ -8,6 +8,8 @@ namespace TransformerFpga.Tests;
 [TestClass]
 public sealed class LayerNormFitTests
 {
+    public TestContext TestContext { get; set; } = null!;
+
     /// <summary>8 bit everywhere, d_model 16, 2 heads, ffn 64, window 24, 3 inputs, no item set, budget overruns as errors.</summary>
     [TestMethod]
     public void EightBitLayerNormModelFitsTheXc7s15WithNoItemSet()
@@ -19,6 +21,7 @@ public sealed class LayerNormFitTests
         var outcome = FpgaBuild.Run(new BuildRequest(project, ["model/synthetic.json"], [], [], [], new BuildSettings { OutputDir = folder.File("out") }));
         Assert.IsTrue(outcome.Success, string.Join("\n", outcome.Diagnostics.Select(d => d.Code + " " + d.Message)));
         Assert.IsFalse(outcome.Diagnostics.Any(d => d.Severity == Severity.Error), string.Join("\n", outcome.Diagnostics));
+        TestContext.WriteLine(outcome.Summary);
         StringAssert.Contains(outcome.Summary!, "fits xc7s15ftgb196-1");
     }
 }
