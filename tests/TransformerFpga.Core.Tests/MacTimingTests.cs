@@ -1,3 +1,5 @@
+using TransformerFpga.Hdl;
+using TransformerFpga.Hardware;
 using TransformerFpga.Layers;
 using TransformerFpga.Layers.Attention;
 using TransformerFpga.Layers.Linear;
@@ -78,8 +80,12 @@ public sealed class MacTimingTests
         // more partial products: a deeper LUT multiplier tree
         Longer(Shape(selectBits: 16, operandBits: 16, lanes: 64, lut: true, accumulatorBits: 8, multiplierBits: 4),
             Shape(selectBits: 2, operandBits: 16, lanes: 64, lut: true, accumulatorBits: 8, multiplierBits: 4), "multiplier tree");
-        // a deeper weight ROM: more multiplexer levels
-        Longer(Shape(romDepth: 16384, accumulatorBits: 8, multiplierBits: 4), Shape(romDepth: 16, accumulatorBits: 8, multiplierBits: 4), "ROM depth");
+        // a deeper weight ROM: more multiplexer levels (64 lanes: a wide word, so that the ROM read is the deepest path)
+        Assert.IsTrue(MacTiming.RomRead(TimingPath.FromRegister(), 16384).Nanoseconds > MacTiming.RomRead(TimingPath.FromRegister(), 16).Nanoseconds);
+        Longer(Shape(romDepth: 16384, lanes: 64, accumulatorBits: 8, multiplierBits: 4), Shape(romDepth: 16, lanes: 64, accumulatorBits: 8, multiplierBits: 4), "ROM depth");
+        // a weight ROM in block RAM starts the LUT multiplier's tree at the RAMB's data output (2.45 ns, not a flip-flop's 0.46)
+        Longer(Shape(lut: true, selectBits: 16, operandBits: 16, accumulatorBits: 8, multiplierBits: 4) with { WeightsInBlockRam = true },
+            Shape(lut: true, selectBits: 16, operandBits: 16, accumulatorBits: 8, multiplierBits: 4), "weights in block RAM");
         // the read data fanning out to more lanes
         Longer(Shape(lanes: 64, lut: true, operandBits: 16, selectBits: 16, accumulatorBits: 8, multiplierBits: 4), Shape(lanes: 1, lut: true, operandBits: 16, selectBits: 16, accumulatorBits: 8, multiplierBits: 4), "fan-out");
         // the tree splits its levels around the register
@@ -93,6 +99,21 @@ public sealed class MacTimingTests
         Assert.AreEqual(3, AttentionHardware.ScoresSumStages(64));
         // a layer's path comes from its own widths
         Assert.IsTrue(LinearHardware.CriticalPath(Linear(64, 64, 16, 16), 1, true).Nanoseconds > LinearHardware.CriticalPath(Linear(64, 64, 2, 2), 1, true).Nanoseconds);
+    }
+
+    [TestMethod]
+    public void TheTimingModelsWeightRomIsTheOneTheTemplateWrites()
+    {
+        // where the weights live decides the path, so its ROM shape must be the one the resource model parses
+        foreach (var (layer, lanes) in new[] { (Linear(48, 96, 8, 8, seed: 3), 3), (Linear(8, 8, 4, 4, seed: 4), 8), (Linear(2, 16, 6, 8, seed: 5), 2) })
+        {
+            var template = VhdlTemplate.Load(LinearHardware.Template);
+            LinearHardware.Fill(layer, lanes, 1, lutMultipliers: true, template);
+            var parsed = VhdlModule.Parse(template.ToString()).Roms.Single(r => r.Name == "WEIGHTS");
+            Assert.AreEqual(parsed, LinearHardware.WeightRom(layer, lanes));
+        }
+        // a 1536 × 24 weight ROM goes to block RAM (one RAMB36 at cost 283 against 576 in logic)
+        Assert.IsTrue(RomBlocks.IsBlock(LinearHardware.WeightRom(Linear(48, 96, 8, 8, seed: 3), 3)));
     }
 
     private static void Longer(MacTiming.Shape longer, MacTiming.Shape shorter, string what)

@@ -33,7 +33,31 @@ public static class LinearHardware
         int groups = layer.Out / lanes;
         long counter = Math.Max((long)layer.Rows * layer.In, (long)layer.Rows * layer.Out);
         return new MacTiming.Shape(layer.InputBits, layer.WeightBits, lanes, AccumulatorWidth(layer), Vhdl.SignedWidth(layer.Requant.Multiplier),
-            layer.Output.Bits, IntegerMath.BitLength(counter), groups * layer.In, lanes * layer.WeightBits, 0, lutMultipliers);
+            layer.Output.Bits, IntegerMath.BitLength(counter), groups * layer.In, lanes * layer.WeightBits, 0, lutMultipliers,
+            RomBlocks.IsBlock(WeightRom(layer, lanes)));
+    }
+
+    /// <summary>
+    /// The weight ROM as <see cref="Fill"/> writes it (one word of all lanes per address, at least two words) and how
+    /// many of its bit columns vary, which decides where synthesis puts it.
+    /// </summary>
+    internal static RomShape WeightRom(LinearLayer layer, int lanes)
+    {
+        int groups = layer.Out / lanes, wb = layer.WeightBits, depth = Math.Max(groups * layer.In, 2);
+        long mask = (1L << wb) - 1;
+        int varying = 0;
+        for (int l = 0; l < lanes; l++)
+        {
+            long ones = 0, zeros = 0;
+            for (int a = 0; a < depth; a++)
+            {
+                long word = a < groups * layer.In ? layer.Weights[(a / layer.In * lanes + l) * layer.In + a % layer.In] & mask : 0;
+                ones |= word;
+                zeros |= ~word & mask;
+            }
+            varying += System.Numerics.BitOperations.PopCount((ulong)(ones & zeros));
+        }
+        return new RomShape("WEIGHTS", depth, lanes * wb, varying);
     }
 
     /// <summary>Signed accumulator width from the actual bias and the operand ranges (never overflows).</summary>

@@ -23,8 +23,10 @@ public static class MacTiming
     /// <param name="RomDepth">Words of the weight ROM read each cycle (0 when there is none).</param>
     /// <param name="RomWidth">Bits of one ROM word (all lanes).</param>
     /// <param name="SumStages">Registered stages summing the lanes' products (scores), each adding up to four values.</param>
+    /// <param name="WeightsInBlockRam">Synthesis puts the weight ROM in block RAM (<see cref="RomBlocks"/>): the weight
+    /// register is then the RAMB's read latch, without its output register.</param>
     public sealed record Shape(int OperandBits, int SelectBits, int Lanes, int AccumulatorBits, int MultiplierBits, int OutputBits,
-        int CounterBits, int RomDepth, int RomWidth, int SumStages, bool LutMultipliers);
+        int CounterBits, int RomDepth, int RomWidth, int SumStages, bool LutMultipliers, bool WeightsInBlockRam = false);
 
     /// <summary>The deepest register-to-register path of the template.</summary>
     public static TimingPath CriticalPath(Shape s) => Paths(s).MaxBy(p => p.Nanoseconds)!;
@@ -42,14 +44,17 @@ public static class MacTiming
         yield return Finish(TimingPath.FromRegister().Adder(s.CounterBits).LutRamRead());
         // read data into the consumer's register (block RAM without its output register)
         yield return Finish(TimingPath.FromBlockRam(outputRegister: false));
-        // weight ROM word from its registered address
-        if (s.RomDepth > 0) yield return Finish(RomRead(FanOut(TimingPath.FromRegister(), s.RomWidth * Math.Max(1, s.RomDepth / 64)), s.RomDepth));
+        // weight ROM word from its registered address (a block-RAM ROM reads the address in the RAMB)
+        if (s.RomDepth > 0 && !s.WeightsInBlockRam) yield return Finish(RomRead(FanOut(TimingPath.FromRegister(), s.RomWidth * Math.Max(1, s.RomDepth / 64)), s.RomDepth));
 
         if (s.LutMultipliers)
         {
             var (first, second) = TreeLevels(s.SelectBits);
-            // read data (fan-out to the lanes) → partial products and the first half of the tree
-            yield return Finish(Adders(FanOut(TimingPath.FromRegister(), s.Lanes), first, productBits));
+            // read data (fan-out to the lanes) → partial products (a LUT selecting the shifted operand by a weight
+            // bit) and the first half of the tree
+            yield return Finish(Adders(FanOut(TimingPath.FromRegister(), s.Lanes).Luts(1), first, productBits));
+            // the weight bits select the partial products: from the RAMB's data output when the ROM is in block RAM
+            if (s.WeightsInBlockRam) yield return Finish(Adders(TimingPath.FromBlockRam(outputRegister: false).Luts(1), first, productBits));
             // second half of the tree → product register
             yield return Finish(Adders(TimingPath.FromRegister(), second, productBits));
             var (qFirst, qSecond) = TreeLevels(m0Bits + 1);
@@ -74,8 +79,9 @@ public static class MacTiming
             yield return Finish(Adders(s.LutMultipliers ? TimingPath.FromRegister() : TimingPath.FromDsp(), 2, s.AccumulatorBits));
         // held sum → magnitude (conditional negation)
         yield return Finish(TimingPath.FromRegister().Adder(s.AccumulatorBits + 1));
-        // rounded magnitude → saturation compare, clamp select, sign restore (negation), ReLU select
-        yield return Finish(TimingPath.FromRegister().Adder(requantBits).Luts(1).Adder(s.OutputBits + 1).Luts(1));
+        // rounded magnitude → saturation compare (its bits first reduced by a LUT level: the netlists show two LUTs
+        // before the compare's carry chain), clamp select, sign restore (negation), ReLU select
+        yield return Finish(TimingPath.FromRegister().Luts(1).Adder(requantBits).Luts(1).Adder(s.OutputBits + 1).Luts(1));
     }
 
     /// <summary>
