@@ -1,5 +1,4 @@
 using System.Globalization;
-using TransformerFpga.Hdl;
 using TransformerFpga.Hardware;
 
 namespace TransformerFpga.Bench;
@@ -80,11 +79,9 @@ public static class ResourceBenchmark
 
     private static int Modules(SynthesisCheck.GeneratedDesign d)
     {
-        var cells = FlatNetlist.CellsByInstance(Path.Combine(d.Folder, SynthesisCheck.FlatFolder, "netlist.json"),
-            Path.Combine(d.Folder, "yosys", "work", d.Name + ".v"), d.Name);
+        var cells = SynthesisCheck.FlattenedCells(d);
         var modules = ResourceModel.Modules(d.Design, file => File.ReadAllText(Path.Combine(d.Folder, "hdl", file)));
-        var labels = d.Design.Layers.ToDictionary(l => l.Entity, l => (IReadOnlyList<string>)[HdlGenerator.InstanceLabel(l)]);
-        foreach (var b in d.Design.Buffers) labels[b.Entity] = HdlGenerator.InstanceLabels(b);
+        var labels = SynthesisCheck.InstanceLabels(d);
         Console.WriteLine("| instance | kind | FF est | FF flat | SRL flat | RAMB18 est | RAMB18 flat | DSP est | DSP flat |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         var rows = new List<(double Order, string Line)>();

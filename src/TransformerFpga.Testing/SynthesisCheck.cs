@@ -128,14 +128,12 @@ public static class SynthesisCheck
     {
         var hierarchyCells = YosysStatistics.ParseCells(File.ReadAllText(Path.Combine(design.Folder, "yosys", "yosys.log")));
         var hierarchy = hierarchyCells.ToDictionary(kv => kv.Key, kv => YosysStatistics.ToResources(kv.Value), StringComparer.Ordinal);
-        var cells = FlatNetlist.CellsByInstance(Path.Combine(design.Folder, FlatFolder, "netlist.json"),
-            Path.Combine(design.Folder, "yosys", "work", design.Name + ".v"), design.Name);
+        var cells = FlattenedCells(design);
         // LUT RAM by attribution means shift registers only: a distributed buffer's RAM cells follow the counting rule.
         var flat = cells.ToDictionary(kv => kv.Key, kv => YosysStatistics.ToResources(kv.Value) with
             { LutRam = ShiftRegisters(kv.Value) }, StringComparer.Ordinal);
         var modules = ResourceModel.Modules(design.Design, file => File.ReadAllText(Path.Combine(design.Folder, "hdl", file)));
-        var labels = design.Design.Layers.ToDictionary(l => l.Entity, l => (IReadOnlyList<string>)[HdlGenerator.InstanceLabel(l)]);
-        foreach (var b in design.Design.Buffers) labels[b.Entity] = HdlGenerator.InstanceLabels(b);
+        var labels = InstanceLabels(design);
         var listed = new Resources();
         foreach (var module in modules.Where(m => m.Kind != ModuleKind.Top))
         {
@@ -153,6 +151,19 @@ public static class SynthesisCheck
         var top = modules.Single(m => m.Kind == ModuleKind.Top);
         yield return new ModuleSample(ModuleKind.Top, ResourceModel.Features(top, design.Design),
             new Resources(total.Lut - listed.Lut, total.LutRam - listed.LutRam, total.Ff - listed.Ff, total.Bram18 - listed.Bram18, total.Dsp - listed.Dsp));
+    }
+
+    /// <summary>Cell counts per instance label of the design's flattened netlist (flat/netlist.json).</summary>
+    public static Dictionary<string, Dictionary<string, int>> FlattenedCells(GeneratedDesign design) =>
+        FlatNetlist.CellsByInstance(Path.Combine(design.Folder, FlatFolder, "netlist.json"),
+            Path.Combine(design.Folder, "yosys", "work", design.Name + ".v"), design.Name);
+
+    /// <summary>The top's instance labels of each module entity: one per layer, one per bank of a buffer.</summary>
+    public static Dictionary<string, IReadOnlyList<string>> InstanceLabels(GeneratedDesign design)
+    {
+        var labels = design.Design.Layers.ToDictionary(l => l.Entity, l => (IReadOnlyList<string>)[HdlGenerator.InstanceLabel(l)]);
+        foreach (var b in design.Design.Buffers) labels[b.Entity] = HdlGenerator.InstanceLabels(b);
+        return labels;
     }
 
     private static int ShiftRegisters(IReadOnlyDictionary<string, int> cells) => cells.GetValueOrDefault("SRL16E") + cells.GetValueOrDefault("SRLC32E");
