@@ -47,13 +47,7 @@ public sealed record FineTuneManifest(
     /// </summary>
     public static IReadOnlyList<PlannedBits> EffectivePlan(ModelConfig config, Func<string, LayerBits> bits) =>
         IntegerTransformer.LayerNames(config).Where(n => !n.EndsWith(".ffn.relu", StringComparison.Ordinal))
-            .Select(n => new PlannedBits(n, HasWeights(n) ? bits(n).WeightBits : null, bits(n).ActivationBits)).ToList();
-
-    /// <summary>The linear layers: the only ones whose WeightBits the quantization reads.</summary>
-    private static bool HasWeights(string layer) =>
-        layer is "embedding" or "head" || layer.EndsWith(".attn.q", StringComparison.Ordinal) || layer.EndsWith(".attn.k", StringComparison.Ordinal)
-        || layer.EndsWith(".attn.v", StringComparison.Ordinal) || layer.EndsWith(".attn.out", StringComparison.Ordinal)
-        || layer.EndsWith(".ffn.fc1", StringComparison.Ordinal) || layer.EndsWith(".ffn.fc2", StringComparison.Ordinal);
+            .Select(n => new PlannedBits(n, IntegerTransformer.HasWeights(n) ? bits(n).WeightBits : null, bits(n).ActivationBits)).ToList();
 
     public static string Sha256(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
 
@@ -130,4 +124,5 @@ public sealed record FineTuneManifest(
         {
             return null;
         }
-    }}
+    }
+}

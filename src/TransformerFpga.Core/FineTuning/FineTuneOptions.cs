@@ -21,7 +21,7 @@ public sealed record FineTuneOptions
     public int Epochs { get; init; } = DefaultEpochs;
     /// <summary>Adam's peak step; it decays along a cosine to 1 % of this over the run.</summary>
     public double LearningRate { get; init; } = DefaultLearningRate;
-    /// <summary>Share of the calibration file's windows (its end) held out to choose the best epoch.</summary>
+    /// <summary>Share of the calibration file's windows held out to choose the best epoch (blocks spread over the file, <see cref="FineTuningData"/>).</summary>
     public double ValidationPercent { get; init; } = DefaultValidationPercent;
     public int BatchSize { get; init; } = 32;
     /// <summary>Seeds the order of the training windows; fixed, so the same inputs give the same weights.</summary>

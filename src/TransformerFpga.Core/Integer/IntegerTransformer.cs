@@ -51,6 +51,12 @@ public sealed class IntegerTransformer
         return names;
     }
 
+    /// <summary>The linear layers of <see cref="LayerNames"/>: the only ones whose weight bits the quantization reads.</summary>
+    public static bool HasWeights(string layer) =>
+        layer is "embedding" or "head" || layer.EndsWith(".attn.q", StringComparison.Ordinal) || layer.EndsWith(".attn.k", StringComparison.Ordinal)
+        || layer.EndsWith(".attn.v", StringComparison.Ordinal) || layer.EndsWith(".attn.out", StringComparison.Ordinal)
+        || layer.EndsWith(".ffn.fc1", StringComparison.Ordinal) || layer.EndsWith(".ffn.fc2", StringComparison.Ordinal);
+
     /// <param name="ranges">Calibrated max |x| per layer name, plus "input".</param>
     /// <param name="bits">Bits per layer name.</param>
     public static IntegerTransformer Quantize(ModelConfig config, TransformerWeights weights,

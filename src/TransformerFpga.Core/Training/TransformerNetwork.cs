@@ -196,16 +196,18 @@ public sealed class TransformerNetwork
     /// <summary>The layer norm's 1/sqrt(var + eps) of each row, as <see cref="NormForward"/> keeps it.</summary>
     private void RowInverseStd(double[] x, double[] inverseStd)
     {
-        int d = Shape.DModel;
-        for (int r = 0; r < inverseStd.Length; r++)
-        {
-            double rowMean = 0, rowVariance = 0;
-            for (int c = 0; c < d; c++) rowMean += x[r * d + c];
-            rowMean /= d;
-            for (int c = 0; c < d; c++) rowVariance += (x[r * d + c] - rowMean) * (x[r * d + c] - rowMean);
-            rowVariance /= d;
-            inverseStd[r] = 1.0 / Math.Sqrt(rowVariance + NormEpsilon);
-        }
+        for (int r = 0; r < inverseStd.Length; r++) inverseStd[r] = RowStatistics(x, r, Shape.DModel).InverseStd;
+    }
+
+    /// <summary>The layer norm's mean and 1/sqrt(var + eps) of row <paramref name="r"/> of width <paramref name="d"/>.</summary>
+    private static (double Mean, double InverseStd) RowStatistics(double[] x, int r, int d)
+    {
+        double rowMean = 0, rowVariance = 0;
+        for (int c = 0; c < d; c++) rowMean += x[r * d + c];
+        rowMean /= d;
+        for (int c = 0; c < d; c++) rowVariance += (x[r * d + c] - rowMean) * (x[r * d + c] - rowMean);
+        rowVariance /= d;
+        return (rowMean, 1.0 / Math.Sqrt(rowVariance + NormEpsilon));
     }
 
     private void EncoderForward(double[] x, EncoderParameters p, LayerWorkspace l, int firstNormIndex, NormInputObserver? observeNormInput)
@@ -383,12 +385,7 @@ public sealed class TransformerNetwork
         }
         for (int r = 0; r < rows; r++)
         {
-            double rowMean = 0, rowVariance = 0;
-            for (int c = 0; c < d; c++) rowMean += x[r * d + c];
-            rowMean /= d;
-            for (int c = 0; c < d; c++) rowVariance += (x[r * d + c] - rowMean) * (x[r * d + c] - rowMean);
-            rowVariance /= d;
-            double inverse = 1.0 / Math.Sqrt(rowVariance + NormEpsilon);
+            var (rowMean, inverse) = RowStatistics(x, r, d);
             inverseStd[r] = inverse;
             for (int c = 0; c < d; c++) y[r * d + c] = (x[r * d + c] - rowMean) * inverse * weight[c] + bias[c];
         }

@@ -37,6 +37,10 @@ public static class LinearHardware
             RomBlocks.IsBlock(WeightRom(layer, lanes)));
     }
 
+    /// <summary>Lane <paramref name="lane"/>'s weight at ROM address <paramref name="address"/> (group · In + input).</summary>
+    private static long LaneWeight(LinearLayer layer, int lanes, int address, int lane) =>
+        layer.Weights[(address / layer.In * lanes + lane) * layer.In + address % layer.In];
+
     /// <summary>
     /// The weight ROM as <see cref="Fill"/> writes it (one word of all lanes per address, at least two words) and how
     /// many of its bit columns vary, which decides where synthesis puts it.
@@ -51,7 +55,7 @@ public static class LinearHardware
             long ones = 0, zeros = 0;
             for (int a = 0; a < depth; a++)
             {
-                long word = a < groups * layer.In ? layer.Weights[(a / layer.In * lanes + l) * layer.In + a % layer.In] & mask : 0;
+                long word = a < groups * layer.In ? LaneWeight(layer, lanes, a, l) & mask : 0;
                 ones |= word;
                 zeros |= ~word & mask;
             }
@@ -95,11 +99,7 @@ public static class LinearHardware
         // One ROM word per address holds all lanes, lane 0 in the low bits.
         string Word(Func<int, long> lane, int width) =>
             "\"" + string.Concat(Enumerable.Range(0, lanes).Reverse().Select(l => Vhdl.Bits(lane(l), width)[1..^1])) + "\"";
-        var weightWords = Enumerable.Range(0, groups * layer.In).Select(a =>
-        {
-            int g = a / layer.In, i = a % layer.In;
-            return Word(l => layer.Weights[(g * lanes + l) * layer.In + i], wb);
-        });
+        var weightWords = Enumerable.Range(0, groups * layer.In).Select(a => Word(l => LaneWeight(layer, lanes, a, l), wb));
         var biasWords = Enumerable.Range(0, groups).Select(g => Word(l => layer.Bias[g * lanes + l], bb));
         template.SetRegion("rom", Vhdl.Lines(
             Vhdl.Constant("WEIGHTS", "wrom_t", Vhdl.Aggregate(weightWords, "    ", 4, 2, Word(_ => 0, wb))),
