@@ -87,8 +87,8 @@ static void Cycles()
             var plan = LayerPlan.From(names, _ => new LayerChoice(new LayerBits(8, 8), BufferResource.Auto, lanes, MultiplierMapping.Auto));
             long cycles = HardwareModel.TotalCycles(model, plan);
             var hardware = model.Layers.Where(HardwareModel.HasHardware).ToList();
-            int mac = hardware.Sum(l => HardwareModel.MacMultipliers(l, HardwareModel.Lanes(l, plan[l.Name])));
-            int other = hardware.Sum(HardwareModel.OtherMultipliers);
+            int mac = hardware.Where(HardwareModel.HasLanes).Sum(l => HardwareModel.Multipliers(l, HardwareModel.Lanes(l, plan[l.Name])));
+            int other = hardware.Where(l => !HardwareModel.HasLanes(l)).Sum(l => HardwareModel.Multipliers(l, 1));
             Console.WriteLine($"{lanes,5} | {cycles,7:N0} | {cycles / 100.0,8:N1} | {mac,4} | {other,3}");
         }
         var best = LayerPlan.From(names, _ => new LayerChoice(new LayerBits(8, 8), BufferResource.Auto, 16, MultiplierMapping.Auto));

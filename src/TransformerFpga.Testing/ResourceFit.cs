@@ -1,7 +1,7 @@
 namespace TransformerFpga.Hardware;
 
-/// <summary>One module measured by synthesis: its kind, its features and what synthesis used.</summary>
-public sealed record ModuleSample(ModuleKind Kind, double[] Features, Resources Measured);
+/// <summary>One module measured by synthesis: its kind, its features (which of them may take negative coefficients) and what synthesis used.</summary>
+public sealed record ModuleSample(ModuleKind Kind, double[] Features, IReadOnlySet<int> SignedFeatures, Resources Measured);
 
 /// <summary>Fits the per-kind LUT, FF and LUT-RAM coefficients to measured modules (non-negative least squares).</summary>
 public static class ResourceFit
@@ -12,7 +12,7 @@ public static class ResourceFit
         foreach (var group in samples.GroupBy(s => s.Kind).OrderBy(g => g.Key))
         {
             var rows = group.Select(s => s.Features).ToList();
-            var signed = ResourceModel.SignedFeatures(group.Key, rows[0].Length);
+            var signed = group.First().SignedFeatures;
             double[] Solve(Func<Resources, int> pick, bool relative) => LeastSquares.FitNonNegative(rows, group.Select(s => (double)pick(s.Measured)).ToList(),
                 relative ? group.Select(s => 1.0 / Math.Max(20, pick(s.Measured))).ToList() : null, signed: signed);
             result.Kinds[group.Key.ToString()] = new KindCoefficients

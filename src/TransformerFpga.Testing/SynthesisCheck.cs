@@ -135,6 +135,11 @@ public static class SynthesisCheck
         var modules = ResourceModel.Modules(design.Design, file => File.ReadAllText(Path.Combine(design.Folder, "hdl", file)));
         var labels = InstanceLabels(design);
         var listed = new Resources();
+        ModuleSample Sample(DesignModule module, Resources measured)
+        {
+            var features = ResourceModel.Features(module, design.Design);
+            return new ModuleSample(module.Kind, features, ResourceModel.SignedFeatures(module, features.Length), measured);
+        }
         foreach (var module in modules.Where(m => m.Kind != ModuleKind.Top))
         {
             var attributed = labels[module.Entity].Aggregate(new Resources(), (sum, label) => sum + flat.GetValueOrDefault(label, new Resources()));
@@ -145,11 +150,11 @@ public static class SynthesisCheck
             int lutRam = memory + attributed.LutRam / module.Instances;
             var r = new Resources(logic + lutRam, lutRam, attributed.Ff / module.Instances, perModule.Bram18, perModule.Dsp);
             listed += r * module.Instances;
-            yield return new ModuleSample(module.Kind, ResourceModel.Features(module, design.Design), r);
+            yield return Sample(module, r);
         }
         var total = Flattened(design) ?? throw new InvalidOperationException(design.Name + ": no flattened synthesis log");
         var top = modules.Single(m => m.Kind == ModuleKind.Top);
-        yield return new ModuleSample(ModuleKind.Top, ResourceModel.Features(top, design.Design),
+        yield return Sample(top,
             new Resources(total.Lut - listed.Lut, total.LutRam - listed.LutRam, total.Ff - listed.Ff, total.Bram18 - listed.Bram18, total.Dsp - listed.Dsp));
     }
 

@@ -78,6 +78,7 @@ public sealed class IntegerKernelTests
 
     private sealed class FixedLayer(QuantScale scale, int rows, int columns) : QuantizedLayer("fixed", LayerKind.Linear, scale, rows, columns)
     {
+        public override TransformerFpga.Hardware.LayerDatapath? Datapath => null;
         public override void Simulate(SimulationWorkspace workspace) { }
     }
 

@@ -16,6 +16,7 @@ public sealed class LayerNormHardwareTests
 
     private sealed class FixedLayer(QuantScale scale, int rows, int columns) : QuantizedLayer("fixed", LayerKind.Linear, scale, rows, columns)
     {
+        public override TransformerFpga.Hardware.LayerDatapath? Datapath => null;
         public override void Simulate(SimulationWorkspace workspace) { }
     }
 
@@ -42,7 +43,7 @@ public sealed class LayerNormHardwareTests
         foreach (var (layer, name) in Norms())
             foreach (bool lut in new[] { false, true })
             {
-                var path = LayerNormHardware.CriticalPath(layer, lut);
+                var path = new LayerNormHardware(layer).CriticalPath(1, lut);
                 worst = Math.Max(worst, path.Nanoseconds);
                 Assert.IsTrue(path.Nanoseconds <= ClockNs, $"{name}, LUT multipliers {lut}: {path.Nanoseconds:F2} ns over {path}");
             }
@@ -56,8 +57,9 @@ public sealed class LayerNormHardwareTests
         foreach (var (layer, name) in Norms())
             foreach (bool lut in new[] { false, true })
             {
-                var template = VhdlTemplate.Load(LayerNormHardware.Template);
-                LayerNormHardware.Fill(layer, lut, template);
+                var hardware = new LayerNormHardware(layer);
+                var template = VhdlTemplate.Load(hardware.Template);
+                hardware.Fill(template, 1, lut);
                 var module = VhdlModule.Parse(template.ToString());
                 int dsp = NormResources.LayerDsp(module);
                 Assert.AreEqual(lut, module.UsesLutMultipliers, name);

@@ -38,7 +38,7 @@ public sealed class MacTimingTests
                     foreach (int lanes in LaneCounts.Where(l => outFeatures % l == 0))
                         foreach (bool lut in new[] { false, true })
                         {
-                            var path = LinearHardware.CriticalPath(layer, lanes, lut);
+                            var path = new LinearHardware(layer).CriticalPath(lanes, lut);
                             Assert.IsTrue(path.Nanoseconds <= BudgetNs,
                                 $"linear {inFeatures}→{outFeatures} w{wb} x{xb} lanes {lanes} lut {lut}: {path.Nanoseconds:F2} ns {path}");
                         }
@@ -64,8 +64,8 @@ public sealed class MacTimingTests
                         foreach (int lanes in LaneCounts.Where(l => dModel % l == 0))
                             foreach (bool lut in new[] { false, true })
                             {
-                                var s = AttentionHardware.CriticalPath(scores, lanes, lut);
-                                var c = AttentionHardware.CriticalPath(context, lanes, lut);
+                                var s = new ScoresHardware(scores).CriticalPath(lanes, lut);
+                                var c = new ContextHardware(context).CriticalPath(lanes, lut);
                                 Assert.IsTrue(s.Nanoseconds <= BudgetNs, $"scores d{dModel} w{window} q{qb} k{kb} lanes {lanes} lut {lut}: {s.Nanoseconds:F2} ns {s}");
                                 Assert.IsTrue(c.Nanoseconds <= BudgetNs, $"context d{dModel} w{window} p{qb} v{kb} lanes {lanes} lut {lut}: {c.Nanoseconds:F2} ns {c}");
                             }
@@ -93,12 +93,12 @@ public sealed class MacTimingTests
         Assert.AreEqual((2, 1), MacTiming.TreeLevels(7));
         Assert.AreEqual((2, 2), MacTiming.TreeLevels(16));
         // the scores sum stages add four values each
-        Assert.AreEqual(0, AttentionHardware.ScoresSumStages(1));
-        Assert.AreEqual(1, AttentionHardware.ScoresSumStages(4));
-        Assert.AreEqual(2, AttentionHardware.ScoresSumStages(8));
-        Assert.AreEqual(3, AttentionHardware.ScoresSumStages(64));
+        Assert.AreEqual(0, ScoresHardware.SumStages(1));
+        Assert.AreEqual(1, ScoresHardware.SumStages(4));
+        Assert.AreEqual(2, ScoresHardware.SumStages(8));
+        Assert.AreEqual(3, ScoresHardware.SumStages(64));
         // a layer's path comes from its own widths
-        Assert.IsTrue(LinearHardware.CriticalPath(Linear(64, 64, 16, 16), 1, true).Nanoseconds > LinearHardware.CriticalPath(Linear(64, 64, 2, 2), 1, true).Nanoseconds);
+        Assert.IsTrue(new LinearHardware(Linear(64, 64, 16, 16)).CriticalPath(1, true).Nanoseconds > new LinearHardware(Linear(64, 64, 2, 2)).CriticalPath(1, true).Nanoseconds);
     }
 
     [TestMethod]
@@ -107,13 +107,14 @@ public sealed class MacTimingTests
         // where the weights live decides the path, so its ROM shape must be the one the resource model parses
         foreach (var (layer, lanes) in new[] { (Linear(48, 96, 8, 8, seed: 3), 3), (Linear(8, 8, 4, 4, seed: 4), 8), (Linear(2, 16, 6, 8, seed: 5), 2) })
         {
-            var template = VhdlTemplate.Load(LinearHardware.Template);
-            LinearHardware.Fill(layer, lanes, 1, lutMultipliers: true, template);
+            var hardware = new LinearHardware(layer);
+            var template = VhdlTemplate.Load(hardware.Template);
+            hardware.Fill(template, lanes, lutMultipliers: true);
             var parsed = VhdlModule.Parse(template.ToString()).Roms.Single(r => r.Name == "WEIGHTS");
-            Assert.AreEqual(parsed, LinearHardware.WeightRom(layer, lanes));
+            Assert.AreEqual(parsed, hardware.WeightRom(lanes));
         }
         // a 1536 × 24 weight ROM goes to block RAM (one RAMB36 at cost 283 against 576 in logic), as Yosys mapped d808's fc1 of that shape
-        Assert.IsTrue(RomBlocks.IsBlock(LinearHardware.WeightRom(Linear(48, 96, 8, 8, seed: 3), 3)));
+        Assert.IsTrue(RomBlocks.IsBlock(new LinearHardware(Linear(48, 96, 8, 8, seed: 3)).WeightRom(3)));
     }
 
     private static void Longer(MacTiming.Shape longer, MacTiming.Shape shorter, string what)

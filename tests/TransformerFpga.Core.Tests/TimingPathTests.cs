@@ -25,6 +25,7 @@ public sealed class TimingPathTests
 
     private sealed class Source(QuantScale scale, int rows, int columns) : QuantizedLayer("source", LayerKind.Linear, scale, rows, columns)
     {
+        public override TransformerFpga.Hardware.LayerDatapath? Datapath => null;
         public override void Simulate(SimulationWorkspace workspace) { }
     }
 
@@ -43,10 +44,10 @@ public sealed class TimingPathTests
                     string what = $"{xb}→{yb} bits, {rows}×{columns}";
                     var a = Input(xb, rows, columns);
                     var b = Input(yb, rows, columns, 0.11);
-                    AssertWithin(ResidualHardware.CriticalPath(ResidualAddLayer.Quantize("add", a, b, new QuantScale(0.07, yb))), "residual " + what);
-                    AssertWithin(PositionalEncodingHardware.CriticalPath(PositionalEncodingLayer.Quantize("pe", a, new QuantScale(0.03, yb), rows, columns)), "posenc " + what);
-                    AssertWithin(BatchNormHardware.CriticalPath(BatchNorm(a, yb)), "batchnorm " + what);
-                    AssertWithin(PoolingHardware.CriticalPath(AveragePoolLayer.Quantize("pool", a, new QuantScale(0.01, yb))), "pool " + what);
+                    AssertWithin(new ResidualHardware(ResidualAddLayer.Quantize("add", a, b, new QuantScale(0.07, yb))).CriticalPath(1, false), "residual " + what);
+                    AssertWithin(new PositionalEncodingHardware(PositionalEncodingLayer.Quantize("pe", a, new QuantScale(0.03, yb), rows, columns)).CriticalPath(1, false), "posenc " + what);
+                    AssertWithin(new BatchNormHardware(BatchNorm(a, yb)).CriticalPath(1, false), "batchnorm " + what);
+                    AssertWithin(new PoolingHardware(AveragePoolLayer.Quantize("pool", a, new QuantScale(0.01, yb))).CriticalPath(1, false), "pool " + what);
                 }
     }
 
@@ -59,7 +60,7 @@ public sealed class TimingPathTests
                     foreach (double scale in new[] { 1e-4, 0.01, 0.5 })
                     {
                         var softmax = SoftmaxLayer.Quantize("softmax", Input(xb, rows, columns, scale), yb);
-                        AssertWithin(AttentionHardware.CriticalPath(softmax), $"softmax {xb}→{yb} bits, {rows}×{columns}, scale {scale}");
+                        AssertWithin(new SoftmaxHardware(softmax).CriticalPath(1, false), $"softmax {xb}→{yb} bits, {rows}×{columns}, scale {scale}");
                     }
     }
 
@@ -81,8 +82,8 @@ public sealed class TimingPathTests
         Assert.IsTrue(HardwareModel.SequencerPath(1, 1, 4096).Nanoseconds > HardwareModel.SequencerPath(1, 1, 16).Nanoseconds);
 
         // The requantizer's carry chains grow with the sum: a wide batch-norm sum (large offsets) is slower than a narrow one.
-        var narrow = BatchNormHardware.CriticalPath(BatchNorm(Input(2, 8, 8), 2, offset: 0.0));
-        var wide = BatchNormHardware.CriticalPath(BatchNorm(Input(16, 8, 8), 16, offset: 1000.0));
+        var narrow = new BatchNormHardware(BatchNorm(Input(2, 8, 8), 2, offset: 0.0)).CriticalPath(1, false);
+        var wide = new BatchNormHardware(BatchNorm(Input(16, 8, 8), 16, offset: 1000.0)).CriticalPath(1, false);
         Assert.IsTrue(wide.Nanoseconds > narrow.Nanoseconds, $"{wide.Nanoseconds} vs {narrow.Nanoseconds}");
 
         // The shared stages: a 1,024-word ROM (MUXF7/F8 and a LUT level) is slower than a 64-word one, a 64-bit

@@ -177,7 +177,7 @@ public sealed class DesignSpace
         {
             int i = position[layer];
             bool weights = probe.Layers[layer.Index].WeightBits != layer.WeightBits;
-            MultiplierMapping[] multipliers = HardwareModel.MacMultipliers(layer, 1) > 0 ? [MultiplierMapping.Dsp, MultiplierMapping.Lut] : [MultiplierMapping.Dsp];
+            MultiplierMapping[] multipliers = HardwareModel.HasLanes(layer) ? [MultiplierMapping.Dsp, MultiplierMapping.Lut] : [MultiplierMapping.Dsp];
             layers.Add(new LayerSpace(layer, i,
                 weights ? bits.ToArray() : [0],
                 bits.ToArray(),

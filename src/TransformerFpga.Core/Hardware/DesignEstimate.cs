@@ -78,7 +78,7 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
             var info = design.Layers.FirstOrDefault(l => l.Layer == layer);
             var resources = info is null ? new Resources() : byEntity[info.Entity] + byEntity[info.Output.Entity];
             string buffer = info is null ? "Fused" : info.Output.Resource.ToString();
-            string? multiplier = info is null || HardwareModel.MacMultipliers(layer, 1) == 0 ? null : info.LutMultipliers ? "LUT" : "DSP";
+            string? multiplier = info is null || !HardwareModel.HasLanes(layer) ? null : info.LutMultipliers ? "LUT" : "DSP";
             rows.Add(new LayerEstimate(layer.Name, layer.WeightBits, layer.ActivationBits, HardwareModel.Lanes(layer, choice), buffer, resources, HardwareModel.Cycles(layer, choice),
                 multiplier));
         }

@@ -1,11 +1,5 @@
 using System.Globalization;
 using TransformerFpga.Hdl;
-using TransformerFpga.Layers.Attention;
-using TransformerFpga.Layers.Linear;
-using TransformerFpga.Layers.Norm;
-using TransformerFpga.Layers.Pooling;
-using TransformerFpga.Layers.PositionalEncoding;
-using TransformerFpga.Layers.Residual;
 using TransformerFpga.Pipeline;
 
 namespace TransformerFpga.Hardware;
@@ -44,19 +38,7 @@ public sealed record DesignTiming(IReadOnlyList<LayerTiming> Layers)
     }
 
     /// <summary>The critical path of a hardware layer: its kind's timing model of its template.</summary>
-    public static TimingPath CriticalPath(HdlGenerator.LayerInfo info) => info.Layer switch
-    {
-        LinearLayer l => LinearHardware.CriticalPath(l, info.Lanes, info.LutMultipliers),
-        ScoresLayer l => AttentionHardware.CriticalPath(l, info.Lanes, info.LutMultipliers),
-        ContextLayer l => AttentionHardware.CriticalPath(l, info.Lanes, info.LutMultipliers),
-        SoftmaxLayer l => AttentionHardware.CriticalPath(l),
-        BatchNormLayer l => BatchNormHardware.CriticalPath(l),
-        LayerNormLayer l => LayerNormHardware.CriticalPath(l, info.LutMultipliers),
-        ResidualAddLayer l => ResidualHardware.CriticalPath(l),
-        PositionalEncodingLayer l => PositionalEncodingHardware.CriticalPath(l),
-        AveragePoolLayer l => PoolingHardware.CriticalPath(l),
-        _ => throw new NotSupportedException($"no timing model for {info.Layer.Kind} layer {info.Layer.Name}"),
-    };
+    public static TimingPath CriticalPath(HdlGenerator.LayerInfo info) => info.Datapath.CriticalPath(info.Lanes, info.LutMultipliers);
 
     /// <summary>`Fmax 48.2 MHz (critical: encoder0.ffn.fc1, 20.7 ns)`.</summary>
     public string Line() => string.Create(CultureInfo.InvariantCulture, $"Fmax {FmaxMHz:0.#} MHz (critical: {Critical.Name}, {Critical.Nanoseconds:0.0} ns)");

@@ -1,11 +1,4 @@
 using TransformerFpga.Hdl;
-using TransformerFpga.Layers;
-using TransformerFpga.Layers.Attention;
-using TransformerFpga.Layers.Linear;
-using TransformerFpga.Layers.Norm;
-using TransformerFpga.Layers.Pooling;
-using TransformerFpga.Layers.PositionalEncoding;
-using TransformerFpga.Layers.Residual;
 using TransformerFpga.Pipeline;
 
 namespace TransformerFpga.Hardware;
@@ -18,14 +11,15 @@ public enum ModuleKind
 
 /// <summary>One generated entity (or the top with its read multiplexers) and the layer it belongs to.</summary>
 /// <remarks>A buffer split into column banks is one entity instantiated <paramref name="Instances"/> times.</remarks>
-public sealed record DesignModule(string Entity, string Layer, ModuleKind Kind, VhdlModule Vhdl, int Instances = 1);
+/// <param name="Datapath">The layer's datapath for a layer's entity; null for the top and the buffers.</param>
+public sealed record DesignModule(string Entity, string Layer, ModuleKind Kind, VhdlModule Vhdl, int Instances = 1, LayerDatapath? Datapath = null);
 
 /// <summary>
 /// Estimates LUT, LUT-as-memory, FF, RAMB18 and DSP48E1 per generated module. LUT, FF and the LUTs
 /// Yosys turns into shift registers are linear in structural features of the module (widths, lanes,
 /// ROM bits — read from the generated VHDL), with coefficients per module kind fitted to synthesis;
 /// block RAM, LUT RAM of the buffers and DSPs follow counting rules. Each layer kind's features and
-/// rules live beside its template (the *Resources classes).
+/// rules live beside its template (its <see cref="LayerDatapath"/> and *Resources classes).
 /// </summary>
 public static class ResourceModel
 {
@@ -48,48 +42,29 @@ public static class ResourceModel
 
     /// <summary>The module of a layer's entity from its generated VHDL.</summary>
     public static DesignModule LayerModule(HdlGenerator.LayerInfo layer, string vhdl) =>
-        new(layer.Entity, layer.Layer.Name, KindOf(layer.Layer), VhdlModule.Parse(vhdl));
-
-    public static ModuleKind KindOf(QuantizedLayer layer) => layer.Kind switch
-    {
-        LayerKind.Linear => ModuleKind.Linear,
-        LayerKind.PositionalEncoding => ModuleKind.PositionalEncoding,
-        LayerKind.Scores => ModuleKind.Scores,
-        LayerKind.Softmax => ModuleKind.Softmax,
-        LayerKind.Context => ModuleKind.Context,
-        LayerKind.ResidualAdd => ModuleKind.ResidualAdd,
-        LayerKind.BatchNorm => ModuleKind.BatchNorm,
-        LayerKind.LayerNorm => ModuleKind.LayerNorm,
-        LayerKind.AveragePool => ModuleKind.AveragePool,
-        _ => throw new NotSupportedException("no hardware for " + layer.Kind),
-    };
+        new(layer.Entity, layer.Layer.Name, layer.Datapath.ModuleKind, VhdlModule.Parse(vhdl), Datapath: layer.Datapath);
 
     /// <summary>The structural features of a module, first the constant 1.</summary>
     public static double[] Features(DesignModule module, HdlGenerator.Design design) => module.Kind switch
     {
         ModuleKind.Top => TopFeatures(design),
         ModuleKind.BlockBuffer or ModuleKind.DistributedBuffer => BufferResources.Features(module.Vhdl, module.Kind == ModuleKind.BlockBuffer, module.Instances),
-        ModuleKind.Linear => [.. LinearResources.Features(module.Vhdl), DistributedSourceBits(module, design)],
-        ModuleKind.PositionalEncoding => PositionalEncodingResources.Features(module.Vhdl),
-        ModuleKind.Scores or ModuleKind.Context => [.. AttentionResources.MacFeatures(module.Vhdl, module.Kind == ModuleKind.Scores), DistributedSourceBits(module, design)],
-        ModuleKind.Softmax => AttentionResources.SoftmaxFeatures(module.Vhdl),
-        ModuleKind.ResidualAdd => ResidualResources.Features(module.Vhdl),
-        ModuleKind.BatchNorm => NormResources.BatchFeatures(module.Vhdl),
-        ModuleKind.LayerNorm => NormResources.LayerFeatures(module.Vhdl),
-        ModuleKind.AveragePool => PoolingResources.Features(module.Vhdl),
-        _ => throw new NotSupportedException(module.Kind.ToString()),
+        _ => DatapathOf(module).Features(module.Vhdl, DatapathOf(module).HasLanes ? DistributedSourceBits(module, design) : 0),
     };
+
+    private static LayerDatapath DatapathOf(DesignModule module) =>
+        module.Datapath ?? throw new ArgumentException($"module {module.Entity} ({module.Kind}) has no layer datapath", nameof(module));
 
     /// <summary>
     /// The features whose coefficients may be negative: <see cref="DistributedSourceBits"/>, the last feature of the
     /// MAC kinds (flattening turns flip-flops into shift registers, so it takes flip-flops away), and a buffer's
     /// two bank features (see <see cref="BufferResources.Features"/>). All others add.
     /// </summary>
-    public static IReadOnlySet<int> SignedFeatures(ModuleKind kind, int featureCount) => kind switch
+    public static IReadOnlySet<int> SignedFeatures(DesignModule module, int featureCount) => module.Kind switch
     {
-        ModuleKind.Linear or ModuleKind.Scores or ModuleKind.Context => new HashSet<int> { featureCount - 1 },
+        ModuleKind.Top => new HashSet<int>(),
         ModuleKind.BlockBuffer or ModuleKind.DistributedBuffer => new HashSet<int> { featureCount - 2, featureCount - 1 },
-        _ => new HashSet<int>(),
+        _ => DatapathOf(module).SignedFeatures(featureCount),
     };
 
     /// <summary>
@@ -122,15 +97,7 @@ public static class ResourceModel
     {
         ModuleKind.BlockBuffer => (BufferResources.BlockRam18(module.Vhdl), 0),
         ModuleKind.DistributedBuffer or ModuleKind.Top => (0, 0),
-        ModuleKind.Linear => (RomBlocks.Bram18(module.Vhdl), LinearResources.Dsp(module.Vhdl)),
-        ModuleKind.Scores or ModuleKind.Context => (0, AttentionResources.MacDsp(module.Vhdl, module.Kind == ModuleKind.Scores)),
-        ModuleKind.Softmax => (RomBlocks.Bram18(module.Vhdl), AttentionResources.SoftmaxDsp(module.Vhdl)),
-        ModuleKind.PositionalEncoding => (RomBlocks.Bram18(module.Vhdl), PositionalEncodingResources.Dsp(module.Vhdl)),
-        ModuleKind.ResidualAdd => (0, ResidualResources.Dsp(module.Vhdl)),
-        ModuleKind.BatchNorm => (RomBlocks.Bram18(module.Vhdl), NormResources.BatchDsp(module.Vhdl)),
-        ModuleKind.LayerNorm => (RomBlocks.Bram18(module.Vhdl), NormResources.LayerDsp(module.Vhdl)),
-        ModuleKind.AveragePool => (0, PoolingResources.Dsp(module.Vhdl)),
-        _ => throw new NotSupportedException(module.Kind.ToString()),
+        _ => DatapathOf(module).Counted(module.Vhdl),
     };
 
     /// <summary>The estimate of one module (all its instances) with fitted LUT, FF and LUT-RAM coefficients.</summary>

@@ -2,12 +2,6 @@ using TransformerFpga.Diagnostics;
 using TransformerFpga.Hardware;
 using TransformerFpga.Integer;
 using TransformerFpga.Layers;
-using TransformerFpga.Layers.Attention;
-using TransformerFpga.Layers.Linear;
-using TransformerFpga.Layers.Norm;
-using TransformerFpga.Layers.Pooling;
-using TransformerFpga.Layers.PositionalEncoding;
-using TransformerFpga.Layers.Residual;
 using TransformerFpga.Pipeline;
 
 namespace TransformerFpga.Hdl;
@@ -51,18 +45,8 @@ public static class HardwareModel
     /// <summary>Layers with hardware of their own (a fused ReLU has none).</summary>
     public static bool HasHardware(QuantizedLayer layer) => layer.BufferOwner == layer;
 
-    /// <summary>
-    /// The dimension a layer's MAC lanes split, which the lanes must divide: a linear layer's outputs
-    /// (lanes outputs at a time), the head dimension of scores (the reduction, Q and K column-banked)
-    /// and of context (lanes output columns, V column-banked); 1 for kinds without lanes.
-    /// </summary>
-    public static int ParallelSize(QuantizedLayer layer) => layer switch
-    {
-        LinearLayer l => l.Out,
-        ScoresLayer s => s.HeadDim,
-        ContextLayer c => c.HeadDim,
-        _ => 1,
-    };
+    /// <summary>The dimension a layer's MAC lanes split, which the lanes must divide (see <see cref="LayerDatapath.ParallelSize"/>); 1 for layers without lanes.</summary>
+    public static int ParallelSize(QuantizedLayer layer) => layer.Datapath?.ParallelSize ?? 1;
 
     /// <summary>The lane counts a layer accepts: the divisors of <see cref="ParallelSize"/> up to <see cref="LayerPlan.MaxLanes"/>.</summary>
     public static IEnumerable<int> ValidLanes(QuantizedLayer layer) =>
@@ -82,35 +66,14 @@ public static class HardwareModel
         return lanes;
     }
 
-    /// <summary>Multipliers of a layer's MAC datapath: one per lane plus the shared requantizer (0 for kinds without lanes).</summary>
-    public static int MacMultipliers(QuantizedLayer layer, int lanes) => layer is LinearLayer or ScoresLayer or ContextLayer ? lanes + 1 : 0;
+    /// <summary>Whether a layer has MAC lanes (and so a lane count and a multiplier mapping of its own).</summary>
+    public static bool HasLanes(QuantizedLayer layer) => layer.Datapath?.HasLanes ?? false;
 
-    /// <summary>Multiply operators of the layers without lanes (posenc, softmax, residual, norms, pooling), as their templates write them.</summary>
-    public static int OtherMultipliers(QuantizedLayer layer) => layer switch
-    {
-        PositionalEncodingLayer => 1,
-        SoftmaxLayer => 2,
-        ResidualAddLayer => 2,
-        BatchNormLayer => 1,
-        LayerNormLayer => 1,
-        AveragePoolLayer => 1,
-        _ => 0,
-    };
+    /// <summary>Multiply operators the layer's template writes (per lane plus the requantizer's for layers with lanes).</summary>
+    public static int Multipliers(QuantizedLayer layer, int lanes) => layer.Datapath?.MultiplierCount(lanes) ?? 0;
 
     /// <summary>Cycles of the layer alone: from the edge that samples its start to the edge after which its done is high (a layer norm with LUT multipliers takes narrower digits, so more cycles).</summary>
-    public static long LayerCycles(QuantizedLayer layer, int lanes, bool lutMultipliers = false) => layer switch
-    {
-        LinearLayer l => LinearHardware.Cycles(l, lanes),
-        PositionalEncodingLayer p => PositionalEncodingHardware.Cycles(p),
-        ScoresLayer s => AttentionHardware.Cycles(s, lanes),
-        SoftmaxLayer s => AttentionHardware.Cycles(s),
-        ContextLayer c => AttentionHardware.Cycles(c, lanes),
-        ResidualAddLayer r => ResidualHardware.Cycles(r),
-        BatchNormLayer b => BatchNormHardware.Cycles(b),
-        LayerNormLayer n => LayerNormHardware.Cycles(n, lutMultipliers),
-        AveragePoolLayer a => PoolingHardware.Cycles(a),
-        _ => 0,
-    };
+    public static long LayerCycles(QuantizedLayer layer, int lanes, bool lutMultipliers = false) => layer.Datapath?.Cycles(lanes, lutMultipliers) ?? 0;
 
     /// <summary>Whether a layer's MAC multipliers are built from LUTs (Multiplier = Lut); Auto is DSP for now.</summary>
     public static bool LutMultipliers(LayerChoice choice) => choice.Multiplier == MultiplierMapping.Lut;
@@ -129,19 +92,14 @@ public static class HardwareModel
     /// <summary>Throws TFPGA024 when a layer's explicit lanes (a LayerParallelism item) do not divide its parallel dimension.</summary>
     public static void ValidateLanes(IntegerTransformer model, LayerPlan plan, string projectFile)
     {
-        foreach (var layer in model.Layers.Where(l => ParallelSize(l) > 1 || l is LinearLayer))
+        foreach (var layer in model.Layers.Where(HasLanes))
         {
             var choice = plan[layer.Name];
             int size = ParallelSize(layer);
             if (choice.LanesExplicit && size % choice.Lanes != 0)
             {
-                string what = layer switch
-                {
-                    LinearLayer => $"{size} outputs",
-                    _ => $"a head dimension of {size}",
-                };
                 throw new FpgaException(ErrorCodes.InvalidLanes, projectFile,
-                    $"layer '{layer.Name}' has {what}, which {choice.Lanes} MAC lanes do not divide; use one of {string.Join(", ", ValidLanes(layer))} (LayerParallelism Lanes)");
+                    $"layer '{layer.Name}' has {layer.Datapath!.ParallelDimension}, which {choice.Lanes} MAC lanes do not divide; use one of {string.Join(", ", ValidLanes(layer))} (LayerParallelism Lanes)");
             }
         }
     }

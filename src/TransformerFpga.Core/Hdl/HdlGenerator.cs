@@ -1,13 +1,8 @@
 using System.Globalization;
 using System.Text;
+using TransformerFpga.Hardware;
 using TransformerFpga.Integer;
 using TransformerFpga.Layers;
-using TransformerFpga.Layers.Attention;
-using TransformerFpga.Layers.Linear;
-using TransformerFpga.Layers.Norm;
-using TransformerFpga.Layers.Pooling;
-using TransformerFpga.Layers.PositionalEncoding;
-using TransformerFpga.Layers.Residual;
 using TransformerFpga.Pipeline;
 using TransformerFpga.Reports;
 
@@ -43,7 +38,11 @@ public static class HdlGenerator
 
     /// <summary>One hardware layer: its sequencer step, entity and buffers.</summary>
     public sealed record LayerInfo(int Step, QuantizedLayer Layer, string Entity, string Instance, int Lanes, BufferInfo Output, IReadOnlyList<BufferInfo> Sources,
-        bool LutMultipliers = false);
+        bool LutMultipliers = false)
+    {
+        /// <summary>The layer's datapath (hardware layers always have one).</summary>
+        public LayerDatapath Datapath { get; } = Layer.Datapath ?? throw new ArgumentException($"layer '{Layer.Name}' has no hardware of its own", nameof(Layer));
+    }
 
     /// <summary>The structure of the design (used by the generator, the Yosys script and tests).</summary>
     public sealed record Design(string Top, BufferInfo Input, IReadOnlyList<LayerInfo> Layers, IReadOnlyList<BufferInfo> Buffers)
@@ -78,7 +77,7 @@ public static class HdlGenerator
             foreach (var source in BankedSources(layer))
             {
                 if (lanes == 1) continue;
-                if (source is not LinearLayer || banks.TryGetValue(source, out int other) && other != lanes)
+                if (source.Datapath is not { WritesBanks: true } || banks.TryGetValue(source, out int other) && other != lanes)
                     throw new NotSupportedException($"layer '{layer.Name}' needs the buffer of '{source.Name}' in {lanes} column banks, which its writer cannot provide");
                 banks[source] = lanes;
             }
@@ -98,20 +97,8 @@ public static class HdlGenerator
         return new Design(top, input, layers, buffers);
     }
 
-    /// <summary>
-    /// The layers whose buffers <paramref name="layer"/> reads in column banks, one bank per lane: Q and K for
-    /// Q·Kᵀ, V for A·V; none for other kinds. The banks follow the reader's lanes.
-    /// </summary>
-    public static IEnumerable<QuantizedLayer> BankedSources(QuantizedLayer layer)
-    {
-        IReadOnlyList<QuantizedLayer> banked = layer switch
-        {
-            ScoresLayer => layer.Sources,
-            ContextLayer => [layer.Sources[1]],
-            _ => [],
-        };
-        return banked.Select(s => s.BufferOwner);
-    }
+    /// <summary>The layers whose buffers <paramref name="layer"/> reads in column banks, one bank per lane (see <see cref="LayerDatapath.BankedSources"/>).</summary>
+    public static IEnumerable<QuantizedLayer> BankedSources(QuantizedLayer layer) => layer.Datapath?.BankedSources ?? [];
 
     /// <summary>Adds hdl/… to <paramref name="outputs"/>.</summary>
     /// <param name="testInputs">Quantized input windows (row-major [window][feature]) for the testbench vectors.</param>
@@ -168,42 +155,13 @@ public static class HdlGenerator
 
     internal static string LayerVhdl(LayerInfo info)
     {
-        var (file, entity) = TemplateOf(info.Layer);
-        var t = VhdlTemplate.Load(file).Rename(entity, info.Entity);
+        var t = VhdlTemplate.Load(info.Datapath.Template).Rename(info.Datapath.TemplateEntity, info.Entity);
         for (int k = 0; k < info.Sources.Count; k++)
             t.SetPortWidth($"src{k}_rd_addr", info.Sources[k].AddressBits).SetPortWidth($"src{k}_rd_data", info.Sources[k].ReadWidth);
         t.SetPortWidth("wr_addr", info.Output.AddressBits).SetPortWidth("wr_data", info.Output.Width);
-        if (info.Layer is LinearLayer) t.SetPortWidth("wr_bank", Vhdl.AddressBits(info.Output.Banks));
-        switch (info.Layer)
-        {
-            case LinearLayer l: LinearHardware.Fill(l, info.Lanes, info.Output.Banks, info.LutMultipliers, t); break;
-            case PositionalEncodingLayer p: PositionalEncodingHardware.Fill(p, t); break;
-            case ScoresLayer s: AttentionHardware.Fill(s, info.Lanes, info.LutMultipliers, t); break;
-            case SoftmaxLayer s: AttentionHardware.Fill(s, t); break;
-            case ContextLayer c: AttentionHardware.Fill(c, info.Lanes, info.LutMultipliers, t); break;
-            case ResidualAddLayer r: ResidualHardware.Fill(r, t); break;
-            case BatchNormLayer b: BatchNormHardware.Fill(b, t); break;
-            case LayerNormLayer n: LayerNormHardware.Fill(n, info.LutMultipliers, t); break;
-            case AveragePoolLayer a: PoolingHardware.Fill(a, t); break;
-            default: throw new NotSupportedException("no hardware for layer kind " + info.Layer.Kind);
-        }
+        info.Datapath.Fill(t, info.Lanes, info.LutMultipliers, info.Output.Banks);
         return t.ToString();
     }
-
-    /// <summary>The template file and its entity name for a layer kind.</summary>
-    public static (string File, string Entity) TemplateOf(QuantizedLayer layer) => layer switch
-    {
-        LinearLayer => (LinearHardware.Template, LinearHardware.TemplateEntity),
-        PositionalEncodingLayer => (PositionalEncodingHardware.Template, PositionalEncodingHardware.TemplateEntity),
-        ScoresLayer => (AttentionHardware.ScoresTemplate, AttentionHardware.ScoresEntity),
-        SoftmaxLayer => (AttentionHardware.SoftmaxTemplate, AttentionHardware.SoftmaxEntity),
-        ContextLayer => (AttentionHardware.ContextTemplate, AttentionHardware.ContextEntity),
-        ResidualAddLayer => (ResidualHardware.Template, ResidualHardware.TemplateEntity),
-        BatchNormLayer => (BatchNormHardware.Template, BatchNormHardware.TemplateEntity),
-        LayerNormLayer => (LayerNormHardware.Template, LayerNormHardware.TemplateEntity),
-        AveragePoolLayer => (PoolingHardware.Template, PoolingHardware.TemplateEntity),
-        _ => throw new NotSupportedException("no hardware for layer kind " + layer.Kind),
-    };
 
     private static string TopVhdl(Design design, IntegerTransformer model)
     {
@@ -291,7 +249,7 @@ public static class HdlGenerator
             body.Add($"  port map (clk => clk, rst => rst, start => starts({layer.Step}), done => dones({layer.Step}),");
             for (int k = 0; k < layer.Sources.Count; k++)
                 body.Add($"            src{k}_rd_addr => lyr_{layer.Instance}_src{k}_addr, src{k}_rd_data => {layer.Sources[k].Signal}_rd_data,");
-            if (layer.Layer is LinearLayer)
+            if (layer.Datapath.WritesBanks)
                 body.Add($"            wr_bank => {(layer.Output.Banks > 1 ? own + "_wr_bank" : "open")},");
             body.Add($"            wr_en => {own}_wr_en, wr_addr => {own}_wr_addr, wr_data => {own}_wr_data);");
             body.Add("");

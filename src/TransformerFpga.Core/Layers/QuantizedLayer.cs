@@ -1,3 +1,4 @@
+using TransformerFpga.Hardware;
 using TransformerFpga.Quantization;
 
 namespace TransformerFpga.Layers;
@@ -6,7 +7,7 @@ public enum LayerKind { Linear, PositionalEncoding, Scores, Softmax, Context, Re
 
 /// <summary>
 /// One layer of the integer-only model. Each kind lives in its own folder with its quantization
-/// (a static Quantize factory), its bit-exact simulation and its hardware description.
+/// (a static Quantize factory), its bit-exact simulation and its hardware (<see cref="Datapath"/>).
 /// The output is a [Rows × Columns] tensor of signed <see cref="QuantScale.Bits"/>-bit integers.
 /// </summary>
 public abstract class QuantizedLayer
@@ -35,6 +36,9 @@ public abstract class QuantizedLayer
     public int Elements => Rows * Columns;
     /// <summary>The layer whose buffer holds this layer's output (itself unless fused into its producer).</summary>
     public virtual QuantizedLayer BufferOwner => this;
+
+    /// <summary>The layer's own datapath in the per-layer architecture; null for a layer fused into its producer.</summary>
+    public abstract LayerDatapath? Datapath { get; }
 
     /// <summary>Computes this layer's buffer from its sources' buffers, integers only.</summary>
     public abstract void Simulate(SimulationWorkspace workspace);

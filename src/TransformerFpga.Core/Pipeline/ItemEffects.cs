@@ -38,14 +38,12 @@ public static class ItemEffects
         {
             // The norms keep full-width gains whatever WeightBits says; only the linear layers' weights follow it.
             "WeightBits" => layer is LinearLayer,
-            "Lanes" => HasMacs(layer),
+            "Lanes" => HardwareModel.HasLanes(layer),
             // The norms' multipliers are a mapping choice of their own, even where their template does not offer it yet.
-            "Multiplier" => HasMacs(layer) || layer is BatchNormLayer or LayerNormLayer,
+            "Multiplier" => HardwareModel.HasLanes(layer) || layer is BatchNormLayer or LayerNormLayer,
             _ => true,
         };
     }
-
-    private static bool HasMacs(QuantizedLayer layer) => HardwareModel.MacMultipliers(layer, 1) > 0;
 
     private static string WhyNot(string metadata, QuantizedLayer layer) =>
         !HardwareModel.HasHardware(layer) ? $"is fused into {layer.BufferOwner.Name} and takes its settings; set them on {layer.BufferOwner.Name}"

@@ -1,3 +1,4 @@
+using TransformerFpga.Hardware;
 using TransformerFpga.Quantization;
 
 namespace TransformerFpga.Layers.Attention;
@@ -21,6 +22,8 @@ public sealed class ContextLayer : QuantizedLayer
 
     public static ContextLayer Quantize(string name, QuantizedLayer probabilities, QuantizedLayer v, int heads, QuantScale output) =>
         new(name, output, heads, Dyadic.For(probabilities.Output.Scale * v.Output.Scale / output.Scale), probabilities, v);
+
+    public override LayerDatapath Datapath => new ContextHardware(this);
 
     public override void Simulate(SimulationWorkspace workspace)
     {

@@ -1,3 +1,4 @@
+using TransformerFpga.Hardware;
 using TransformerFpga.Quantization;
 
 namespace TransformerFpga.Layers.Attention;
@@ -28,6 +29,8 @@ public sealed class ScoresLayer : QuantizedLayer
         int dh = q.Columns / heads;
         return new(name, output, heads, Dyadic.For(q.Output.Scale * k.Output.Scale / (Math.Sqrt(dh) * output.Scale)), q, k);
     }
+
+    public override LayerDatapath Datapath => new ScoresHardware(this);
 
     public override void Simulate(SimulationWorkspace workspace)
     {

@@ -1,3 +1,4 @@
+using TransformerFpga.Hardware;
 using TransformerFpga.Quantization;
 
 namespace TransformerFpga.Layers.Attention;
@@ -48,6 +49,8 @@ public sealed class SoftmaxLayer : QuantizedLayer
         long index = difference >> IndexShift;
         return index < ExpTable.Length ? ExpTable[index] : 0;
     }
+
+    public override LayerDatapath Datapath => new SoftmaxHardware(this);
 
     public override void Simulate(SimulationWorkspace workspace)
     {

@@ -1,3 +1,4 @@
+using TransformerFpga.Hardware;
 using TransformerFpga.Model;
 using TransformerFpga.Quantization;
 
@@ -57,6 +58,8 @@ public sealed class LinearLayer : QuantizedLayer
         var requant = Dyadic.For(accumulatorScale / output.Scale);
         return new LinearLayer(name, output, rows, w.In, w.Out, weightBits, input.Bits, weights, bias, requant, relu, weightScale, source);
     }
+
+    public override LayerDatapath Datapath => new LinearHardware(this);
 
     public override void Simulate(SimulationWorkspace workspace)
     {

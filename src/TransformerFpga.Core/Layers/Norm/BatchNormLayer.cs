@@ -1,3 +1,4 @@
+using TransformerFpga.Hardware;
 using TransformerFpga.Model;
 using TransformerFpga.Quantization;
 
@@ -40,6 +41,8 @@ public sealed class BatchNormLayer : QuantizedLayer
         var offset = shift.Select(h => IntegerMath.RoundHalfAway(h * Math.Pow(2, scale.Shift))).ToArray();
         return new BatchNormLayer(name, output, scale, offset, source);
     }
+
+    public override LayerDatapath Datapath => new BatchNormHardware(this);
 
     public override void Simulate(SimulationWorkspace workspace)
     {

@@ -5,15 +5,19 @@ using TransformerFpga.Quantization;
 namespace TransformerFpga.Layers.Norm;
 
 /// <summary>
-/// The hardware of a <see cref="LayerNormLayer"/>: layernorm.vhd. Every product of a row (x², d·Σx²,
+/// The datapath of a <see cref="LayerNormLayer"/>: layernorm.vhd. Every product of a row (x², d·Σx²,
 /// S², d·V, d·x, |D|·R, |u|·|G|) runs on one shared unsigned multiplier of magnitudes, A × one digit
 /// of B per clock, registered at its inputs, product and output (one DSP48E1 with AREG/BREG, MREG
 /// and PREG, or a single adder when the layer's multipliers are LUTs); square root and reciprocal
 /// take one bit per clock.
 /// </summary>
-public static class LayerNormHardware
+public sealed class LayerNormHardware(LayerNormLayer layer) : LayerDatapath
 {
-    public const string Template = "layernorm.vhd", TemplateEntity = "tfpga_layernorm";
+    public override string Template => "layernorm.vhd";
+    public override string TemplateEntity => "tfpga_layernorm";
+    public override ModuleKind ModuleKind => ModuleKind.LayerNorm;
+    /// <summary>The one shared multiplier of magnitudes.</summary>
+    public override int MultiplierCount(int lanes) => 1;
 
     /// <summary>|u_c| ≤ 2^16 because |D_c| ≤ r: 17 magnitude bits.</summary>
     public const int NormalizedMagnitudeBits = LayerNormLayer.NormalizedFractionBits + 1;
@@ -68,7 +72,7 @@ public static class LayerNormHardware
         public int NdRecip => Digits(RecipBits);
         public int NdGain => Digits(GainBits);
         public int BBits => DigitBits * new[] { NdX, NdSquareSum, NdSum, NdVariance, NdRecip, NdGain }.Max();
-        public int RootBits => LayerNormHardware.RootBits(Layer);
+        public int RootBits => RootBitsOf(Layer);
     }
 
     /// <summary>
@@ -77,7 +81,7 @@ public static class LayerNormHardware
     /// the division (K + 1); the output pass, d × (read 2, d·x_c, |D|·R, |u|·|G|, each N + 4, then
     /// the centring and output-sum states, rounding, saturation and sign, 5).
     /// </summary>
-    public static long Cycles(LayerNormLayer layer, bool lutMultipliers)
+    public override long Cycles(int lanes, bool lutMultipliers)
     {
         var s = new Shape(layer, lutMultipliers);
         long statistics = s.D * (2L + s.NdX + ProductOverhead + 1) + 1 + (s.NdSquareSum + ProductOverhead) + (s.NdSum + ProductOverhead) + (s.NdVariance + ProductOverhead);
@@ -86,53 +90,52 @@ public static class LayerNormHardware
         return layer.Rows * (statistics + reciprocal + output);
     }
 
-    /// <summary>Bound of Σ D_c² = d·(d·Σx² − S²) ≤ d³·2^(2b-2).</summary>
-    private static long SquaresBound(LayerNormLayer layer) => new Shape(layer, false).SquaresMax;
+    /// <summary>Bits of floor(sqrt(Σ D² + E)): half the (even-rounded) bits of the radicand (Σ D_c² = d·(d·Σx² − S²) ≤ d³·2^(2b-2)).</summary>
+    public int RootBits => RootBitsOf(layer);
 
-    /// <summary>Bits of floor(sqrt(Σ D² + E)): half the (even-rounded) bits of the radicand.</summary>
-    public static int RootBits(LayerNormLayer layer) => (IntegerMath.BitLength(SquaresBound(layer) + layer.EpsilonTerm) + 1) / 2;
+    private static int RootBitsOf(LayerNormLayer layer) => (IntegerMath.BitLength(new Shape(layer, false).SquaresMax + layer.EpsilonTerm) + 1) / 2;
 
     /// <summary>
     /// The longest register-to-register path of the template: the candidates below, one per datapath
     /// stage, each from its source register through its adders and multiplexers to its destination.
     /// The DSP48E1's own stages (A/B → M 2.4 ns, M → P 1.6 ns) are shorter than any of them.
     /// </summary>
-    public static TimingPath CriticalPath(LayerNormLayer layer, bool lutMultipliers) =>
+    public override TimingPath CriticalPath(int lanes, bool lutMultipliers) =>
         Paths(new Shape(layer, lutMultipliers)).MaxBy(p => p.Nanoseconds)!;
 
     private static IEnumerable<TimingPath> Paths(Shape s)
     {
         int rt = s.RootBits, acc = s.AccBits;
         // acc = p_q or acc·2^digit + p_q (adder, then the first-digit multiplexer)
-        yield return (s.Lut ? TimingPath.FromRegister() : TimingPath.FromDsp()).Adder(acc).Luts(1).WithRegister();
+        yield return WithRegister((s.Lut ? TimingPath.FromRegister() : TimingPath.FromDsp()).Adder(acc).Luts(1));
         // LUT product a_q × b_q: one adder of the two shifted copies of a (the AND gates fold into its LUTs)
-        if (s.Lut) yield return TimingPath.FromRegister().Adder(s.ABits + s.DigitBits).WithRegister();
+        if (s.Lut) yield return WithRegister(TimingPath.FromRegister().Adder(s.ABits + s.DigitBits));
         // operand A: the widest source is |u| = (acc + half) >> (K − 16), then the 5-way A multiplexer (2 LUT levels)
-        yield return TimingPath.FromRegister().Adder(acc).Luts(2).WithDsp(s.Lut);
+        yield return WithDsp(TimingPath.FromRegister().Adder(acc).Luts(2), s.Lut);
         // |D| and |x|, |S|: negation, then the A multiplexer
-        yield return TimingPath.FromRegister().Adder(s.CenteredBits).Luts(2).WithDsp(s.Lut);
+        yield return WithDsp(TimingPath.FromRegister().Adder(s.CenteredBits).Luts(2), s.Lut);
         // B shift register: V = t1 − acc, then the load/shift multiplexer (2 LUT levels)
-        yield return TimingPath.FromRegister().Adder(Math.Max(s.VarianceBits, acc)).Luts(2).WithRegister();
+        yield return WithRegister(TimingPath.FromRegister().Adder(Math.Max(s.VarianceBits, acc)).Luts(2));
         // B digit: gain ROM read (d words) then the load multiplexer
-        yield return RomRead(TimingPath.FromRegister(), s.D).Luts(2).WithRegister();
+        yield return WithRegister(RomRead(TimingPath.FromRegister(), s.D).Luts(2));
         // running sums: S += x, Σx² += acc
-        yield return TimingPath.FromRegister().Adder(Math.Max(s.SumBits, s.SquareSumBits)).WithRegister();
+        yield return WithRegister(TimingPath.FromRegister().Adder(Math.Max(s.SumBits, s.SquareSumBits)));
         // v = Σ D² + EPS
-        yield return TimingPath.FromRegister().Adder(2 * rt).Luts(1).WithRegister();
+        yield return WithRegister(TimingPath.FromRegister().Adder(2 * rt).Luts(1));
         // square-root step: compare/subtract over RT + 4 bits, then the remainder multiplexer
-        yield return TimingPath.FromRegister().Adder(rt + 4).Luts(1).WithRegister();
+        yield return WithRegister(TimingPath.FromRegister().Adder(rt + 4).Luts(1));
         // division step: compare/subtract over RT + 1 bits, then the remainder multiplexer
-        yield return TimingPath.FromRegister().Adder(rt + 1).Luts(1).WithRegister();
+        yield return WithRegister(TimingPath.FromRegister().Adder(rt + 1).Luts(1));
         // D = −S ± d·|x| (two adders side by side, then a multiplexer)
-        yield return TimingPath.FromRegister().Adder(s.CenteredBits).Luts(1).WithRegister();
+        yield return WithRegister(TimingPath.FromRegister().Adder(s.CenteredBits).Luts(1));
         // s = B[c] ± acc: offset ROM read, adder, multiplexer
-        yield return RomRead(TimingPath.FromRegister(), s.D).Adder(s.SBits).Luts(1).WithRegister();
+        yield return WithRegister(RomRead(TimingPath.FromRegister(), s.D).Adder(s.SBits).Luts(1));
         // rounding (half ± s) and sign: one adder each; saturation: OR of the upper bits (two LUT levels), then the multiplexer
-        yield return TimingPath.FromRegister().Adder(s.SBits + 1).Luts(1).WithRegister();
-        yield return TimingPath.FromRegister().Luts(3).WithRegister();
-        yield return TimingPath.FromRegister().Adder(s.YBits + 1).Luts(1).WithRegister();
+        yield return WithRegister(TimingPath.FromRegister().Adder(s.SBits + 1).Luts(1));
+        yield return WithRegister(TimingPath.FromRegister().Luts(3));
+        yield return WithRegister(TimingPath.FromRegister().Adder(s.YBits + 1).Luts(1));
         // read-address register: rbase + c + 1
-        yield return TimingPath.FromRegister().Adder(Vhdl.AddressBits((long)s.Layer.Rows * s.D + 1)).Luts(1).WithRegister();
+        yield return WithRegister(TimingPath.FromRegister().Adder(Vhdl.AddressBits((long)s.Layer.Rows * s.D + 1)).Luts(1));
     }
 
     /// <summary>A ROM of <paramref name="words"/> words in LUTs: one LUT6 per 64 words, MUXF7/F8 up to 256, a LUT level per further 4×.</summary>
@@ -145,20 +148,20 @@ public static class LayerNormHardware
         return path;
     }
 
-    private static TimingPath WithRegister(this TimingPath path)
+    private static TimingPath WithRegister(TimingPath path)
     {
         path.ToRegister();
         return path;
     }
 
-    private static TimingPath WithDsp(this TimingPath path, bool lut)
+    private static TimingPath WithDsp(TimingPath path, bool lut)
     {
         if (lut) path.ToRegister();
         else path.ToDsp();
         return path;
     }
 
-    public static void Fill(LayerNormLayer layer, bool lutMultipliers, VhdlTemplate template)
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1)
     {
         var s = new Shape(layer, lutMultipliers);
         int gb = s.GainBits, bb = s.OffsetBits;
@@ -215,4 +218,8 @@ public static class LayerNormHardware
             ? ["attribute use_dsp : string;", $"attribute use_dsp of {Multipliers.EntityOf(template)} : entity is \"no\";"]
             : []);
     }
+
+    public override double[] Features(VhdlModule vhdl, double distributedSourceBits) => NormResources.LayerFeatures(vhdl);
+
+    public override (int Bram18, int Dsp) Counted(VhdlModule vhdl) => (RomBlocks.Bram18(vhdl), NormResources.LayerDsp(vhdl));
 }

@@ -1,3 +1,4 @@
+using TransformerFpga.Hardware;
 using TransformerFpga.Model;
 using TransformerFpga.Quantization;
 
@@ -48,6 +49,8 @@ public sealed class LayerNormLayer : QuantizedLayer
         var offset = n.Bias.Select(b => IntegerMath.RoundHalfAway(b / output.Scale * Math.Pow(2, gain.Shift))).ToArray();
         return new LayerNormLayer(name, output, epsilonTerm, reciprocalBits, gain, offset, source);
     }
+
+    public override LayerDatapath Datapath => new LayerNormHardware(this);
 
     public override void Simulate(SimulationWorkspace workspace)
     {

@@ -1,3 +1,4 @@
+using TransformerFpga.Hardware;
 using TransformerFpga.Quantization;
 
 namespace TransformerFpga.Layers.Pooling;
@@ -13,6 +14,8 @@ public sealed class AveragePoolLayer : QuantizedLayer
 
     public static AveragePoolLayer Quantize(string name, QuantizedLayer source, QuantScale output) =>
         new(name, output, Dyadic.For(source.Output.Scale / (source.Rows * output.Scale)), source);
+
+    public override LayerDatapath Datapath => new PoolingHardware(this);
 
     public override void Simulate(SimulationWorkspace workspace)
     {

@@ -4,26 +4,29 @@ using TransformerFpga.Hdl;
 namespace TransformerFpga.Layers.Pooling;
 
 /// <summary>
-/// The hardware of an <see cref="AveragePoolLayer"/>: pool.vhd, one accumulator streaming the window of each
+/// The datapath of an <see cref="AveragePoolLayer"/>: pool.vhd, one accumulator streaming the window of each
 /// channel, then |sum|, product and the requantizer while the next channel accumulates.
 /// </summary>
-public static class PoolingHardware
+public sealed class PoolingHardware(AveragePoolLayer layer) : LayerDatapath
 {
-    public const string Template = "pool.vhd", TemplateEntity = "tfpga_pool";
+    public override string Template => "pool.vhd";
+    public override string TemplateEntity => "tfpga_pool";
+    public override ModuleKind ModuleKind => ModuleKind.AveragePool;
+    public override int MultiplierCount(int lanes) => 1;
 
     /// <summary>Pipeline stages from a read address to the registered output (see pool.vhd).</summary>
     public const int PipelineDepth = 7;
 
     /// <summary>One read per cycle over Window × Columns elements; the last channel is written <see cref="PipelineDepth"/> + 1 edges after its last address.</summary>
-    public static long Cycles(AveragePoolLayer layer) => (long)layer.Window * layer.Columns + PipelineDepth;
+    public override long Cycles(int lanes, bool lutMultipliers) => (long)layer.Window * layer.Columns + PipelineDepth;
 
     /// <summary>
     /// The longest register-to-register path of pool.vhd: the address step (+Columns or next channel), read
     /// data, the accumulator, |sum|, the product and the requantizer stages.
     /// </summary>
-    public static TimingPath CriticalPath(AveragePoolLayer layer)
+    public override TimingPath CriticalPath(int lanes, bool lutMultipliers)
     {
-        var (acc, m0Bits) = Widths(layer);
+        var (acc, m0Bits) = Widths();
         int addressBits = Vhdl.AddressBits((long)layer.Window * layer.Columns);
         return PipelineTiming.Longest(
             PipelineTiming.Counter(Vhdl.AddressBits(layer.Window)),
@@ -35,17 +38,17 @@ public static class PoolingHardware
             PipelineTiming.Requantizer(acc + m0Bits, layer.Output.Bits));
     }
 
-    private static (int AccBits, int M0Bits) Widths(AveragePoolLayer layer)
+    private (int AccBits, int M0Bits) Widths()
     {
         int xb = layer.Sources[0].Output.Bits;
         return (Math.Max(Vhdl.SignedWidth(layer.Window * (1L << (xb - 1))), xb), Vhdl.SignedWidth(layer.Requant.Multiplier));
     }
 
-    public static void Fill(AveragePoolLayer layer, VhdlTemplate template)
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1)
     {
         // The template multiplies |sum| by the constant: 1/window times a ratio of scales is positive.
         if (layer.Requant.Multiplier < 0) throw new InvalidOperationException($"{layer.Name}: negative pooling multiplier");
-        var (acc, m0Bits) = Widths(layer);
+        var (acc, m0Bits) = Widths();
         template.SetRegion("constants", Vhdl.Lines(
             Vhdl.Positive("WIN", layer.Window),
             Vhdl.Positive("DM", layer.Columns),
@@ -54,4 +57,8 @@ public static class PoolingHardware
             Vhdl.Constant("M0", "unsigned(M0_BITS - 1 downto 0)", Vhdl.Bits(layer.Requant.Multiplier, m0Bits)),
             Vhdl.Natural("SHIFT", layer.Requant.Shift)));
     }
+
+    public override double[] Features(VhdlModule vhdl, double distributedSourceBits) => PoolingResources.Features(vhdl);
+
+    public override (int Bram18, int Dsp) Counted(VhdlModule vhdl) => (0, PoolingResources.Dsp(vhdl));
 }

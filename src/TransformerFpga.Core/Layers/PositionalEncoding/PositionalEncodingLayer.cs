@@ -1,3 +1,4 @@
+using TransformerFpga.Hardware;
 using TransformerFpga.Float;
 using TransformerFpga.Quantization;
 
@@ -28,6 +29,8 @@ public sealed class PositionalEncodingLayer : QuantizedLayer
         var table = pe.Select(v => IntegerMath.RoundHalfAway(v * step)).ToArray();
         return new PositionalEncodingLayer(name, output, window, d, requant, table, source);
     }
+
+    public override LayerDatapath Datapath => new PositionalEncodingHardware(this);
 
     public override void Simulate(SimulationWorkspace workspace)
     {

@@ -1,3 +1,4 @@
+using TransformerFpga.Hardware;
 using TransformerFpga.Quantization;
 
 namespace TransformerFpga.Layers.Relu;
@@ -12,6 +13,8 @@ public sealed class ReluLayer : QuantizedLayer
         : base(name, LayerKind.Relu, producer.Output, producer.Rows, producer.Columns, producer) { }
 
     public override QuantizedLayer BufferOwner => Sources[0];
+
+    public override LayerDatapath? Datapath => null;
 
     public override void Simulate(SimulationWorkspace workspace) { }
 }

@@ -1,3 +1,4 @@
+using TransformerFpga.Hardware;
 using TransformerFpga.Quantization;
 
 namespace TransformerFpga.Layers.Residual;
@@ -13,6 +14,8 @@ public sealed class ResidualAddLayer : QuantizedLayer
 
     public static ResidualAddLayer Quantize(string name, QuantizedLayer a, QuantizedLayer b, QuantScale output) =>
         new(name, output, Dyadic.For([a.Output.Scale / output.Scale, b.Output.Scale / output.Scale]), a, b);
+
+    public override LayerDatapath Datapath => new ResidualHardware(this);
 
     public override void Simulate(SimulationWorkspace workspace)
     {

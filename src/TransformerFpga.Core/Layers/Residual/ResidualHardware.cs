@@ -4,26 +4,29 @@ using TransformerFpga.Hdl;
 namespace TransformerFpga.Layers.Residual;
 
 /// <summary>
-/// The hardware of a <see cref="ResidualAddLayer"/>: residual.vhd, streaming one element per cycle through
+/// The datapath of a <see cref="ResidualAddLayer"/>: residual.vhd, streaming one element per cycle through
 /// read, read-data register, magnitudes, the two products, signed sum, and the three requantizer stages.
 /// </summary>
-public static class ResidualHardware
+public sealed class ResidualHardware(ResidualAddLayer layer) : LayerDatapath
 {
-    public const string Template = "residual.vhd", TemplateEntity = "tfpga_residual";
+    public override string Template => "residual.vhd";
+    public override string TemplateEntity => "tfpga_residual";
+    public override ModuleKind ModuleKind => ModuleKind.ResidualAdd;
+    public override int MultiplierCount(int lanes) => 2;
 
     /// <summary>Pipeline stages from a read address to the registered output (see residual.vhd).</summary>
     public const int PipelineDepth = 8;
 
     /// <summary>One element per cycle; the last one is written <see cref="PipelineDepth"/> + 1 edges after its address.</summary>
-    public static long Cycles(ResidualAddLayer layer) => layer.Elements + PipelineDepth;
+    public override long Cycles(int lanes, bool lutMultipliers) => layer.Elements + PipelineDepth;
 
     /// <summary>
     /// The longest register-to-register path of residual.vhd: read data, magnitudes, products, the signed
     /// sum of the two products (sign restored, then added, S_BITS wide) and the requantizer stages.
     /// </summary>
-    public static TimingPath CriticalPath(ResidualAddLayer layer)
+    public override TimingPath CriticalPath(int lanes, bool lutMultipliers)
     {
-        var (_, sBits) = Widths(layer);
+        var (_, sBits) = Widths();
         int ab = layer.Sources[0].Output.Bits, bb = layer.Sources[1].Output.Bits;
         return PipelineTiming.Longest(
             PipelineTiming.Counter(Vhdl.AddressBits(layer.Elements)),
@@ -34,7 +37,7 @@ public static class ResidualHardware
             PipelineTiming.Requantizer(sBits, layer.Output.Bits));
     }
 
-    private static (int M0Bits, int SumBits) Widths(ResidualAddLayer layer)
+    private (int M0Bits, int SumBits) Widths()
     {
         int ab = layer.Sources[0].Output.Bits, bb = layer.Sources[1].Output.Bits;
         long ma = layer.Requant.Multipliers[0], mb = layer.Requant.Multipliers[1];
@@ -43,12 +46,12 @@ public static class ResidualHardware
         return (m0Bits, Math.Max(Vhdl.SignedWidth(bound), Math.Max(ab, bb) + m0Bits) + 1);
     }
 
-    public static void Fill(ResidualAddLayer layer, VhdlTemplate template)
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1)
     {
         long ma = layer.Requant.Multipliers[0], mb = layer.Requant.Multipliers[1];
         // The template multiplies magnitudes by the constants: rescaling by a ratio of scales never flips a sign.
         if (ma < 0 || mb < 0) throw new InvalidOperationException($"{layer.Name}: negative residual multiplier");
-        var (m0Bits, sBits) = Widths(layer);
+        var (m0Bits, sBits) = Widths();
         template.SetRegion("constants", Vhdl.Lines(
             Vhdl.Positive("N", layer.Elements),
             Vhdl.Positive("M0_BITS", m0Bits),
@@ -57,4 +60,8 @@ public static class ResidualHardware
             Vhdl.Positive("S_BITS", sBits),
             Vhdl.Natural("SHIFT", layer.Requant.Shift)));
     }
+
+    public override double[] Features(VhdlModule vhdl, double distributedSourceBits) => ResidualResources.Features(vhdl);
+
+    public override (int Bram18, int Dsp) Counted(VhdlModule vhdl) => (0, ResidualResources.Dsp(vhdl));
 }

@@ -1,0 +1,60 @@
+using TransformerFpga.Hdl;
+using TransformerFpga.Layers;
+
+namespace TransformerFpga.Hardware;
+
+/// <summary>
+/// A layer's hardware in the per-layer architecture: a datapath of its own, written from its kind's VHDL
+/// template, with the latency, timing and resource models of that template. Each layer kind has one such
+/// class in its folder (<see cref="QuantizedLayer.Datapath"/>); the generator, the latency, timing and
+/// resource models only call these members, so a new kind is new files.
+/// </summary>
+public abstract class LayerDatapath
+{
+    /// <summary>The template's file name in the kind's folder.</summary>
+    public abstract string Template { get; }
+
+    /// <summary>The entity the template declares (renamed per layer).</summary>
+    public abstract string TemplateEntity { get; }
+
+    /// <summary>The kind of module the resource model fits coefficients for.</summary>
+    public abstract ModuleKind ModuleKind { get; }
+
+    /// <summary>Whether the datapath has MAC lanes: one multiplier per lane plus the requantizer's, and a lane count from the plan.</summary>
+    public virtual bool HasLanes => false;
+
+    /// <summary>The dimension the lanes split, which they must divide; 1 for kinds without lanes.</summary>
+    public virtual int ParallelSize => 1;
+
+    /// <summary>What <see cref="ParallelSize"/> counts, for messages: "16 outputs", "a head dimension of 8".</summary>
+    public virtual string ParallelDimension => ParallelSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The layers whose buffers this one reads in column banks, one bank per lane (their writers provide them).</summary>
+    public virtual IReadOnlyList<QuantizedLayer> BankedSources => [];
+
+    /// <summary>Whether the template can write its output in column banks (a wr_bank port) for a reader with lanes.</summary>
+    public virtual bool WritesBanks => false;
+
+    /// <summary>Multiply operators the template writes: per lane plus the requantizer's for kinds with lanes, else its fixed ones.</summary>
+    public virtual int MultiplierCount(int lanes) => HasLanes ? lanes + 1 : 0;
+
+    /// <summary>Clocks from the edge that samples start to the edge after which done is high, exact to the edge.</summary>
+    public abstract long Cycles(int lanes, bool lutMultipliers);
+
+    /// <summary>The longest register-to-register path of the template for this layer.</summary>
+    public abstract TimingPath CriticalPath(int lanes, bool lutMultipliers);
+
+    /// <summary>Sets the template's constants and ROMs for this layer (its ports' widths are already set).</summary>
+    /// <param name="outputBanks">Column banks of the output buffer (only kinds that <see cref="WritesBanks"/> take more than 1).</param>
+    public abstract void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1);
+
+    /// <summary>The resource model's structural features of the generated entity, first the constant 1.</summary>
+    /// <param name="distributedSourceBits">Read-data bits the layer takes from buffers in LUT RAM (a feature of the kinds with lanes).</param>
+    public abstract double[] Features(VhdlModule vhdl, double distributedSourceBits);
+
+    /// <summary>Indices of features whose coefficients the fit may make negative.</summary>
+    public virtual IReadOnlySet<int> SignedFeatures(int featureCount) => HasLanes ? new HashSet<int> { featureCount - 1 } : new HashSet<int>();
+
+    /// <summary>RAMB18 halves and DSP48E1 of the generated entity, by counting rules.</summary>
+    public abstract (int Bram18, int Dsp) Counted(VhdlModule vhdl);
+}

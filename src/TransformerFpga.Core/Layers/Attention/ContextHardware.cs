@@ -1,0 +1,70 @@
+using TransformerFpga.Hardware;
+using TransformerFpga.Hdl;
+using TransformerFpga.Layers.Linear;
+using TransformerFpga.Quantization;
+
+namespace TransformerFpga.Layers.Attention;
+
+/// <summary>The datapath of a <see cref="ContextLayer"/> (A·V per head): template context.vhd, its latency, timing and resources.</summary>
+public sealed class ContextHardware(ContextLayer layer) : LayerDatapath
+{
+    public override string Template => "context.vhd";
+    public override string TemplateEntity => "tfpga_context";
+    public override ModuleKind ModuleKind => ModuleKind.Context;
+    public override bool HasLanes => true;
+    /// <summary>Lanes compute that many output columns of a head at a time.</summary>
+    public override int ParallelSize => layer.HeadDim;
+    public override string ParallelDimension => $"a head dimension of {layer.HeadDim}";
+    /// <summary>V, in one column bank per lane.</summary>
+    public override IReadOnlyList<QuantizedLayer> BankedSources => [layer.Sources[1].BufferOwner];
+
+    /// <summary>
+    /// <paramref name="lanes"/> output columns per group (V column-banked); groups start every max(Window, lanes)
+    /// cycles, the last one adds its Window reads through the pipelined MAC (read data, operands, product,
+    /// product out, accumulator), hold, and its lanes through the requantizer (magnitude, product, P,
+    /// rounding, saturation) to the write: … + Window + lanes + 11.
+    /// </summary>
+    public override long Cycles(int lanes, bool lutMultipliers) =>
+        ((long)layer.Window * (layer.Columns / lanes) - 1) * Math.Max(layer.Window, lanes) + layer.Window + lanes + 11;
+
+    /// <summary>Signed width of the context accumulator: Window products of P and V at their bit widths.</summary>
+    public int AccumulatorWidth()
+    {
+        int pb = layer.Sources[0].Output.Bits, vb = layer.Sources[1].Output.Bits;
+        return Math.Max(Vhdl.SignedWidth(layer.Window * (1L << (pb - 1)) * (1L << (vb - 1))), pb + vb);
+    }
+
+    /// <summary>
+    /// The deepest register-to-register path of context.vhd: counters and addresses, the probability read
+    /// data fanning out to the lanes, the DSP or two-stage LUT products, the accumulator and the requantizer stages.
+    /// </summary>
+    public override TimingPath CriticalPath(int lanes, bool lutMultipliers)
+    {
+        int pb = layer.Sources[0].Output.Bits, vb = layer.Sources[1].Output.Bits;
+        long counter = Math.Max((long)layer.Heads * layer.Window * layer.Window, (long)layer.Window * layer.Columns);
+        return MacTiming.CriticalPath(new MacTiming.Shape(pb, vb, lanes, AccumulatorWidth(), Vhdl.SignedWidth(layer.Requant.Multiplier),
+            layer.Output.Bits, IntegerMath.BitLength(counter), 0, 0, 0, lutMultipliers));
+    }
+
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1)
+    {
+        if (lanes < 1 || layer.HeadDim % lanes != 0) throw new ArgumentOutOfRangeException(nameof(lanes));
+        Multipliers.Fill(template, lutMultipliers);
+        int acc = AccumulatorWidth();
+        int m0Bits = Vhdl.SignedWidth(layer.Requant.Multiplier);
+        template.SetRegion("constants", Vhdl.Lines(
+            Vhdl.Positive("HEADS", layer.Heads),
+            Vhdl.Positive("WIN", layer.Window),
+            Vhdl.Positive("DM", layer.Columns),
+            Vhdl.Positive("DH", layer.HeadDim),
+            Vhdl.Positive("LANES", lanes),
+            Vhdl.Positive("ACC_BITS", acc),
+            Vhdl.Positive("M0_BITS", m0Bits),
+            Vhdl.Constant("M0", "signed(M0_BITS - 1 downto 0)", Vhdl.Bits(layer.Requant.Multiplier, m0Bits)),
+            Vhdl.Natural("SHIFT", layer.Requant.Shift)));
+    }
+
+    public override double[] Features(VhdlModule vhdl, double distributedSourceBits) => [.. AttentionResources.MacFeatures(vhdl, scores: false), distributedSourceBits];
+
+    public override (int Bram18, int Dsp) Counted(VhdlModule vhdl) => (0, AttentionResources.MacDsp(vhdl, scores: false));
+}

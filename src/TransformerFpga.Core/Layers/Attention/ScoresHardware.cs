@@ -1,0 +1,79 @@
+using TransformerFpga.Hardware;
+using TransformerFpga.Hdl;
+using TransformerFpga.Layers.Linear;
+using TransformerFpga.Quantization;
+
+namespace TransformerFpga.Layers.Attention;
+
+/// <summary>The datapath of a <see cref="ScoresLayer"/> (Q·Kᵀ per head): template scores.vhd, its latency, timing and resources.</summary>
+public sealed class ScoresHardware(ScoresLayer layer) : LayerDatapath
+{
+    public override string Template => "scores.vhd";
+    public override string TemplateEntity => "tfpga_scores";
+    public override ModuleKind ModuleKind => ModuleKind.Scores;
+    public override bool HasLanes => true;
+    /// <summary>Lanes split the reduction over the head dimension.</summary>
+    public override int ParallelSize => layer.HeadDim;
+    public override string ParallelDimension => $"a head dimension of {layer.HeadDim}";
+    /// <summary>Q and K, each in one column bank per lane.</summary>
+    public override IReadOnlyList<QuantizedLayer> BankedSources => [.. layer.Sources.Select(s => s.BufferOwner)];
+
+    /// <summary>
+    /// <paramref name="lanes"/> MACs over the reduction (Q and K column-banked): HeadDim / lanes read cycles
+    /// per output, back to back; the last output then crosses the pipeline: read data, operands, product,
+    /// product out, <see cref="SumStages"/> stages summing the lanes, accumulator, hold, and the
+    /// requantizer (magnitude, product, P, rounding, saturation) to the write: + 12 + sum stages.
+    /// </summary>
+    public override long Cycles(int lanes, bool lutMultipliers) =>
+        (long)layer.Heads * layer.Window * layer.Window * (layer.HeadDim / lanes) + 12 + SumStages(lanes);
+
+    /// <summary>Registered stages of the scores template's sum over its lanes, each adding up to four values (TREE_STAGES).</summary>
+    public static int SumStages(int lanes)
+    {
+        int stages = 0;
+        for (int count = lanes; count > 1; count = (count + 3) / 4) stages++;
+        return stages;
+    }
+
+    /// <summary>Signed width of the scores accumulator: HeadDim products of Q and K at their bit widths.</summary>
+    public int AccumulatorWidth()
+    {
+        int qb = layer.Sources[0].Output.Bits, kb = layer.Sources[1].Output.Bits;
+        return Math.Max(Vhdl.SignedWidth(layer.HeadDim * (1L << (qb - 1)) * (1L << (kb - 1))), qb + kb);
+    }
+
+    /// <summary>
+    /// The deepest register-to-register path of scores.vhd: counters and addresses, the Q/K read data (one
+    /// lane slice per lane), the DSP or two-stage LUT products, the registered sums of four over the lanes,
+    /// the accumulator and the requantizer stages.
+    /// </summary>
+    public override TimingPath CriticalPath(int lanes, bool lutMultipliers)
+    {
+        int qb = layer.Sources[0].Output.Bits, kb = layer.Sources[1].Output.Bits;
+        long counter = Math.Max((long)layer.Window * (layer.DModel / lanes), (long)layer.Heads * layer.Window * layer.Window);
+        return MacTiming.CriticalPath(new MacTiming.Shape(qb, kb, 1, AccumulatorWidth(), Vhdl.SignedWidth(layer.Requant.Multiplier),
+            layer.Output.Bits, IntegerMath.BitLength(counter), 0, 0, SumStages(lanes), lutMultipliers));
+    }
+
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1)
+    {
+        if (lanes < 1 || layer.HeadDim % lanes != 0) throw new ArgumentOutOfRangeException(nameof(lanes));
+        Multipliers.Fill(template, lutMultipliers);
+        int acc = AccumulatorWidth();
+        int m0Bits = Vhdl.SignedWidth(layer.Requant.Multiplier);
+        template.SetRegion("constants", Vhdl.Lines(
+            Vhdl.Positive("HEADS", layer.Heads),
+            Vhdl.Positive("WIN", layer.Window),
+            Vhdl.Positive("DM", layer.DModel),
+            Vhdl.Positive("DH", layer.HeadDim),
+            Vhdl.Positive("LANES", lanes),
+            Vhdl.Positive("ACC_BITS", acc),
+            Vhdl.Positive("M0_BITS", m0Bits),
+            Vhdl.Constant("M0", "signed(M0_BITS - 1 downto 0)", Vhdl.Bits(layer.Requant.Multiplier, m0Bits)),
+            Vhdl.Natural("SHIFT", layer.Requant.Shift)));
+    }
+
+    public override double[] Features(VhdlModule vhdl, double distributedSourceBits) => [.. AttentionResources.MacFeatures(vhdl, scores: true), distributedSourceBits];
+
+    public override (int Bram18, int Dsp) Counted(VhdlModule vhdl) => (0, AttentionResources.MacDsp(vhdl, scores: true));
+}

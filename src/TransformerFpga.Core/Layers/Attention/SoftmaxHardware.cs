@@ -1,0 +1,90 @@
+using TransformerFpga.Hardware;
+using TransformerFpga.Hdl;
+using TransformerFpga.Quantization;
+
+namespace TransformerFpga.Layers.Attention;
+
+/// <summary>The datapath of a <see cref="SoftmaxLayer"/>: template softmax.vhd (exp table, restoring division), its latency, timing and resources.</summary>
+public sealed class SoftmaxHardware(SoftmaxLayer layer) : LayerDatapath
+{
+    public override string Template => "softmax.vhd";
+    public override string TemplateEntity => "tfpga_softmax";
+    public override ModuleKind ModuleKind => ModuleKind.Softmax;
+    /// <summary>e·R·Q as two products (see <see cref="AttentionResources.SoftmaxDsp"/>).</summary>
+    public override int MultiplierCount(int lanes) => 2;
+
+    /// <summary>Edges from a softmax output element's address to its write (see softmax.vhd).</summary>
+    public const int PipelineDepth = 9;
+
+    /// <summary>Edges from the last exp-sum address to the division's first step: the sum completes 5 edges after it.</summary>
+    public const int SumDrain = 5;
+
+    /// <summary>
+    /// Per row: max pass (W), exp-sum pass (W), sum drain (<see cref="SumDrain"/> - 1), restoring division
+    /// (RecipBits + 1), output pass (W); the next row starts while the output drains, and the last row's last
+    /// element is written <see cref="PipelineDepth"/> edges after its address.
+    /// </summary>
+    public override long Cycles(int lanes, bool lutMultipliers) =>
+        (long)layer.Rows * (3L * layer.Columns + SumDrain - 1 + SoftmaxLayer.ReciprocalBits + 1) + PipelineDepth - 1;
+
+    /// <summary>
+    /// The longest register-to-register path of softmax.vhd: the address and division counters, read data, the
+    /// running max (compare, select), max - s, the exp ROM (EXP_LEN words) gated by its range compare, the row
+    /// sum, one restoring-division step (compare-subtract, select), R·Q by shift and subtract, the two products,
+    /// their sum from the DSP48E1 outputs, the rounding adder and the clamp to Q.
+    /// </summary>
+    public override TimingPath CriticalPath(int lanes, bool lutMultipliers)
+    {
+        var w = Widths();
+        int xb = layer.Sources[0].Output.Bits;
+        var rom = TimingPath.FromRegister().Luts(1);
+        if (layer.ExpTable.Length > 64) rom.MuxF7();
+        if (layer.ExpTable.Length > 128) rom.MuxF7();
+        for (long words = 256; words < layer.ExpTable.Length; words *= 4) rom.Luts(1);
+        var compare = TimingPath.FromRegister().Adder(xb + 1);
+        var exp = (compare.Nanoseconds > rom.Nanoseconds ? compare : rom).Luts(1);
+        return PipelineTiming.Longest(
+            PipelineTiming.Counter(Vhdl.AddressBits(layer.Elements)),
+            PipelineTiming.Counter(Vhdl.AddressBits(SoftmaxLayer.ReciprocalBits + 1)),
+            PipelineTiming.ReadData(),
+            PipelineTiming.Ended(TimingPath.FromRegister().Adder(xb).Luts(1)),
+            PipelineTiming.Ended(TimingPath.FromRegister().Adder(xb + 1)),
+            PipelineTiming.Ended(exp),
+            PipelineTiming.Ended(TimingPath.FromRegister().Adder(w.SumBits)),
+            PipelineTiming.Ended(TimingPath.FromRegister().Adder(w.SumBits + 1).Luts(1)),
+            PipelineTiming.Ended(TimingPath.FromRegister().Adder(w.RqBits)),
+            PipelineTiming.Product(),
+            PipelineTiming.Ended(TimingPath.FromDsp().Adder(w.ProductBits)),
+            PipelineTiming.Ended(TimingPath.FromRegister().Adder(w.ProductBits - SoftmaxLayer.ReciprocalBits + 2)),
+            PipelineTiming.Ended(TimingPath.FromRegister().Adder(w.ProductBits - SoftmaxLayer.ReciprocalBits + 2).Luts(1)));
+    }
+
+    /// <summary>Softmax widths: the row sum, the reciprocal R, R·Q and e·R·Q.</summary>
+    private (int SumBits, int RBits, int RqBits, int ProductBits) Widths()
+    {
+        int sumBits = IntegerMath.BitLength((long)layer.Columns * layer.ExpTable.Max());
+        int rBits = IntegerMath.BitLength((1L << SoftmaxLayer.ReciprocalBits) / layer.ExpTable[0]);
+        int rqBits = rBits + layer.Output.Bits - 1;
+        return (sumBits, rBits, rqBits, SoftmaxLayer.ExpFractionBits + 1 + rqBits);
+    }
+
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1)
+    {
+        int w = layer.Columns;
+        var (sumBits, rBits, _, _) = Widths();
+        template.SetRegion("constants", Vhdl.Lines(
+            Vhdl.Positive("ROWS", layer.Rows),
+            Vhdl.Positive("WIN", w),
+            Vhdl.Positive("EXP_LEN", layer.ExpTable.Length),
+            Vhdl.Natural("IDX_SHIFT", layer.IndexShift),
+            Vhdl.Positive("RECIP_BITS", SoftmaxLayer.ReciprocalBits),
+            Vhdl.Positive("SUM_BITS", sumBits),
+            Vhdl.Positive("R_BITS", rBits)));
+        template.SetRegion("rom", Vhdl.Lines(
+            Vhdl.Constant("EXP_TABLE", "exp_rom_t", Vhdl.Aggregate(layer.ExpTable.Select(e => Vhdl.UnsignedBits(e, 16)), "    ", 6, 2, Vhdl.UnsignedBits(0, 16)))));
+    }
+
+    public override double[] Features(VhdlModule vhdl, double distributedSourceBits) => AttentionResources.SoftmaxFeatures(vhdl);
+
+    public override (int Bram18, int Dsp) Counted(VhdlModule vhdl) => (RomBlocks.Bram18(vhdl), AttentionResources.SoftmaxDsp(vhdl));
+}
