@@ -20,6 +20,7 @@ public sealed class FpgaResolveInputs : Microsoft.Build.Utilities.Task
     public ITaskItem[] Precisions { get; set; } = [];
     public ITaskItem[] Buffers { get; set; } = [];
     public ITaskItem[] Parallelism { get; set; } = [];
+    public ITaskItem[] WeightResources { get; set; } = [];
 
     /// <summary>$(MSBuildProjectFullPath), to find fpga-calibration.json beside it.</summary>
     public string ProjectFile { get; set; } = "";
@@ -82,6 +83,7 @@ public sealed class FpgaResolveInputs : Microsoft.Build.Utilities.Task
         AddItems("LayerPrecision", Precisions);
         AddItems("BufferResource", Buffers);
         AddItems("LayerParallelism", Parallelism);
+        AddItems("WeightResource", WeightResources);
         StateLines = lines.ToArray();
         return true;
     }

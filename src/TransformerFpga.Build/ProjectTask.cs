@@ -21,6 +21,8 @@ public abstract class ProjectTask : Microsoft.Build.Utilities.Task, ICancelableT
     public ITaskItem[] Precisions { get; set; } = [];
     public ITaskItem[] Buffers { get; set; } = [];
     public ITaskItem[] Parallelism { get; set; } = [];
+    /// <summary>@(WeightResource).</summary>
+    public ITaskItem[] WeightResources { get; set; } = [];
 
     public string Part { get; set; } = "";
     public string ClockMHz { get; set; } = "";
@@ -31,6 +33,8 @@ public abstract class ProjectTask : Microsoft.Build.Utilities.Task, ICancelableT
     public string UtilizationLimitPercent { get; set; } = "";
     [Required] public string OutputDir { get; set; } = "";
     public string TopName { get; set; } = "";
+    public string Architecture { get; set; } = "";
+    public string EngineLanes { get; set; } = "";
 
     public void Cancel() => _cancel.Cancel();
 
@@ -53,9 +57,14 @@ public abstract class ProjectTask : Microsoft.Build.Utilities.Task, ICancelableT
             UtilizationLimitPercent = OrDefault(UtilizationLimitPercent, "100"),
             OutputDir = Path.GetFullPath(OutputDir, Path.GetDirectoryName(projectFile)!),
             TopName = string.IsNullOrWhiteSpace(TopName) ? null : TopName.Trim(),
+            Architecture = OrDefault(Architecture, "Layers"),
+            EngineLanes = EngineLanes.Trim(),
         };
         return new BuildRequest(projectFile, Models.Select(TaskItems.FullPath).ToList(), TaskItems.ToLayerItems(Precisions),
-            TaskItems.ToLayerItems(Buffers), TaskItems.ToLayerItems(Parallelism), settings is null ? common : settings(common));
+            TaskItems.ToLayerItems(Buffers), TaskItems.ToLayerItems(Parallelism), settings is null ? common : settings(common))
+        {
+            WeightResources = TaskItems.ToLayerItems(WeightResources),
+        };
     }
 
     /// <summary>Logs the diagnostics and the summary; false (with an error logged) unless it succeeded.</summary>

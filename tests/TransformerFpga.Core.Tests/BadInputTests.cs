@@ -130,6 +130,10 @@ public sealed class BadInputTests
         yield return new("unknown part", ErrorCodes.UnknownPart, s => s.Settings(x => x with { Part = "xc9z99" }));
         yield return new("clock not a number", ErrorCodes.InvalidProperty, s => s.Settings(x => x with { ClockMHz = "fast" }));
         yield return new("model outside project", ErrorCodes.PathOutsideProject, s => s.Request = s.Request with { ModelItems = ["../model.json"] });
+        yield return new("engine architecture", ErrorCodes.NotAvailable, s => s.Settings(x => x with { Architecture = "Engine" }));
+        yield return new("unknown architecture", ErrorCodes.InvalidProperty, s => s.Settings(x => x with { Architecture = "Systolic" }));
+        yield return new("engine lanes not a number", ErrorCodes.InvalidProperty, s => s.Settings(x => x with { EngineLanes = "many" }));
+        yield return new("weight resource item", ErrorCodes.NotAvailable, s => s.Request = s.Request with { WeightResources = [Item("encoder0.ffn", ("Resource", "Distributed"))] });
     }
 
     public static IEnumerable<object[]> CaseData => Cases().Select(c => new object[] { c.Name });
@@ -163,6 +167,18 @@ public sealed class BadInputTests
         var outcome = FpgaBuild.Run(setup.Request);
         Assert.IsTrue(outcome.Success, string.Join("; ", outcome.Diagnostics));
         Assert.IsTrue(File.Exists(folder.File("out/report/simulation.json")));
+    }
+
+    [TestMethod]
+    public void EngineLanesWithoutTheEngineWarns()
+    {
+        using var folder = new TestFolder();
+        var setup = new Setup(folder);
+        setup.Settings(x => x with { Architecture = "layers", EngineLanes = "16" });
+        var outcome = FpgaBuild.Run(setup.Request);
+        Assert.IsTrue(outcome.Success, string.Join("; ", outcome.Diagnostics));
+        var warning = outcome.Diagnostics.Single(d => d.Severity == Severity.Warning && d.Code == ErrorCodes.SettingWithoutEffect);
+        StringAssert.Contains(warning.Message, "FpgaEngineLanes is 16");
     }
 
     [TestMethod]

@@ -42,6 +42,10 @@ public sealed record BuildSettings
     public string? PowerReport { get; init; }
     /// <summary>@(FpgaConstraints): the user's XDC files (pins, I/O standards), relative to the project folder or absolute; none = out-of-context Vivado flow.</summary>
     public IReadOnlyList<string> BoardConstraints { get; init; } = [];
+    /// <summary>FpgaArchitecture: `Layers` (one datapath per layer) is the one this version builds.</summary>
+    public string Architecture { get; init; } = "Layers";
+    /// <summary>FpgaEngineLanes: the MAC lanes of the Engine architecture; empty = not set.</summary>
+    public string EngineLanes { get; init; } = "";
 }
 
 public sealed record BuildRequest(
@@ -53,4 +57,7 @@ public sealed record BuildRequest(
     BuildSettings Settings)
 {
     public string ProjectDirectory => Path.GetDirectoryName(Path.GetFullPath(ProjectFile))!;
+
+    /// <summary>@(WeightResource): the memory of layers' weights.</summary>
+    public IReadOnlyList<LayerItem> WeightResources { get; init; } = [];
 }

@@ -35,6 +35,7 @@ public sealed record ProjectInputs(ModelConfig Config, TransformerWeights Weight
         var device = Device.FromPart(settings.Part, projectFile);
         double clock = ParsePositive(settings.ClockMHz, "FpgaClockMHz", projectFile, 1000);
         double limit = ParsePositive(settings.UtilizationLimitPercent, "FpgaUtilizationLimitPercent", projectFile, 100);
+        var architectureWarnings = CheckArchitecture(request);
 
         string modelPath = Path.GetFullPath(Path.Combine(request.ProjectDirectory, request.ModelItems[0]));
         if (!ModelLoader.IsInside(modelPath, request.ProjectDirectory))
@@ -43,13 +44,36 @@ public sealed record ProjectInputs(ModelConfig Config, TransformerWeights Weight
         var weights = TransformerWeights.Load(config);
         var plan = LayerPlan.Resolve(IntegerTransformer.LayerNames(config), request, projectFile);
         string topName = string.IsNullOrWhiteSpace(settings.TopName) ? config.Name : settings.TopName;
-        if (!fineTunedWeights) return new ProjectInputs(config, weights, device, settings.Part, clock, limit, plan, topName);
+        if (!fineTunedWeights) return new ProjectInputs(config, weights, device, settings.Part, clock, limit, plan, topName) { Diagnostics = architectureWarnings };
         var choice = FineTuning.FineTunedWeights.Choose(request.ProjectDirectory, config, plan.Bits, weights);
         return new ProjectInputs(config, choice.Weights, device, settings.Part, clock, limit, plan, topName)
         {
             WeightsNote = choice.Note,
-            Diagnostics = choice.Warning is null ? [] : [choice.Warning],
+            Diagnostics = [.. architectureWarnings, .. choice.Warning is null ? [] : new[] { choice.Warning }],
         };
+    }
+
+    /// <summary>
+    /// This version builds the per-layer architecture with weights where synthesis puts them: FpgaArchitecture=Engine
+    /// and WeightResource items are errors (TFPGA033) rather than settings the design would silently ignore;
+    /// FpgaEngineLanes without the Engine is a warning (TFPGA050).
+    /// </summary>
+    private static IReadOnlyList<FpgaDiagnostic> CheckArchitecture(BuildRequest request)
+    {
+        string projectFile = request.ProjectFile, architecture = request.Settings.Architecture.Trim();
+        if (architecture.Equals("Engine", StringComparison.OrdinalIgnoreCase))
+            throw new FpgaException(ErrorCodes.NotAvailable, projectFile,
+                "FpgaArchitecture is 'Engine' (one shared pipelined datapath), which this version does not build yet; remove the property or set it to Layers (one datapath per layer)");
+        if (architecture.Length > 0 && !architecture.Equals("Layers", StringComparison.OrdinalIgnoreCase))
+            throw new FpgaException(ErrorCodes.InvalidProperty, projectFile, $"FpgaArchitecture is '{architecture}'; use Layers (one datapath per layer)");
+        if (request.WeightResources.Count > 0)
+            throw new FpgaException(ErrorCodes.NotAvailable, projectFile,
+                $"WeightResource '{request.WeightResources[0].Pattern}': this version does not choose the weights' memory yet (synthesis puts each weight ROM in block RAM or LUTs by cost, and the estimate follows the same rule); remove the WeightResource items");
+        string lanes = request.Settings.EngineLanes.Trim();
+        if (lanes.Length == 0) return [];
+        if (!int.TryParse(lanes, NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value < 1)
+            throw new FpgaException(ErrorCodes.InvalidProperty, projectFile, $"FpgaEngineLanes is '{lanes}'; use a whole number of MAC lanes of at least 1");
+        return [new FpgaDiagnostic(Severity.Warning, ErrorCodes.SettingWithoutEffect, projectFile, 0, $"FpgaEngineLanes is {value}, which has no effect: it sets the lanes of the Engine architecture, and this design is Layers (set lanes per layer with LayerParallelism items or FpgaDefaultLanes)")];
     }
 
     private static double ParsePositive(string raw, string property, string projectFile, double max)
