@@ -169,6 +169,34 @@ public sealed class BadInputTests
         Assert.IsTrue(File.Exists(folder.File("out/report/simulation.json")));
     }
 
+    /// <summary>
+    /// With every buffer in LUT RAM, a row's block RAM is its ROMs' alone: the ROM column (where the tables go) and the
+    /// BRAM18 count (how many RAMB18 they take) come from one rule and must agree, row by row; ffn.fc1's 4,096 × 8-bit
+    /// weight ROM (d_model 32, ffn 128, one lane) goes to block RAM and its 128-word bias ROM to LUTs, the head's 32 words to LUTs.
+    /// </summary>
+    [TestMethod]
+    public void TheRomColumnAgreesWithTheBlockRamCount()
+    {
+        using var folder = new TestFolder();
+        var setup = new Setup(folder);
+        SyntheticModel.Write(folder.File("model"), new SyntheticModelSpec(DModel: 32, FfnDim: 128, Name: "wide"), seed: 3);
+        setup.Request = setup.Request with { ModelItems = ["model/wide.json"] };
+        setup.Settings(x => x with { DefaultBufferResource = "Distributed" });
+        var outcome = FpgaBuild.Run(setup.Request);
+        Assert.IsTrue(outcome.Success, string.Join("; ", outcome.Diagnostics));
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(folder.File("out/report/resources.json")));
+        var rows = json.RootElement.GetProperty("layers").EnumerateArray().ToDictionary(l => l.GetProperty("name").GetString()!);
+        foreach (var (name, row) in rows)
+        {
+            string? rom = row.GetProperty("rom").ValueKind == System.Text.Json.JsonValueKind.Null ? null : row.GetProperty("rom").GetString();
+            int bram = row.GetProperty("bram18").GetInt32();
+            Assert.AreEqual(rom is "Block" or "Block+LUT", bram > 0, $"{name}: rom {rom ?? "none"}, {bram} RAMB18");
+        }
+        Assert.AreEqual("Block+LUT", rows["encoder0.ffn.fc1"].GetProperty("rom").GetString());
+        Assert.AreEqual("LUT", rows["head"].GetProperty("rom").GetString());
+        Assert.AreEqual(System.Text.Json.JsonValueKind.Null, rows["encoder0.attn.scores"].GetProperty("rom").ValueKind);
+    }
+
     [TestMethod]
     public void EngineLanesWithoutTheEngineWarns()
     {
@@ -280,7 +308,8 @@ public sealed class BudgetGateTests
             StringAssert.Contains(summary, "| lanes | multipliers | buffer |");
             foreach (var r in rows.Where(r => r.Multiplier is not null))
                 StringAssert.Contains(summary, $"| {r.Name} | ", r.Name);
-            Assert.AreEqual(lutLayerFiles, summary.Split('\n').Count(l => l.Contains("| LUT |", StringComparison.Ordinal) && !l.StartsWith("| layer", StringComparison.Ordinal)));
+            // the multipliers cell of each layer row (the ROM column may say LUT too)
+            Assert.AreEqual(lutLayerFiles, summary.Split('\n').Count(l => l.StartsWith("| ", StringComparison.Ordinal) && l.Split('|') is { Length: > 4 } cells && cells[4].Trim() == "LUT"));
         }
 
         var pinned = FpgaBuild.Run(new BuildRequest(project, ["model/synthetic.json"], [], [],

@@ -9,8 +9,20 @@ namespace TransformerFpga.Hardware;
 
 /// <summary>One row of resources.json: a layer with the buffer it writes, or the input buffer, or the control.</summary>
 /// <param name="Multiplier">Where the MAC products of a linear, Q·Kᵀ or A·V layer are built after the Auto rule: "DSP" or "LUT"; null for other rows.</param>
+/// <param name="Rom">
+/// Where the layer's constant tables (weights and biases, gains, the exp table) go by the synthesis cost rule the
+/// estimate follows: "Block" (RAMB18), "LUT", "Block+LUT" when some of each; null for a layer without tables.
+/// </param>
 public sealed record LayerEstimate(string Name, int WeightBits, int ActivationBits, int Lanes, string BufferResource, Resources Resources, long Cycles,
-    string? Multiplier = null);
+    string? Multiplier = null, string? Rom = null)
+{
+    /// <summary>The <see cref="Rom"/> value of a generated entity's ROMs.</summary>
+    public static string? RomOf(VhdlModule entity)
+    {
+        int block = entity.Roms.Count(RomBlocks.IsBlock);
+        return entity.Roms.Count == 0 ? null : block == entity.Roms.Count ? "Block" : block == 0 ? "LUT" : "Block+LUT";
+    }
+}
 
 /// <summary>The estimate of a whole design against a device: per layer, in total, latency, and whether it fits.</summary>
 public sealed record DesignEstimate(string Top, string Part, Device Device, double ClockMHz, double LimitPercent, IReadOnlyList<LayerEstimate> Layers, long LatencyCycles,
@@ -71,6 +83,7 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
     {
         var modules = ResourceModel.Modules(design, hdlFile);
         var byEntity = modules.ToDictionary(m => m.Entity, m => ResourceModel.Estimate(m, design, coefficients), StringComparer.Ordinal);
+        var vhdlByEntity = modules.ToDictionary(m => m.Entity, m => m.Vhdl, StringComparer.Ordinal);
         var rows = new List<LayerEstimate>();
         foreach (var layer in model.Layers)
         {
@@ -80,7 +93,7 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
             string buffer = info is null ? "Fused" : info.Output.Resource.ToString();
             string? multiplier = info is null || !HardwareModel.HasLanes(layer) ? null : info.LutMultipliers ? "LUT" : "DSP";
             rows.Add(new LayerEstimate(layer.Name, layer.WeightBits, layer.ActivationBits, HardwareModel.Lanes(layer, choice), buffer, resources, HardwareModel.Cycles(layer, choice),
-                multiplier));
+                multiplier, info is null ? null : LayerEstimate.RomOf(vhdlByEntity[info.Entity])));
         }
         rows.Add(new LayerEstimate("input", 0, design.Input.Width, 1, design.Input.Resource.ToString(), byEntity[design.Input.Entity], 0));
         rows.Add(new LayerEstimate("control", 0, 0, 1, "None", byEntity[design.Top], 0));
@@ -117,6 +130,8 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
                 json.WriteNumber("activation_bits", l.ActivationBits);
                 json.WriteNumber("lanes", l.Lanes);
                 json.WriteString("buffer_resource", l.BufferResource);
+                if (l.Rom is null) json.WriteNull("rom");
+                else json.WriteString("rom", l.Rom);
                 if (l.Multiplier is null) json.WriteNull("multiplier");
                 else json.WriteString("multiplier", l.Multiplier);
                 l.Resources.WriteFields(json);

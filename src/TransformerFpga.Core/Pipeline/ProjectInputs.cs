@@ -68,7 +68,7 @@ public sealed record ProjectInputs(ModelConfig Config, TransformerWeights Weight
             throw new FpgaException(ErrorCodes.InvalidProperty, projectFile, $"FpgaArchitecture is '{architecture}'; use Layers (one datapath per layer)");
         if (request.WeightResources.Count > 0)
             throw new FpgaException(ErrorCodes.NotAvailable, projectFile,
-                $"WeightResource '{request.WeightResources[0].Pattern}': this version does not choose the weights' memory yet (synthesis puts each weight ROM in block RAM or LUTs by cost, and the estimate follows the same rule); remove the WeightResource items");
+                $"WeightResource '{request.WeightResources[0].Pattern}': this version does not choose the weights' memory yet (synthesis puts each weight ROM in block RAM or LUTs by cost; the ROM column of report/summary.md shows where); remove the WeightResource items");
         string lanes = request.Settings.EngineLanes.Trim();
         if (lanes.Length == 0) return [];
         if (!int.TryParse(lanes, NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value < 1)

@@ -38,15 +38,15 @@ public static class ResourceSummary
         md.Append(string.Create(CultureInfo.InvariantCulture,
             $"Timing: Fmax {F(design.Timing.FmaxMHz)} MHz, critical layer {design.Timing.Critical.Name} ({F(design.Timing.Critical.Nanoseconds, "0.00")} ns: {design.Timing.Critical.Description}).\n\n"));
         md.Append("![resources per layer](resources.svg)\n\n");
-        md.Append("| layer | bits (w/a) | lanes | multipliers | buffer | LUT | LUTRAM | FF | BRAM18 | DSP | cycles | Fmax MHz |\n");
-        md.Append("|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        md.Append("| layer | bits (w/a) | lanes | multipliers | buffer | ROM | LUT | LUTRAM | FF | BRAM18 | DSP | cycles | Fmax MHz |\n");
+        md.Append("|---|---|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
         foreach (var l in design.Layers)
             md.Append(string.Create(CultureInfo.InvariantCulture,
-                $"| {l.Name} | {l.WeightBits}/{l.ActivationBits} | {l.Lanes} | {l.Multiplier ?? "–"} | {l.BufferResource} | {l.Resources.Lut:N0} | {l.Resources.LutRam:N0} | {l.Resources.Ff:N0} | {l.Resources.Bram18} | {l.Resources.Dsp} | {l.Cycles:N0} | {(design.LayerFmax(l.Name) is double f ? F(f) : "")} |\n"));
+                $"| {l.Name} | {l.WeightBits}/{l.ActivationBits} | {l.Lanes} | {l.Multiplier ?? "–"} | {l.BufferResource} | {l.Rom ?? "–"} | {l.Resources.Lut:N0} | {l.Resources.LutRam:N0} | {l.Resources.Ff:N0} | {l.Resources.Bram18} | {l.Resources.Dsp} | {l.Cycles:N0} | {(design.LayerFmax(l.Name) is double f ? F(f) : "")} |\n"));
         md.Append(string.Create(CultureInfo.InvariantCulture,
-            $"| **total** | | | | | {t.Lut:N0} | {t.LutRam:N0} | {t.Ff:N0} | {t.Bram18} | {t.Dsp} | {design.LatencyCycles:N0} | {F(design.Timing.FmaxMHz)} |\n"));
+            $"| **total** | | | | | | {t.Lut:N0} | {t.LutRam:N0} | {t.Ff:N0} | {t.Bram18} | {t.Dsp} | {design.LatencyCycles:N0} | {F(design.Timing.FmaxMHz)} |\n"));
         md.Append(string.Create(CultureInfo.InvariantCulture,
-            $"| **device** | | | | | {c.Lut:N0} | {c.LutRam:N0} | {c.Ff:N0} | {c.Bram18} | {c.Dsp} | | |\n"));
+            $"| **device** | | | | | | {c.Lut:N0} | {c.LutRam:N0} | {c.Ff:N0} | {c.Bram18} | {c.Dsp} | | |\n"));
         if (appendix is not null) md.Append('\n').Append(appendix);
         return md.ToString();
     }
