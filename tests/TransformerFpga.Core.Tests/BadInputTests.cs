@@ -133,7 +133,8 @@ public sealed class BadInputTests
         yield return new("engine architecture", ErrorCodes.NotAvailable, s => s.Settings(x => x with { Architecture = "Engine" }));
         yield return new("unknown architecture", ErrorCodes.InvalidProperty, s => s.Settings(x => x with { Architecture = "Systolic" }));
         yield return new("engine lanes not a number", ErrorCodes.InvalidProperty, s => s.Settings(x => x with { EngineLanes = "many" }));
-        yield return new("weight resource item", ErrorCodes.NotAvailable, s => s.Request = s.Request with { WeightResources = [Item("encoder0.ffn", ("Resource", "Distributed"))] });
+        yield return new("unknown weight resource", ErrorCodes.InvalidBufferResource, s => s.Request = s.Request with { WeightResources = [Item("encoder0.ffn", ("Resource", "Flash"))] });
+        yield return new("weight resource without Resource", ErrorCodes.InvalidBufferResource, s => s.Request = s.Request with { WeightResources = [Item("head", ("Layers", "head"))] });
     }
 
     public static IEnumerable<object[]> CaseData => Cases().Select(c => new object[] { c.Name });
@@ -207,6 +208,27 @@ public sealed class BadInputTests
         Assert.IsTrue(outcome.Success, string.Join("; ", outcome.Diagnostics));
         var warning = outcome.Diagnostics.Single(d => d.Severity == Severity.Warning && d.Code == ErrorCodes.SettingWithoutEffect);
         StringAssert.Contains(warning.Message, "FpgaEngineLanes is 16");
+    }
+
+    /// <summary>A WeightResource item takes effect on linear layers (its VHDL carries the rom_style) and warns where there is no weight ROM.</summary>
+    [TestMethod]
+    public void WeightResourceChoosesTheWeightRomsMemory()
+    {
+        using var folder = new TestFolder();
+        var setup = new Setup(folder);
+        setup.Request = setup.Request with { WeightResources = [Item("encoder0.ffn", ("Resource", "Block")), Item("pool", ("Resource", "Distributed"))] };
+        var outcome = FpgaBuild.Run(setup.Request);
+        Assert.IsTrue(outcome.Success, string.Join("; ", outcome.Diagnostics));
+        var warning = outcome.Diagnostics.Single(d => d.Code == ErrorCodes.SettingWithoutEffect);
+        StringAssert.Contains(warning.Message, "WeightResource 'pool' sets Resource, which has no effect: pool has no weight ROM");
+        string fc1 = Directory.EnumerateFiles(folder.File("out/hdl"), "*_encoder0_ffn_fc1.vhd").Single();
+        StringAssert.Contains(File.ReadAllText(fc1), "attribute rom_style of WEIGHTS : signal is \"block\";");
+        StringAssert.Contains(File.ReadAllText(folder.File("out/yosys/synth.ys")), "setattr -set rom_style \"block\"");
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(folder.File("out/report/resources.json")));
+        var rom = json.RootElement.GetProperty("layers").EnumerateArray().ToDictionary(l => l.GetProperty("name").GetString()!, l => l.GetProperty("rom").ToString());
+        StringAssert.StartsWith(rom["encoder0.ffn.fc1"], "Block");
+        StringAssert.StartsWith(rom["encoder0.ffn.fc2"], "Block");
+        Assert.AreEqual("LUT", rom["head"]);
     }
 
     [TestMethod]

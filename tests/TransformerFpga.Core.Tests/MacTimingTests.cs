@@ -1,3 +1,4 @@
+using TransformerFpga.Pipeline;
 using TransformerFpga.Hdl;
 using TransformerFpga.Hardware;
 using TransformerFpga.Layers;
@@ -106,15 +107,24 @@ public sealed class MacTimingTests
     {
         // where the weights live decides the path, so its ROM shape must be the one the resource model parses
         foreach (var (layer, lanes) in new[] { (Linear(48, 96, 8, 8, seed: 3), 3), (Linear(8, 8, 4, 4, seed: 4), 8), (Linear(2, 16, 6, 8, seed: 5), 2) })
-        {
-            var hardware = new LinearHardware(layer);
-            var template = VhdlTemplate.Load(hardware.Template);
-            hardware.Fill(template, lanes, lutMultipliers: true);
-            var parsed = VhdlModule.Parse(template.ToString()).Roms.Single(r => r.Name == "WEIGHTS");
-            Assert.AreEqual(parsed, hardware.WeightRom(lanes));
-        }
+            foreach (var weights in new[] { BufferResource.Auto, BufferResource.Block, BufferResource.Distributed })
+            {
+                var hardware = new LinearHardware(layer);
+                var template = VhdlTemplate.Load(hardware.Template);
+                hardware.Fill(template, lanes, lutMultipliers: true, weights: weights);
+                var parsed = VhdlModule.Parse(template.ToString()).Roms.Single(r => r.Name == "WEIGHTS");
+                Assert.AreEqual(parsed, hardware.WeightRom(lanes, weights));
+                Assert.AreEqual(weights, parsed.Style);
+            }
         // a 1536 × 24 weight ROM goes to block RAM (one RAMB36 at cost 283 against 576 in logic), as Yosys mapped d808's fc1 of that shape
         Assert.IsTrue(RomBlocks.IsBlock(new LinearHardware(Linear(48, 96, 8, 8, seed: 3)).WeightRom(3)));
+        // a WeightResource item overrides the rule both ways, and the path follows where the ROM is
+        var small = new LinearHardware(Linear(8, 8, 4, 4, seed: 4));
+        Assert.IsFalse(RomBlocks.IsBlock(small.WeightRom(1)));
+        Assert.IsTrue(RomBlocks.IsBlock(small.WeightRom(1, BufferResource.Block)));
+        Assert.IsFalse(RomBlocks.IsBlock(new LinearHardware(Linear(48, 96, 8, 8, seed: 3)).WeightRom(3, BufferResource.Distributed)));
+        Assert.IsTrue(small.Shape(1, true, BufferResource.Block).WeightsInBlockRam);
+        Assert.IsFalse(small.Shape(1, true).WeightsInBlockRam);
     }
 
     private static void Longer(MacTiming.Shape longer, MacTiming.Shape shorter, string what)

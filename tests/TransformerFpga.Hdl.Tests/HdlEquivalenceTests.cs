@@ -96,7 +96,11 @@ internal static class HdlCase
         if (lutNorms)
             foreach (var norm in model.Layers.Where(l => l is LayerNormLayer))
                 multipliers[norm.Name] = MultiplierMapping.Lut;
-        var plan = LayerPlan.From(names, n => new LayerChoice(bits[n], buffers[n], lanes[n], multipliers[n], LanesExplicit: true));
+        // A WeightResource per layer (from a generator of its own, so that the other draws stay as they were): a chosen
+        // weight memory makes the ROM a signal with a rom_style, which must simulate as the constant does.
+        var weightRandom = new Random(seed * 31 + 5);
+        var weightMemory = names.ToDictionary(n => n, _ => weightRandom.Next(3) switch { 0 => BufferResource.Block, 1 => BufferResource.Distributed, _ => BufferResource.Auto });
+        var plan = LayerPlan.From(names, n => new LayerChoice(bits[n], buffers[n], lanes[n], multipliers[n], LanesExplicit: true, Weights: weightMemory[n]));
         HardwareModel.ValidateLanes(model, plan, "test.csproj");
 
         int count = Math.Min(windows, evaluation.Test.Count);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using TransformerFpga.Hardware;
 using TransformerFpga.Integer;
 using TransformerFpga.Model;
 using TransformerFpga.Pipeline;
@@ -30,9 +31,11 @@ public sealed class SynthesisTests
         var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
         var model = evaluation.Quantize(_ => new LayerBits(8, 8));
         var names = IntegerTransformer.LayerNames(config);
-        const string lutLayer = "encoder0.ffn.fc1", lutScores = "encoder0.attn.scores";
+        const string lutLayer = "encoder0.ffn.fc1", lutScores = "encoder0.attn.scores", blockWeights = "encoder0.ffn.fc2", lutWeights = "encoder0.attn.q";
+        // WeightResource: fc2's 64-word weight ROM, which the cost rule leaves in LUTs, in block RAM; q's in LUTs as Auto has it.
         var plan = LayerPlan.From(names, n => new LayerChoice(new LayerBits(8, 8), buffers, n.StartsWith("encoder0.", StringComparison.Ordinal) ? 2 : 1,
-            n is lutLayer or lutScores ? MultiplierMapping.Lut : MultiplierMapping.Dsp));
+            n is lutLayer or lutScores ? MultiplierMapping.Lut : MultiplierMapping.Dsp,
+            Weights: n switch { blockWeights => BufferResource.Block, lutWeights => BufferResource.Distributed, _ => BufferResource.Auto }));
         var outputs = new OutputWriter();
         var design = HdlGenerator.Generate(model, plan, spec.Name, TestVectors.Select(model, evaluation.Test.Inputs, evaluation.Evaluate(model).QuantizedOutputs, 2), outputs);
         SynthesisScripts.Generate(design, "xc7s15ftgb196-1", 100, outputs);
@@ -62,6 +65,15 @@ public sealed class SynthesisTests
         }
         string dspLayer = design.Layers.Single(l => l.Layer.Name == "encoder0.ffn.fc2").Entity;
         Assert.IsTrue(Count(m => m == dspLayer, "DSP48E1") > 0, "encoder0.ffn.fc2 (Multiplier Dsp) uses no DSP48E1");
+        // The chosen weight memories: Yosys maps them as the estimate counts them.
+        foreach (string layer in new[] { blockWeights, lutWeights })
+        {
+            var info = design.Layers.Single(l => l.Layer.Name == layer);
+            var module = ResourceModel.LayerModule(info, outputs.Text("hdl/" + info.Entity + ".vhd"));
+            int expected = ResourceModel.Counted(module).Bram18;
+            Assert.AreEqual(layer == blockWeights ? 1 : 0, expected, $"{layer}: the estimate's RAMB18");
+            Assert.AreEqual(expected, Count(m => m == info.Entity, "RAMB18E1") + 2 * Count(m => m == info.Entity, "RAMB36E1"), $"{layer}: RAMB18 in Yosys");
+        }
     }
 
     /// <summary>The bundled sample, built like a user's project, passes its testbench on ≥ 8 windows in the latency model's cycles.</summary>

@@ -38,7 +38,7 @@ public sealed record DesignTiming(IReadOnlyList<LayerTiming> Layers)
     }
 
     /// <summary>The critical path of a hardware layer: its kind's timing model of its template.</summary>
-    public static TimingPath CriticalPath(HdlGenerator.LayerInfo info) => info.Datapath.CriticalPath(info.Lanes, info.LutMultipliers);
+    public static TimingPath CriticalPath(HdlGenerator.LayerInfo info) => info.Datapath.CriticalPath(info.Lanes, info.LutMultipliers, info.Weights);
 
     /// <summary>`Fmax 48.2 MHz (critical: encoder0.ffn.fc1, 20.7 ns)`.</summary>
     public string Line() => string.Create(CultureInfo.InvariantCulture, $"Fmax {FmaxMHz:0.#} MHz (critical: {Critical.Name}, {Critical.Nanoseconds:0.0} ns)");

@@ -1,5 +1,6 @@
 using TransformerFpga.Hdl;
 using TransformerFpga.Layers;
+using TransformerFpga.Pipeline;
 
 namespace TransformerFpga.Hardware;
 
@@ -42,11 +43,16 @@ public abstract class LayerDatapath
     public abstract long Cycles(int lanes, bool lutMultipliers);
 
     /// <summary>The longest register-to-register path of the template for this layer.</summary>
-    public abstract TimingPath CriticalPath(int lanes, bool lutMultipliers);
+    /// <param name="weights">Where the weight ROM goes (a WeightResource item; only kinds with <see cref="HasWeightRom"/> read it).</param>
+    public abstract TimingPath CriticalPath(int lanes, bool lutMultipliers, BufferResource weights = BufferResource.Auto);
+
+    /// <summary>Whether the layer has a weight ROM whose memory a WeightResource item chooses.</summary>
+    public virtual bool HasWeightRom => false;
 
     /// <summary>Sets the template's constants and ROMs for this layer (its ports' widths are already set).</summary>
     /// <param name="outputBanks">Column banks of the output buffer (only kinds that <see cref="WritesBanks"/> take more than 1).</param>
-    public abstract void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1);
+    /// <param name="weights">Where the weight ROM goes (only kinds with <see cref="HasWeightRom"/> read it).</param>
+    public abstract void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto);
 
     /// <summary>The resource model's structural features of the generated entity, first the constant 1.</summary>
     /// <param name="distributedSourceBits">Read-data bits the layer takes from buffers in LUT RAM (a feature of the kinds with lanes).</param>

@@ -1,13 +1,15 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using TransformerFpga.Pipeline;
 
 namespace TransformerFpga.Hardware;
 
 /// <summary>
-/// A ROM constant of a generated entity: entries × bits, and how many of its bit columns vary over the entries
-/// (synthesis removes the constant ones before it maps the ROM).
+/// A ROM of a generated entity: entries × bits, how many of its bit columns vary over the entries (synthesis
+/// removes the constant ones before it maps the ROM), and the memory the project chose for it (its rom_style;
+/// Auto = synthesis' cost rule).
 /// </summary>
-public readonly record struct RomShape(string Name, int Depth, int Width, int VaryingWidth)
+public readonly record struct RomShape(string Name, int Depth, int Width, int VaryingWidth, BufferResource Style = BufferResource.Auto)
 {
     public long Bits => (long)Depth * Width;
 }
@@ -22,7 +24,8 @@ public sealed class VhdlModule
     private static readonly Regex Entity = new(@"^entity\s+(\w+)\s+is", RegexOptions.Multiline | RegexOptions.CultureInvariant);
     private static readonly Regex NumberConstant = new(@"constant\s+(\w+)\s*:\s*(?:positive|natural|integer)\s*:=\s*(\d+)\s*;", RegexOptions.CultureInvariant);
     private static readonly Regex BooleanConstant = new(@"constant\s+(\w+)\s*:\s*boolean\s*:=\s*(true|false)\s*;", RegexOptions.CultureInvariant);
-    private static readonly Regex RomConstant = new(@"constant\s+(\w+)\s*:\s*\w+\s*:=\s*\(", RegexOptions.CultureInvariant);
+    private static readonly Regex RomConstant = new(@"(?:constant|signal)\s+(\w+)\s*:\s*\w+\s*:=\s*\(", RegexOptions.CultureInvariant);
+    private static readonly Regex RomStyle = new(@"attribute\s+rom_style\s+of\s+(\w+)\s*:\s*signal\s+is\s+""(\w+)""\s*;", RegexOptions.CultureInvariant);
     private static readonly Regex Port = new(@"^\s*(\w+)\s*:\s*(?:in|out)\s+(?:signed|unsigned|std_logic_vector)\((\d+) downto 0\)", RegexOptions.Multiline | RegexOptions.CultureInvariant);
     private static readonly Regex BitsConstant = new(@"constant\s+(\w+)\s*:\s*(?:signed|unsigned)\([^)]*\)\s*:=\s*""([01]+)""\s*;", RegexOptions.CultureInvariant);
 
@@ -66,15 +69,18 @@ public sealed class VhdlModule
         var roms = new List<RomShape>();
         string romRegion = Region(text, "rom");
         var starts = RomConstant.Matches(romRegion).Cast<Match>().ToList();
+        var styles = RomStyle.Matches(romRegion).ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value == Hdl.HdlGenerator.RamStyle(BufferResource.Block)
+            ? BufferResource.Block : BufferResource.Distributed, StringComparer.OrdinalIgnoreCase);
         for (int i = 0; i < starts.Count; i++)
         {
             int from = starts[i].Index, to = i + 1 < starts.Count ? starts[i + 1].Index : romRegion.Length;
+            string name = starts[i].Groups[1].Value;
             string body = romRegion[from..to];
             int depth = Regex.Matches(body, "=>").Count;
             var words = Regex.Matches(body, "\"([01]+)\"").Select(w => w.Groups[1].Value).ToList();
             int width = words.Count > 0 ? words[0].Length : 0;
             int varying = Enumerable.Range(0, width).Count(bit => words.Any(w => w[bit] != words[0][bit]));
-            roms.Add(new RomShape(starts[i].Groups[1].Value, depth, width, varying));
+            roms.Add(new RomShape(name, depth, width, varying, styles.GetValueOrDefault(name, BufferResource.Auto)));
         }
         var ports = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         foreach (Match m in Port.Matches(Region(text, "ports")))

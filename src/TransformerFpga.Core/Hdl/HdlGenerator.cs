@@ -37,8 +37,9 @@ public static class HdlGenerator
     }
 
     /// <summary>One hardware layer: its sequencer step, entity and buffers.</summary>
+    /// <param name="Weights">Where the weight ROM goes (a WeightResource item); Auto = synthesis' cost rule.</param>
     public sealed record LayerInfo(int Step, QuantizedLayer Layer, string Entity, string Instance, int Lanes, BufferInfo Output, IReadOnlyList<BufferInfo> Sources,
-        bool LutMultipliers = false)
+        bool LutMultipliers = false, BufferResource Weights = BufferResource.Auto)
     {
         /// <summary>The layer's datapath (hardware layers always have one).</summary>
         public LayerDatapath Datapath { get; } = Layer.Datapath ?? throw new ArgumentException($"layer '{Layer.Name}' has no hardware of its own", nameof(Layer));
@@ -92,7 +93,7 @@ public static class HdlGenerator
             buffers.Add(output);
             var sources = layer.Sources.Count == 0 ? [input] : layer.Sources.Select(s => byOwner[s.BufferOwner]).ToList();
             layers.Add(new LayerInfo(layers.Count, layer, top + "_" + name, name, HardwareModel.Lanes(layer, choice), output, sources,
-                HardwareModel.LutMultipliers(choice)));
+                HardwareModel.LutMultipliers(choice), layer.Datapath!.HasWeightRom ? choice.Weights : BufferResource.Auto));
         }
         return new Design(top, input, layers, buffers);
     }
@@ -159,7 +160,7 @@ public static class HdlGenerator
         for (int k = 0; k < info.Sources.Count; k++)
             t.SetPortWidth($"src{k}_rd_addr", info.Sources[k].AddressBits).SetPortWidth($"src{k}_rd_data", info.Sources[k].ReadWidth);
         t.SetPortWidth("wr_addr", info.Output.AddressBits).SetPortWidth("wr_data", info.Output.Width);
-        info.Datapath.Fill(t, info.Lanes, info.LutMultipliers, info.Output.Banks);
+        info.Datapath.Fill(t, info.Lanes, info.LutMultipliers, info.Output.Banks, info.Weights);
         return t.ToString();
     }
 

@@ -25,7 +25,27 @@ public static class SynthesisScripts
         };
         foreach (var b in design.Buffers)
             ys.Add($"setattr -set ram_style \"{HdlGenerator.RamStyle(b.Resource)}\" {b.Entity}/m:mem");
-        ys.Add($"synth_xilinx -family xc7 -noiopad -top {top}");
+        var chosen = design.Layers.Where(l => l.Weights != BufferResource.Auto).ToList();
+        if (chosen.Count == 0)
+            ys.Add($"synth_xilinx -family xc7 -noiopad -top {top}");
+        else
+        {
+            // GHDL names a ROM n<number>, so a chosen weight memory is set on the memory the layer's weight register
+            // reads, once synth_xilinx has collected memories and before it maps them; "logic" keeps a ROM out of block
+            // RAM (Yosys' "distributed" means LUT RAM) and is dropped again before memories become logic, which it would
+            // otherwise change. The second selection is the same memory in a flattened run (synth_xilinx -flatten).
+            ys.Add("# WeightResource items: the chosen weight ROMs' memories, set between collecting and mapping memories.");
+            ys.Add($"synth_xilinx -family xc7 -noiopad -top {top} -run :map_memory");
+            foreach (var l in chosen)
+            {
+                string style = l.Weights == BufferResource.Block ? "block" : "logic", register = Layers.Linear.LinearHardware.WeightReadRegister;
+                ys.Add($"setattr -set rom_style \"{style}\" {l.Entity}/w:{register} %ci2 {l.Entity}/t:$mem_v2 %i");
+                ys.Add($"setattr -set rom_style \"{style}\" {top}/w:{HdlGenerator.InstanceLabel(l)}.{register} %ci2 {top}/t:$mem_v2 %i");
+            }
+            ys.Add($"synth_xilinx -family xc7 -noiopad -top {top} -run map_memory:map_ffram");
+            ys.Add("setattr -unset rom_style t:$mem_v2");
+            ys.Add($"synth_xilinx -family xc7 -noiopad -top {top} -run map_ffram:");
+        }
         ys.Add("stat -tech xilinx");
         outputs.Add("yosys/synth.ys", string.Join("\n", ys) + "\n");
         outputs.Add("yosys/ghdl-verilog.sh",

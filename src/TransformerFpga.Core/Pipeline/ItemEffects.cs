@@ -21,8 +21,8 @@ public static class ItemEffects
         foreach (var setting in plan.ItemSettings)
         {
             var layers = setting.Layers.Select(n => byName[n]).ToList();
-            if (layers.Any(l => Changes(setting.Metadata, l))) continue;
-            string reasons = string.Join("; ", layers.Select(l => l.Name + " " + WhyNot(setting.Metadata, l)));
+            if (layers.Any(l => Changes(setting.ItemType, setting.Metadata, l))) continue;
+            string reasons = string.Join("; ", layers.Select(l => l.Name + " " + WhyNot(setting.ItemType, setting.Metadata, l)));
             warnings.Add(new FpgaDiagnostic(Severity.Warning, ErrorCodes.SettingWithoutEffect, projectFile,
                 LayerPlan.ItemLine(projectFile, setting.ItemType, setting.Identity),
                 $"{setting.ItemType} '{setting.Identity}' sets {setting.Metadata}, which has no effect: {reasons}"));
@@ -30,10 +30,12 @@ public static class ItemEffects
         return warnings;
     }
 
-    /// <summary>Whether a metadata of a LayerPrecision, BufferResource or LayerParallelism item changes the layer's hardware or arithmetic.</summary>
-    public static bool Changes(string metadata, QuantizedLayer layer)
+    /// <summary>Whether a metadata of a LayerPrecision, BufferResource, LayerParallelism or WeightResource item changes the layer's hardware or arithmetic.</summary>
+    public static bool Changes(string itemType, string metadata, QuantizedLayer layer)
     {
         if (!HardwareModel.HasHardware(layer)) return false;
+        // Only the linear layers have a weight ROM (the norms' gains and the tables are small and stay where synthesis puts them).
+        if (itemType == "WeightResource") return layer is LinearLayer;
         return metadata switch
         {
             // The norms keep full-width gains whatever WeightBits says; only the linear layers' weights follow it.
@@ -45,8 +47,9 @@ public static class ItemEffects
         };
     }
 
-    private static string WhyNot(string metadata, QuantizedLayer layer) =>
+    private static string WhyNot(string itemType, string metadata, QuantizedLayer layer) =>
         !HardwareModel.HasHardware(layer) ? $"is fused into {layer.BufferOwner.Name} and takes its settings; set them on {layer.BufferOwner.Name}"
+        : itemType == "WeightResource" ? "has no weight ROM"
         : metadata switch
         {
             "WeightBits" => layer is BatchNormLayer or LayerNormLayer ? "keeps its 16-bit gains" : "has no weights",

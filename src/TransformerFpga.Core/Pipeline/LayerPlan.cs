@@ -9,19 +9,21 @@ public enum BufferResource { Auto, Block, Distributed }
 
 public enum MultiplierMapping { Auto, Dsp, Lut }
 
-/// <summary>The resolved per-layer choices: bits, buffer memory, lanes and multiplier mapping.</summary>
+/// <summary>The resolved per-layer choices: bits, buffer memory, lanes, multiplier mapping and the memory of the weights.</summary>
 /// <param name="LanesExplicit">
 /// True when <see cref="Lanes"/> comes from a LayerParallelism item: lanes that do not divide the layer's
 /// parallel dimension are then an error (TFPGA024). Default lanes (FpgaDefaultLanes) are forgiving: the
 /// hardware uses the largest divisor not above them.
 /// </param>
-public sealed record LayerChoice(LayerBits Bits, BufferResource Buffer, int Lanes, MultiplierMapping Multiplier, bool LanesExplicit = false);
+/// <param name="Weights">Where a linear layer's weight ROM goes: Auto = synthesis' own cost rule (block RAM when cheaper than LUTs).</param>
+public sealed record LayerChoice(LayerBits Bits, BufferResource Buffer, int Lanes, MultiplierMapping Multiplier, bool LanesExplicit = false,
+    BufferResource Weights = BufferResource.Auto);
 
 /// <summary>One metadata an item sets and the layers it selects, for the check that it changes something.</summary>
 public sealed record ItemSetting(string ItemType, string Identity, string Metadata, IReadOnlyList<string> Layers);
 
 /// <summary>
-/// Resolves the LayerPrecision / BufferResource / LayerParallelism items over the layer names: defaults first,
+/// Resolves the LayerPrecision / BufferResource / LayerParallelism / WeightResource items over the layer names: defaults first,
 /// then every item in order (later items win). Which layers an item selects is <see cref="LayerSelection"/>'s rule.
 /// </summary>
 public sealed class LayerPlan
@@ -95,6 +97,15 @@ public sealed class LayerPlan
                     var c = choices[layer];
                     choices[layer] = c with { Lanes = lanes ?? c.Lanes, LanesExplicit = c.LanesExplicit || lanes is not null, Multiplier = multiplier ?? c.Multiplier };
                 }
+            });
+        foreach (var item in request.WeightResources)
+            AtItemLine(projectFile, "WeightResource", item.Pattern, () =>
+            {
+                LayerSelection.CheckMetadata("WeightResource", item, projectFile);
+                string raw = item.Get("Resource") ?? throw new FpgaException(ErrorCodes.InvalidBufferResource, projectFile, $"WeightResource '{item.Pattern}' has no Resource metadata; set Resource=\"Block\", \"Distributed\" or \"Auto\"");
+                var resource = ParseResource(raw, $"Resource of WeightResource '{item.Pattern}'", projectFile);
+                foreach (var layer in Selected("WeightResource", item))
+                    choices[layer] = choices[layer] with { Weights = resource };
             });
         return new LayerPlan(layers, choices, settings);
     }

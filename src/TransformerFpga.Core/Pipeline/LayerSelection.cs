@@ -20,6 +20,7 @@ public static class LayerSelection
         ["LayerPrecision"] = ["WeightBits", "ActivationBits"],
         ["BufferResource"] = ["Resource"],
         ["LayerParallelism"] = ["Lanes", "Multiplier"],
+        ["WeightResource"] = ["Resource"],
     };
 
     /// <summary>MSBuild's well-known item metadata: every item has them, so they are never a user's typo.</summary>

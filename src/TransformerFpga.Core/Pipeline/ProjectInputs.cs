@@ -54,8 +54,8 @@ public sealed record ProjectInputs(ModelConfig Config, TransformerWeights Weight
     }
 
     /// <summary>
-    /// This version builds the per-layer architecture with weights where synthesis puts them: FpgaArchitecture=Engine
-    /// and WeightResource items are errors (TFPGA033) rather than settings the design would silently ignore;
+    /// This version builds the per-layer architecture: FpgaArchitecture=Engine is an error (TFPGA033) rather than a
+    /// setting the design would silently ignore;
     /// FpgaEngineLanes without the Engine is a warning (TFPGA050).
     /// </summary>
     private static IReadOnlyList<FpgaDiagnostic> CheckArchitecture(BuildRequest request)
@@ -66,9 +66,6 @@ public sealed record ProjectInputs(ModelConfig Config, TransformerWeights Weight
                 "FpgaArchitecture is 'Engine' (one shared pipelined datapath), which this version does not build yet; remove the property or set it to Layers (one datapath per layer)");
         if (architecture.Length > 0 && !architecture.Equals("Layers", StringComparison.OrdinalIgnoreCase))
             throw new FpgaException(ErrorCodes.InvalidProperty, projectFile, $"FpgaArchitecture is '{architecture}'; use Layers (one datapath per layer)");
-        if (request.WeightResources.Count > 0)
-            throw new FpgaException(ErrorCodes.NotAvailable, projectFile,
-                $"WeightResource '{request.WeightResources[0].Pattern}': this version does not choose the weights' memory yet (synthesis puts each weight ROM in block RAM or LUTs by cost; the ROM column of report/summary.md shows where); remove the WeightResource items");
         string lanes = request.Settings.EngineLanes.Trim();
         if (lanes.Length == 0) return [];
         if (!int.TryParse(lanes, NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value < 1)

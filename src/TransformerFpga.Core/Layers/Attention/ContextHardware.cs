@@ -1,5 +1,6 @@
 using TransformerFpga.Hardware;
 using TransformerFpga.Hdl;
+using TransformerFpga.Pipeline;
 using TransformerFpga.Layers.Linear;
 using TransformerFpga.Quantization;
 
@@ -38,7 +39,7 @@ public sealed class ContextHardware(ContextLayer layer) : LayerDatapath
     /// The deepest register-to-register path of context.vhd: counters and addresses, the probability read
     /// data fanning out to the lanes, the DSP or two-stage LUT products, the accumulator and the requantizer stages.
     /// </summary>
-    public override TimingPath CriticalPath(int lanes, bool lutMultipliers)
+    public override TimingPath CriticalPath(int lanes, bool lutMultipliers, BufferResource weights = BufferResource.Auto)
     {
         int pb = layer.Sources[0].Output.Bits, vb = layer.Sources[1].Output.Bits;
         long counter = Math.Max((long)layer.Heads * layer.Window * layer.Window, (long)layer.Window * layer.Columns);
@@ -46,7 +47,7 @@ public sealed class ContextHardware(ContextLayer layer) : LayerDatapath
             layer.Output.Bits, IntegerMath.BitLength(counter), 0, 0, 0, lutMultipliers));
     }
 
-    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1)
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto)
     {
         if (lanes < 1 || layer.HeadDim % lanes != 0) throw new ArgumentOutOfRangeException(nameof(lanes));
         Multipliers.Fill(template, lutMultipliers);

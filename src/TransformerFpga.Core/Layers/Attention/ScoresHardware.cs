@@ -1,5 +1,6 @@
 using TransformerFpga.Hardware;
 using TransformerFpga.Hdl;
+using TransformerFpga.Pipeline;
 using TransformerFpga.Layers.Linear;
 using TransformerFpga.Quantization;
 
@@ -47,7 +48,7 @@ public sealed class ScoresHardware(ScoresLayer layer) : LayerDatapath
     /// lane slice per lane), the DSP or two-stage LUT products, the registered sums of four over the lanes,
     /// the accumulator and the requantizer stages.
     /// </summary>
-    public override TimingPath CriticalPath(int lanes, bool lutMultipliers)
+    public override TimingPath CriticalPath(int lanes, bool lutMultipliers, BufferResource weights = BufferResource.Auto)
     {
         int qb = layer.Sources[0].Output.Bits, kb = layer.Sources[1].Output.Bits;
         long counter = Math.Max((long)layer.Window * (layer.DModel / lanes), (long)layer.Heads * layer.Window * layer.Window);
@@ -55,7 +56,7 @@ public sealed class ScoresHardware(ScoresLayer layer) : LayerDatapath
             layer.Output.Bits, IntegerMath.BitLength(counter), 0, 0, SumStages(lanes), lutMultipliers));
     }
 
-    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1)
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto)
     {
         if (lanes < 1 || layer.HeadDim % lanes != 0) throw new ArgumentOutOfRangeException(nameof(lanes));
         Multipliers.Fill(template, lutMultipliers);

@@ -1,5 +1,6 @@
 using TransformerFpga.Hardware;
 using TransformerFpga.Hdl;
+using TransformerFpga.Pipeline;
 using TransformerFpga.Quantization;
 
 namespace TransformerFpga.Layers.Attention;
@@ -33,7 +34,7 @@ public sealed class SoftmaxHardware(SoftmaxLayer layer) : LayerDatapath
     /// sum, one restoring-division step (compare-subtract, select), R·Q by shift and subtract, the two products,
     /// their sum from the DSP48E1 outputs, the rounding adder and the clamp to Q.
     /// </summary>
-    public override TimingPath CriticalPath(int lanes, bool lutMultipliers)
+    public override TimingPath CriticalPath(int lanes, bool lutMultipliers, BufferResource weights = BufferResource.Auto)
     {
         var w = Widths();
         int xb = layer.Sources[0].Output.Bits;
@@ -68,7 +69,7 @@ public sealed class SoftmaxHardware(SoftmaxLayer layer) : LayerDatapath
         return (sumBits, rBits, rqBits, SoftmaxLayer.ExpFractionBits + 1 + rqBits);
     }
 
-    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1)
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto)
     {
         int w = layer.Columns;
         var (sumBits, rBits, _, _) = Widths();

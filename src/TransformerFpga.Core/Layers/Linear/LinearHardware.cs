@@ -1,5 +1,6 @@
 using TransformerFpga.Hardware;
 using TransformerFpga.Hdl;
+using TransformerFpga.Pipeline;
 using TransformerFpga.Quantization;
 
 namespace TransformerFpga.Layers.Linear;
@@ -31,16 +32,18 @@ public sealed class LinearHardware(LinearLayer layer) : LayerDatapath
     /// weight ROM (depth groups·In, lanes·WeightBits wide), the read data fanning out to the lanes, the DSP
     /// or two-stage LUT product, the accumulator and the requantizer stages.
     /// </summary>
-    public override TimingPath CriticalPath(int lanes, bool lutMultipliers) =>
-        MacTiming.CriticalPath(Shape(lanes, lutMultipliers));
+    public override TimingPath CriticalPath(int lanes, bool lutMultipliers, BufferResource weights = BufferResource.Auto) =>
+        MacTiming.CriticalPath(Shape(lanes, lutMultipliers, weights));
 
-    internal MacTiming.Shape Shape(int lanes, bool lutMultipliers)
+    public override bool HasWeightRom => true;
+
+    internal MacTiming.Shape Shape(int lanes, bool lutMultipliers, BufferResource weights = BufferResource.Auto)
     {
         int groups = layer.Out / lanes;
         long counter = Math.Max((long)layer.Rows * layer.In, (long)layer.Rows * layer.Out);
         return new MacTiming.Shape(layer.InputBits, layer.WeightBits, lanes, AccumulatorWidth(), Vhdl.SignedWidth(layer.Requant.Multiplier),
             layer.Output.Bits, IntegerMath.BitLength(counter), groups * layer.In, lanes * layer.WeightBits, 0, lutMultipliers,
-            RomBlocks.IsBlock(WeightRom(lanes)));
+            RomBlocks.IsBlock(WeightRom(lanes, weights)));
     }
 
     /// <summary>Lane <paramref name="lane"/>'s weight at ROM address <paramref name="address"/> (group · In + input).</summary>
@@ -48,10 +51,10 @@ public sealed class LinearHardware(LinearLayer layer) : LayerDatapath
         layer.Weights[(address / layer.In * lanes + lane) * layer.In + address % layer.In];
 
     /// <summary>
-    /// The weight ROM as <see cref="Fill"/> writes it (one word of all lanes per address, at least two words) and how
-    /// many of its bit columns vary, which decides where synthesis puts it.
+    /// The weight ROM as <see cref="Fill"/> writes it (one word of all lanes per address, at least two words), how
+    /// many of its bit columns vary, which decides where synthesis puts it, and the memory the project chose.
     /// </summary>
-    internal RomShape WeightRom(int lanes)
+    internal RomShape WeightRom(int lanes, BufferResource weights = BufferResource.Auto)
     {
         int groups = layer.Out / lanes, wb = layer.WeightBits, depth = Math.Max(groups * layer.In, 2);
         long mask = (1L << wb) - 1;
@@ -67,7 +70,7 @@ public sealed class LinearHardware(LinearLayer layer) : LayerDatapath
             }
             varying += System.Numerics.BitOperations.PopCount((ulong)(ones & zeros));
         }
-        return new RomShape("WEIGHTS", depth, lanes * wb, varying);
+        return new RomShape(WeightRomName, depth, lanes * wb, varying, weights);
     }
 
     /// <summary>Signed accumulator width from the actual bias and the operand ranges (never overflows).</summary>
@@ -82,7 +85,7 @@ public sealed class LinearHardware(LinearLayer layer) : LayerDatapath
     /// The output buffer may be in column banks (the lanes of the attention layer reading it); with LUT multipliers
     /// the products are shifts and adds instead of "*" (DSP).
     /// </summary>
-    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1)
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto)
     {
         if (lanes < 1 || layer.Out % lanes != 0) throw new ArgumentOutOfRangeException(nameof(lanes));
         if (outputBanks < 1 || layer.Out % outputBanks != 0) throw new ArgumentOutOfRangeException(nameof(outputBanks));
@@ -110,10 +113,24 @@ public sealed class LinearHardware(LinearLayer layer) : LayerDatapath
             "\"" + string.Concat(Enumerable.Range(0, lanes).Reverse().Select(l => Vhdl.Bits(lane(l), width)[1..^1])) + "\"";
         var weightWords = Enumerable.Range(0, groups * layer.In).Select(a => Word(l => LaneWeight(lanes, a, l), wb));
         var biasWords = Enumerable.Range(0, groups).Select(g => Word(l => layer.Bias[g * lanes + l], bb));
-        template.SetRegion("rom", Vhdl.Lines(
-            Vhdl.Constant("WEIGHTS", "wrom_t", Vhdl.Aggregate(weightWords, "    ", 4, 2, Word(_ => 0, wb))),
-            Vhdl.Constant("BIAS", "brom_t", Vhdl.Aggregate(biasWords, "    ", 4, 2, Word(_ => 0, bb)))));
+        string weightRom = Vhdl.Aggregate(weightWords, "    ", 4, 2, Word(_ => 0, wb));
+        string biasRom = Vhdl.Constant("BIAS", "brom_t", Vhdl.Aggregate(biasWords, "    ", 4, 2, Word(_ => 0, bb)));
+        // A chosen memory is a rom_style attribute, which Vivado reads from a ROM signal (not a constant); the Yosys
+        // script sets it again on the memory that w_q reads (GHDL drops attributes).
+        template.SetRegion("rom", weights == BufferResource.Auto
+            ? Vhdl.Lines(Vhdl.Constant(WeightRomName, "wrom_t", weightRom), biasRom)
+            : Vhdl.Lines(
+                $"signal {WeightRomName} : wrom_t := {weightRom};",
+                "attribute rom_style : string;",
+                $"attribute rom_style of {WeightRomName} : signal is \"{HdlGenerator.RamStyle(weights)}\";",
+                biasRom));
     }
+
+    /// <summary>The weight ROM's name in linear.vhd (a constant, or a signal with a rom_style when the project chose its memory).</summary>
+    public const string WeightRomName = "WEIGHTS";
+
+    /// <summary>The register linear.vhd reads the weight ROM into: the Yosys script finds the ROM as its driver.</summary>
+    public const string WeightReadRegister = "w_q";
 
     /// <summary>See <see cref="LinearResources.Features"/>, and the read-data bits from LUT-RAM buffers.</summary>
     public override double[] Features(VhdlModule vhdl, double distributedSourceBits) => [.. LinearResources.Features(vhdl), distributedSourceBits];

@@ -1,5 +1,6 @@
 using TransformerFpga.Hardware;
 using TransformerFpga.Hdl;
+using TransformerFpga.Pipeline;
 
 namespace TransformerFpga.Layers.Norm;
 
@@ -26,7 +27,7 @@ public sealed class BatchNormHardware(BatchNormLayer layer) : LayerDatapath
     /// the gain and offset ROM reads (DM words), the product, the signed sum (sign restored, then the offset
     /// added, S_BITS wide) and the requantizer stages.
     /// </summary>
-    public override TimingPath CriticalPath(int lanes, bool lutMultipliers)
+    public override TimingPath CriticalPath(int lanes, bool lutMultipliers, BufferResource weights = BufferResource.Auto)
     {
         var (_, _, sBits) = Widths();
         return PipelineTiming.Longest(
@@ -47,7 +48,7 @@ public sealed class BatchNormHardware(BatchNormLayer layer) : LayerDatapath
         return (m0Bits, ob, Math.Max(Vhdl.SignedWidth((1L << (xb - 1)) * maxM0 + maxOffset), Math.Max(xb + m0Bits, ob)) + 1);
     }
 
-    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1)
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto)
     {
         var (m0Bits, ob, sBits) = Widths();
         // Gains in sign-and-magnitude: the product multiplies magnitudes (one DSP48E1 for up to 24 × 17 bits).

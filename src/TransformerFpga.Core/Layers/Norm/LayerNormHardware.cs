@@ -1,5 +1,6 @@
 using TransformerFpga.Hardware;
 using TransformerFpga.Hdl;
+using TransformerFpga.Pipeline;
 using TransformerFpga.Quantization;
 
 namespace TransformerFpga.Layers.Norm;
@@ -100,7 +101,7 @@ public sealed class LayerNormHardware(LayerNormLayer layer) : LayerDatapath
     /// stage, each from its source register through its adders and multiplexers to its destination.
     /// The DSP48E1's own stages (A/B → M 2.4 ns, M → P 1.6 ns) are shorter than any of them.
     /// </summary>
-    public override TimingPath CriticalPath(int lanes, bool lutMultipliers) =>
+    public override TimingPath CriticalPath(int lanes, bool lutMultipliers, BufferResource weights = BufferResource.Auto) =>
         Paths(new Shape(layer, lutMultipliers)).MaxBy(p => p.Nanoseconds)!;
 
     private static IEnumerable<TimingPath> Paths(Shape s)
@@ -161,7 +162,7 @@ public sealed class LayerNormHardware(LayerNormLayer layer) : LayerDatapath
         return path;
     }
 
-    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1)
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto)
     {
         var s = new Shape(layer, lutMultipliers);
         int gb = s.GainBits, bb = s.OffsetBits;

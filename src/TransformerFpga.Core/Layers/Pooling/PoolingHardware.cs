@@ -1,5 +1,6 @@
 using TransformerFpga.Hardware;
 using TransformerFpga.Hdl;
+using TransformerFpga.Pipeline;
 
 namespace TransformerFpga.Layers.Pooling;
 
@@ -24,7 +25,7 @@ public sealed class PoolingHardware(AveragePoolLayer layer) : LayerDatapath
     /// The longest register-to-register path of pool.vhd: the address step (+Columns or next channel), read
     /// data, the accumulator, |sum|, the product and the requantizer stages.
     /// </summary>
-    public override TimingPath CriticalPath(int lanes, bool lutMultipliers)
+    public override TimingPath CriticalPath(int lanes, bool lutMultipliers, BufferResource weights = BufferResource.Auto)
     {
         var (acc, m0Bits) = Widths();
         int addressBits = Vhdl.AddressBits((long)layer.Window * layer.Columns);
@@ -44,7 +45,7 @@ public sealed class PoolingHardware(AveragePoolLayer layer) : LayerDatapath
         return (Math.Max(Vhdl.SignedWidth(layer.Window * (1L << (xb - 1))), xb), Vhdl.SignedWidth(layer.Requant.Multiplier));
     }
 
-    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1)
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto)
     {
         // The template multiplies |sum| by the constant: 1/window times a ratio of scales is positive.
         if (layer.Requant.Multiplier < 0) throw new InvalidOperationException($"{layer.Name}: negative pooling multiplier");

@@ -1,5 +1,6 @@
 using TransformerFpga.Hardware;
 using TransformerFpga.Hdl;
+using TransformerFpga.Pipeline;
 
 namespace TransformerFpga.Layers.PositionalEncoding;
 
@@ -24,7 +25,7 @@ public sealed class PositionalEncodingHardware(PositionalEncodingLayer layer) : 
     /// The longest register-to-register path of posenc.vhd: index counter, read data, |x|, product, the ROM
     /// read, the signed sum (sign restored, then P added, S_BITS wide) and the requantizer stages.
     /// </summary>
-    public override TimingPath CriticalPath(int lanes, bool lutMultipliers)
+    public override TimingPath CriticalPath(int lanes, bool lutMultipliers, BufferResource weights = BufferResource.Auto)
     {
         var (_, _, sBits) = Widths();
         return PipelineTiming.Longest(
@@ -47,7 +48,7 @@ public sealed class PositionalEncodingHardware(PositionalEncodingLayer layer) : 
         return (m0Bits, tb, Math.Max(Vhdl.SignedWidth((1L << (xb - 1)) * Math.Abs(m0) + maxTable), Math.Max(xb + m0Bits, tb)) + 1);
     }
 
-    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1)
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto)
     {
         long m0 = layer.Requant.Multiplier;
         // The template multiplies |x| by the constant: rescaling by a ratio of scales never flips a sign.

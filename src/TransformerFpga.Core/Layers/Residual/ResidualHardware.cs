@@ -1,5 +1,6 @@
 using TransformerFpga.Hardware;
 using TransformerFpga.Hdl;
+using TransformerFpga.Pipeline;
 
 namespace TransformerFpga.Layers.Residual;
 
@@ -24,7 +25,7 @@ public sealed class ResidualHardware(ResidualAddLayer layer) : LayerDatapath
     /// The longest register-to-register path of residual.vhd: read data, magnitudes, products, the signed
     /// sum of the two products (sign restored, then added, S_BITS wide) and the requantizer stages.
     /// </summary>
-    public override TimingPath CriticalPath(int lanes, bool lutMultipliers)
+    public override TimingPath CriticalPath(int lanes, bool lutMultipliers, BufferResource weights = BufferResource.Auto)
     {
         var (_, sBits) = Widths();
         int ab = layer.Sources[0].Output.Bits, bb = layer.Sources[1].Output.Bits;
@@ -46,7 +47,7 @@ public sealed class ResidualHardware(ResidualAddLayer layer) : LayerDatapath
         return (m0Bits, Math.Max(Vhdl.SignedWidth(bound), Math.Max(ab, bb) + m0Bits) + 1);
     }
 
-    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1)
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto)
     {
         long ma = layer.Requant.Multipliers[0], mb = layer.Requant.Multipliers[1];
         // The template multiplies magnitudes by the constants: rescaling by a ratio of scales never flips a sign.
