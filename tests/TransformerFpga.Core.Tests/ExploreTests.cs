@@ -35,32 +35,36 @@ public sealed class ExploreTests
     /// <summary>The pieces of the search on a synthetic model, for tests that drive them directly.</summary>
     private sealed record Parts(ModelEvaluation Evaluation, DesignSpace Space, Sensitivity Sensitivity, DesignCosts Costs, PlanEstimator Estimator, Device Device);
 
-    private static Parts Build(TestFolder folder, IReadOnlyList<int> bits, SyntheticModelSpec? spec = null, int seed = 2)
+    private static Parts Build(TestFolder folder, IReadOnlyList<int> bits, SyntheticModelSpec? spec = null, int seed = 2, Func<string, BufferResource>? weightMemory = null)
     {
         var (_, modelPath) = WriteModel(folder, seed, spec);
         var config = ModelLoader.LoadConfig(modelPath);
         var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
         var device = Device.FromPart("xc7s15ftgb196-1", null);
         var estimator = new PlanEstimator(evaluation, "synthetic", device, "xc7s15ftgb196-1", 100, 100, ResourceCoefficients.Default);
-        var space = DesignSpace.Create(evaluation.Quantize, bits);
+        var space = DesignSpace.Create(evaluation.Quantize, bits, weightMemory);
         var sensitivity = Sensitivity.Measure(evaluation, space, _ => { }, CancellationToken.None);
         var reference = estimator.Estimate(space.Plan(new int[space.Layers.Count]));
         var costs = new DesignCosts(space, evaluation, "synthetic", ResourceCoefficients.Default, reference.Layers.Single(l => l.Name == "control").Resources);
         return new Parts(evaluation, space, sensitivity, costs, estimator, device);
     }
 
+    /// <summary>The second case keeps two WeightResource choices in every design (fc1's weights in block RAM, q's in LUTs).</summary>
     [TestMethod]
     [DataRow("batch", 1, 1)]
     [DataRow("layer", 2, 2)]
     public void SearchCostsEqualTheEstimatorAndLatencyModelOnRandomDesigns(string norm, int heads, int encoders)
     {
         using var folder = new TestFolder();
-        var p = Build(folder, [4, 6, 8], new SyntheticModelSpec(Norm: norm, Heads: heads, EncoderLayers: encoders));
+        Func<string, BufferResource>? weightMemory = encoders == 1 ? null
+            : name => name switch { "encoder0.ffn.fc1" => BufferResource.Block, "encoder1.attn.q" => BufferResource.Distributed, _ => BufferResource.Auto };
+        var p = Build(folder, [4, 6, 8], new SyntheticModelSpec(Norm: norm, Heads: heads, EncoderLayers: encoders), weightMemory: weightMemory);
         var random = new SplitMix64(11);
         for (int n = 0; n < 12; n++)
         {
             var genome = p.Space.Layers.Select(l => random.Next(l.Count)).ToArray();
             var plan = p.Space.Plan(genome);
+            if (weightMemory is not null) Assert.AreEqual(BufferResource.Block, plan["encoder0.ffn.fc1"].Weights);
             var exact = p.Estimator.Estimate(plan);
             var cost = p.Costs.Cost(genome);
             Assert.AreEqual(exact.Total, cost.Resources, "design " + string.Join(", ", p.Space.Layers.Select(l => l.Name + " " + l[genome[l.Index]])));

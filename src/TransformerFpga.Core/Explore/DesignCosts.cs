@@ -165,7 +165,7 @@ public sealed class DesignCosts
         {
             int owner = _space.OwnerOf(name);
             return new LayerChoice(bits[owner], buffers[owner], lanes[owner],
-                owner == key.Layer ? multiplier : MultiplierMapping.Dsp, LanesExplicit: true);
+                owner == key.Layer ? multiplier : MultiplierMapping.Dsp, LanesExplicit: true, Weights: _space.Weights(name));
         });
         var design = HdlGenerator.Plan(model, plan, _top);
         if (key.Kind == ModuleKind.Input)

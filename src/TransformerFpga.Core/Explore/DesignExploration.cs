@@ -126,7 +126,7 @@ public static class DesignExploration
         var projectPlan = AutoMapping.Resolve(inputs.Plan, estimator.Estimate).Plan;
         var budget = DesignEstimate.Scale(inputs.Device.Capacity, inputs.LimitPercent);
 
-        var space = DesignSpace.Create(evaluation.Quantize, options.Bits);
+        var space = DesignSpace.Create(evaluation.Quantize, options.Bits, name => inputs.Plan[name].Weights);
         progress(string.Create(CultureInfo.InvariantCulture,
             $"explore: {space.Layers.Count} hardware layers, 10^{space.Log10Size:0.#} designs (bits {string.Join(";", options.Bits)}, Block/Distributed buffers, lanes, DSP/LUT multipliers); objective {options.Objective}"));
 

@@ -136,8 +136,14 @@ public sealed class DesignSpace
     /// <summary>Position of every model layer in <see cref="LayerNames"/>, by name.</summary>
     private readonly Dictionary<string, int> _index;
 
-    private DesignSpace(IReadOnlyList<string> layerNames, IReadOnlyList<LayerSpace> layers, int[] owner, int widestBits)
+    private readonly Func<string, BufferResource> _weights;
+
+    /// <summary>Where a layer's weight ROM goes in every design: the project's WeightResource items (not searched).</summary>
+    public BufferResource Weights(string layerName) => _weights(layerName);
+
+    private DesignSpace(IReadOnlyList<string> layerNames, IReadOnlyList<LayerSpace> layers, int[] owner, int widestBits, Func<string, BufferResource> weights)
     {
+        _weights = weights;
         LayerNames = layerNames;
         Layers = layers;
         _owner = owner;
@@ -156,7 +162,8 @@ public sealed class DesignSpace
     public double Log10Size => Layers.Sum(l => Math.Log10(l.Count));
 
     /// <param name="quantize">Quantizes the model for per-layer bits (the structure of the design space comes from it).</param>
-    public static DesignSpace Create(Func<Func<string, LayerBits>, IntegerTransformer> quantize, IReadOnlyList<int> bits)
+    /// <param name="weightMemory">The weight ROM memory of each layer, kept in every design; null = Auto everywhere.</param>
+    public static DesignSpace Create(Func<Func<string, LayerBits>, IntegerTransformer> quantize, IReadOnlyList<int> bits, Func<string, BufferResource>? weightMemory = null)
     {
         int widest = bits[^1];
         var model = quantize(_ => new LayerBits(widest, widest));
@@ -188,7 +195,7 @@ public sealed class DesignSpace
                 bankReader[i]));
         }
         var owner = model.Layers.Select(l => position[l.BufferOwner]).ToArray();
-        return new DesignSpace(model.Layers.Select(l => l.Name).ToList(), layers, owner, widest);
+        return new DesignSpace(model.Layers.Select(l => l.Name).ToList(), layers, owner, widest, weightMemory ?? (_ => BufferResource.Auto));
     }
 
     /// <summary>Lanes 1, 2, 4, … that divide the layer's parallel dimension, each saving cycles over the previous one.</summary>
@@ -227,7 +234,7 @@ public sealed class DesignSpace
         {
             int i = _index[name];
             var o = Option(genome, _owner[i]);
-            return new LayerChoice(Bits(genome, i), o.Buffer, o.Lanes, o.Multiplier, LanesExplicit: true);
+            return new LayerChoice(Bits(genome, i), o.Buffer, o.Lanes, o.Multiplier, LanesExplicit: true, Weights: _weights(name));
         });
     }
 
