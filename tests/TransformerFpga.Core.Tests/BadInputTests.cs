@@ -363,6 +363,7 @@ public sealed class BudgetGateTests
         var precisions = new List<LayerItem>();
         var buffers = new List<LayerItem>();
         var parallelism = new List<LayerItem>();
+        var weights = new List<LayerItem>();
         var items = System.Xml.Linq.XElement.Parse("<ItemGroup>" + suggestion + "</ItemGroup>").Elements().ToList();
         Assert.IsTrue(items.Count > 0, suggestion);
         foreach (var element in items)
@@ -374,10 +375,11 @@ public sealed class BudgetGateTests
                 case "BufferResource": buffers.Add(item); break;
                 case "LayerParallelism": parallelism.Add(item); break;
                 case "LayerPrecision": precisions.Add(item); break;
+                case "WeightResource": weights.Add(item); break;
                 default: Assert.Fail("not an item of the project: " + element); break;
             }
         }
-        var fixedBuild = FpgaBuild.Run(new BuildRequest(project, ["model/synthetic.json"], precisions, buffers, parallelism, settings));
+        var fixedBuild = FpgaBuild.Run(new BuildRequest(project, ["model/synthetic.json"], precisions, buffers, parallelism, settings) { WeightResources = weights });
         Assert.IsTrue(fixedBuild.Success, suggestion + "\n" + string.Join("\n", fixedBuild.Diagnostics));
         StringAssert.Contains(File.ReadAllText(folder.File("out/report/resources.json")), "\"fits\": true");
         Assert.IsTrue(File.Exists(folder.File("out/hdl/sources.txt")));

@@ -9,12 +9,13 @@ namespace TransformerFpga.Hardware;
 
 /// <summary>One row of resources.json: a layer with the buffer it writes, or the input buffer, or the control.</summary>
 /// <param name="Multiplier">Where the MAC products of a linear, Q·Kᵀ or A·V layer are built after the Auto rule: "DSP" or "LUT"; null for other rows.</param>
+/// <param name="HasWeightRom">Whether the layer has a weight ROM whose memory a WeightResource item chooses (the linear layers).</param>
 /// <param name="Rom">
 /// Where the layer's constant tables (weights and biases, gains, the exp table) go by the synthesis cost rule the
 /// estimate follows: "Block" (RAMB18), "LUT", "Block+LUT" when some of each; null for a layer without tables.
 /// </param>
 public sealed record LayerEstimate(string Name, int WeightBits, int ActivationBits, int Lanes, string BufferResource, Resources Resources, long Cycles,
-    string? Multiplier = null, string? Rom = null)
+    string? Multiplier = null, string? Rom = null, bool HasWeightRom = false)
 {
     /// <summary>The <see cref="Rom"/> value of a generated entity's ROMs.</summary>
     public static string? RomOf(VhdlModule entity)
@@ -93,7 +94,7 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
             string buffer = info is null ? "Fused" : info.Output.Resource.ToString();
             string? multiplier = info is null || !HardwareModel.HasLanes(layer) ? null : info.LutMultipliers ? "LUT" : "DSP";
             rows.Add(new LayerEstimate(layer.Name, layer.WeightBits, layer.ActivationBits, HardwareModel.Lanes(layer, choice), buffer, resources, HardwareModel.Cycles(layer, choice),
-                multiplier, info is null ? null : LayerEstimate.RomOf(vhdlByEntity[info.Entity])));
+                multiplier, info is null ? null : LayerEstimate.RomOf(vhdlByEntity[info.Entity]), info?.Datapath.HasWeightRom ?? false));
         }
         rows.Add(new LayerEstimate("input", 0, design.Input.Width, 1, design.Input.Resource.ToString(), byEntity[design.Input.Entity], 0));
         rows.Add(new LayerEstimate("control", 0, 0, 1, "None", byEntity[design.Top], 0));

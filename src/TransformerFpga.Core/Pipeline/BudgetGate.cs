@@ -131,6 +131,10 @@ public static class BudgetGate
     [
         new(true, (c, row) => row.BufferResource == "Distributed" ? c with { Buffer = BufferResource.Block } : row.BufferResource == "Block" ? c with { Buffer = BufferResource.Distributed } : null,
             (layer, c) => $"<BufferResource Include=\"{layer}\" Resource=\"{c.Buffer}\" />"),
+        // The weight ROM to the other memory: out of block RAM when it is there (its bias ROM may stay in LUTs), else into it.
+        new(true, (c, row) => !row.HasWeightRom || row.Rom is null ? null
+                : c with { Weights = row.Rom.StartsWith("Block", StringComparison.Ordinal) ? BufferResource.Distributed : BufferResource.Block },
+            (layer, c) => $"<WeightResource Include=\"{layer}\" Resource=\"{c.Weights}\" />"),
         new(true, (c, row) => c.Multiplier != MultiplierMapping.Lut && row.Resources.Dsp > 0 ? c with { Multiplier = MultiplierMapping.Lut }
                 : c.Multiplier == MultiplierMapping.Lut ? c with { Multiplier = MultiplierMapping.Dsp } : null,
             (layer, c) => $"<LayerParallelism Include=\"{layer}\" Multiplier=\"{c.Multiplier}\" />"),
