@@ -35,7 +35,7 @@ public static class ItemEffects
     {
         if (!HardwareModel.HasHardware(layer)) return false;
         // Only the linear layers have a weight ROM (the norms' gains and the tables are small and stay where synthesis puts them).
-        if (itemType == "WeightResource") return layer is LinearLayer;
+        if (itemType == "WeightResource") return layer.Datapath?.HasWeightRom ?? false;
         return metadata switch
         {
             // The norms keep full-width gains whatever WeightBits says; only the linear layers' weights follow it.
