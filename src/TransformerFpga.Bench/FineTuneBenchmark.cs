@@ -41,13 +41,14 @@ public static class FineTuneBenchmark
         if (ptqOnly)
         {
             // Post-training quantization alone: no fine-tuning, seconds per model.
-            Console.WriteLine("bits | PTQ test MSE (× float) | output rounding alone");
+            Console.WriteLine("bits | PTQ test MSE (× float) | integer vs float MSE | output rounding alone");
             foreach (int bits in bitsList)
             {
                 var model = source.Quantize(_ => new LayerBits(bits, bits));
-                double ptq = source.Evaluate(model).IntegerVsTarget.Mse;
+                var r = source.Evaluate(model);
+                double ptq = r.IntegerVsTarget.Mse;
                 double step = model.OutputLayer.Output.Scale * config.Data.TargetStd[0];
-                Console.WriteLine($"{bits,4} | {ptq,10:G4} ({ptq / floatMse,6:F2}×) | {step * step / 12 / floatMse:F2}× float");
+                Console.WriteLine($"{bits,4} | {ptq,10:G4} ({ptq / floatMse,6:F2}×) | {r.IntegerVsFloat.Mse,10:G4} | {step * step / 12 / floatMse:F2}× float");
             }
             return 0;
         }
