@@ -2,6 +2,7 @@ using TransformerFpga.Data;
 using TransformerFpga.Float;
 using TransformerFpga.Hardware;
 using TransformerFpga.Model;
+using TransformerFpga.Quantization;
 using TransformerFpga.Reports;
 
 namespace TransformerFpga.Integer;
@@ -43,7 +44,7 @@ public sealed class ModelEvaluation
     public TransformerWeights Weights { get; }
     public FloatTransformer Float { get; }
     public float[][] CalibrationWindows { get; }
-    public IReadOnlyDictionary<string, double> Ranges { get; }
+    public ActivationRanges Ranges { get; }
     public WindowSet Test { get; }
     /// <summary>
     /// Windows of the calibration file (at most <see cref="MaxValidationWindows"/>, evenly spread) and their targets:
