@@ -2,7 +2,6 @@ using TransformerFpga.Diagnostics;
 using TransformerFpga.FineTuning;
 using TransformerFpga.Integer;
 using TransformerFpga.Model;
-using TransformerFpga.Quantization;
 using TransformerFpga.Pipeline;
 using TransformerFpga.Training;
 
@@ -28,7 +27,7 @@ public sealed class FineTuningTests
     }
 
     /// <summary>d(squared error)/d(parameters) by the straight-through backward of the integer model at <paramref name="bits"/>.</summary>
-    private static Dictionary<string, double[]> StraightThroughGradient(ModelConfig config, TransformerWeights weights, ActivationRanges ranges,
+    private static Dictionary<string, double[]> StraightThroughGradient(ModelConfig config, TransformerWeights weights, IReadOnlyDictionary<string, double> ranges,
         LayerBits bits, float[] window, double[] target)
     {
         var network = Network(config, weights);
@@ -86,7 +85,8 @@ public sealed class FineTuningTests
         var window = evaluation.ValidationInputs[3];
         double[] target = [0.3];
         // A tiny calibrated range for ffn.fc2: every one of its outputs that is not exactly 0 saturates.
-        var ranges = evaluation.Ranges.With("encoder0.ffn.fc2", 1e-9);
+        var ranges = evaluation.Ranges.ToDictionary(r => r.Key, r => r.Value);
+        ranges["encoder0.ffn.fc2"] = 1e-9;
         var gradient = StraightThroughGradient(config, weights, ranges, new LayerBits(8, 8), window, target);
 
         foreach (string blocked in new[] { "encoder.0.ffn.fc2.weight", "encoder.0.ffn.fc2.bias", "encoder.0.ffn.fc1.weight", "encoder.0.ffn.fc1.bias" })

@@ -119,8 +119,8 @@ public sealed class HostInterfaceTests
         for (int o = 0; o < offsets.Length; o++)
             for (int start = scale.Min; start <= scale.Max; start += words)
             {
-                var window = Enumerable.Range(0, words).Select(i => config.Data.InputMean[i % 3]
-                    + config.Data.InputStd[i % 3] * model.InputFeatures[i % 3].Scale * (Math.Min(start + i, scale.Max) + 0.5 + offsets[o])).ToArray();
+                var window = Enumerable.Range(0, words).Select(i =>
+                    config.Data.InputMean[i % 3] + config.Data.InputStd[i % 3] * scale.Scale * (Math.Min(start + i, scale.Max) + 0.5 + offsets[o])).ToArray();
                 var q = new int[words];
                 model.QuantizeInput(window.Select((x, i) => (float)((x - config.Data.InputMean[i % 3]) / config.Data.InputStd[i % 3])).ToArray(), q);
                 physical.Add(window);

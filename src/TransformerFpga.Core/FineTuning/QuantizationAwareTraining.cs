@@ -145,10 +145,6 @@ public static class QuantizationAwareTraining
             var layer = (LinearLayer)model.Layers.First(l => l.Name == linear.LayerName);
             double scale = layer.WeightScale.Scale;
             for (int i = 0; i < layer.Weights.Length; i++) linear.ForwardWeight[i] = layer.Weights[i] * scale;
-            // The embedding's weights hold each input feature's scale ratio (IntegerTransformer.InputFeatures); the network
-            // reads the input at the feature's own scale, so it takes the weights without the ratio.
-            if (layer.Sources.Count == 0)
-                for (int i = 0; i < layer.Weights.Length; i++) linear.ForwardWeight[i] *= model.Input.Scale / model.InputFeatures[i % layer.In].Scale;
         }
     }
 }

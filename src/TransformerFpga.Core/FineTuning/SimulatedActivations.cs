@@ -31,23 +31,26 @@ public sealed class SimulatedActivations
     /// <summary>
     /// The dequantized output of a layer of the last run and its straight-through mask: 0 where the integer sits at its
     /// saturation bound. The simulator keeps no value from before saturation, so an element rounded exactly onto the
-    /// bound counts as saturated too.
+    /// bound counts as saturated too; with scales set from the calibrated maximum that is the calibration's extreme value.
     /// </summary>
     public void Read(string layer, double[] values, double[] mask)
     {
+        int[] integers;
+        QuantScale scale;
         if (layer == "input")
         {
-            // Each input feature at its own scale (x[t, f] at index t * features + f).
-            var features = _model.InputFeatures;
-            for (int i = 0; i < values.Length; i++) Dequantize(i, _workspace.Input[i], features[i % features.Count]);
-            return;
+            integers = _workspace.Input;
+            scale = _model.Input;
         }
-        var source = _layers[layer];
-        int[] integers = _workspace.Of(source);
-        for (int i = 0; i < values.Length; i++) Dequantize(i, integers[i], source.Output);
-
-        void Dequantize(int i, int q, QuantScale scale)
+        else
         {
+            var source = _layers[layer];
+            integers = _workspace.Of(source);
+            scale = source.Output;
+        }
+        for (int i = 0; i < values.Length; i++)
+        {
+            int q = integers[i];
             values[i] = scale.Dequantize(q);
             mask[i] = q == scale.Min || q == scale.Max ? 0 : 1;
         }

@@ -19,8 +19,6 @@ public sealed class FloatTransformer
         _positional = PositionalEncoding(config.Window, config.DModel);
     }
 
-    public ModelConfig Config => _config;
-
     /// <summary>Vaswani's sinusoidal encoding, [t * d + i].</summary>
     public static double[] PositionalEncoding(int window, int d)
     {

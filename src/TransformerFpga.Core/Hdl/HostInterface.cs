@@ -21,7 +21,7 @@ public static class HostInterface
     }
 
     private const string InputFormula =
-        "x_wr_data = clamp(round_half_away_from_zero(float32((x - mean) / std) / scale), min, max), two's complement in bits; mean, std and scale are the feature's own";
+        "x_wr_data = clamp(round_half_away_from_zero(float32((x - mean) / std) / scale), min, max), two's complement in bits";
     private const string OutputFormula = "y = sign_extend(y_rd_data, bits) * scale * std + mean";
 
     private static readonly string[] Handshake =
@@ -66,7 +66,7 @@ public static class HostInterface
                 json.WriteString("column", data.InputColumns[f]);
                 json.WriteNumber("mean", data.InputMean[f]);
                 json.WriteNumber("std", data.InputStd[f]);
-                json.WriteNumber("scale", model.InputFeatures[f].Scale);
+                json.WriteNumber("scale", input.Scale);
                 json.WriteEndObject();
             }
             json.WriteEndArray();
@@ -143,7 +143,7 @@ public static class HostInterface
         Line();
         Line($"static const double {top}_input_mean[{upper}_INPUT_FEATURES] = {Array(data.InputMean)};");
         Line($"static const double {top}_input_std[{upper}_INPUT_FEATURES] = {Array(data.InputStd)};");
-        Line($"static const double {top}_input_scale[{upper}_INPUT_FEATURES] = {Array(model.InputFeatures.Select(s => s.Scale))};");
+        Line($"static const double {top}_input_scale = {R(model.Input.Scale)};");
         Line($"static const double {top}_target_mean[{upper}_OUTPUT_FEATURES] = {Array(data.TargetMean)};");
         Line($"static const double {top}_target_std[{upper}_OUTPUT_FEATURES] = {Array(data.TargetStd)};");
         Line($"static const double {top}_output_scale = {R(model.OutputLayer.Output.Scale)};");
@@ -156,7 +156,7 @@ public static class HostInterface
         Line($"        int f = i % {upper}_INPUT_FEATURES;");
         Line("        /* the model was calibrated on single-precision normalized values */");
         Line($"        float normalized = (float)((window[i] - {top}_input_mean[f]) / {top}_input_std[f]);");
-        Line($"        double v = (double)normalized / {top}_input_scale[f];");
+        Line($"        double v = (double)normalized / {top}_input_scale;");
         Line("        int32_t q;");
         Line("        if (v != v) q = 0;");
         Line($"        else if (v >= {upper}_X_MAX) q = {upper}_X_MAX;");

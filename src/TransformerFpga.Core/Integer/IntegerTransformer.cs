@@ -21,28 +21,18 @@ public readonly record struct LayerBits(int WeightBits, int ActivationBits);
 /// </summary>
 public sealed class IntegerTransformer
 {
-    private IntegerTransformer(ModelConfig config, QuantScale input, QuantScale[] inputFeatures, List<QuantizedLayer> layers)
+    private IntegerTransformer(ModelConfig config, QuantScale input, List<QuantizedLayer> layers)
     {
         Config = config;
         Input = input;
-        InputFeatures = inputFeatures;
         for (int i = 0; i < layers.Count; i++) layers[i].Index = i;
         Layers = layers;
         OutputLayer = layers[^1];
     }
 
     public ModelConfig Config { get; }
-    /// <summary>
-    /// The scale the embedding's integer weights take their input at (the widest of <see cref="InputFeatures"/>); its bits,
-    /// the embedding's activation bits, are those of every input word.
-    /// </summary>
+    /// <summary>Quantization of the (normalized) model input; its bits are the embedding's activation bits.</summary>
     public QuantScale Input { get; }
-    /// <summary>
-    /// Quantization of each (normalized) input feature: x[t, f] is quantized at InputFeatures[f]. Each feature has its own
-    /// calibrated range; the embedding's weights of feature f were multiplied by InputFeatures[f].Scale / Input.Scale
-    /// before they were quantized, so the integer datapath is the one of a single input scale.
-    /// </summary>
-    public IReadOnlyList<QuantScale> InputFeatures { get; }
     public IReadOnlyList<QuantizedLayer> Layers { get; }
     public QuantizedLayer OutputLayer { get; }
     public int InputElements => Config.Window * Config.InputFeatures;
@@ -67,19 +57,18 @@ public sealed class IntegerTransformer
         || layer.EndsWith(".attn.v", StringComparison.Ordinal) || layer.EndsWith(".attn.out", StringComparison.Ordinal)
         || layer.EndsWith(".ffn.fc1", StringComparison.Ordinal) || layer.EndsWith(".ffn.fc2", StringComparison.Ordinal);
 
-    /// <param name="ranges">The calibration (<see cref="Calibrate"/>): the range of every layer name and input feature at given bits.</param>
+    /// <param name="ranges">Calibrated max |x| per layer name, plus "input".</param>
     /// <param name="bits">Bits per layer name.</param>
     public static IntegerTransformer Quantize(ModelConfig config, TransformerWeights weights,
-        ActivationRanges ranges, Func<string, LayerBits> bits)
+        IReadOnlyDictionary<string, double> ranges, Func<string, LayerBits> bits)
     {
         int w = config.Window, d = config.DModel;
         var layers = new List<QuantizedLayer>();
         T Add<T>(T layer) where T : QuantizedLayer { layers.Add(layer); return layer; }
-        QuantScale Scale(string name) => QuantScale.ForRange(ranges.Range(name, bits(name).ActivationBits), bits(name).ActivationBits);
+        QuantScale Scale(string name) => QuantScale.ForRange(ranges[name], bits(name).ActivationBits);
 
-        var (input, features) = InputScales(config, ranges, bits("embedding").ActivationBits);
-        QuantizedLayer h = Add(LinearLayer.Quantize("embedding", weights.Embedding, null, input, Scale("embedding"), bits("embedding").WeightBits, w, relu: false,
-            features.Select(f => f.Scale / input.Scale).ToArray()));
+        var input = QuantScale.ForRange(ranges["input"], bits("embedding").ActivationBits);
+        QuantizedLayer h = Add(LinearLayer.Quantize("embedding", weights.Embedding, null, input, Scale("embedding"), bits("embedding").WeightBits, w, relu: false));
         h = Add(PositionalEncodingLayer.Quantize("posenc", h, Scale("posenc"), w, d));
         for (int e = 0; e < config.EncoderLayers; e++)
         {
@@ -108,69 +97,31 @@ public sealed class IntegerTransformer
         }
         var pool = Add(AveragePoolLayer.Quantize("pool", h, Scale("pool")));
         Add(LinearLayer.Quantize("head", weights.Head, pool, pool.Output, Scale("head"), bits("head").WeightBits, 1, relu: false));
-        return new IntegerTransformer(config, input, features, layers);
+        return new IntegerTransformer(config, input, layers);
     }
 
-    /// <summary>
-    /// Each input feature's scale from its own range; a feature that was 0 throughout calibration takes the widest
-    /// feature's scale. The reference the embedding is quantized at is the widest scale, so no weight grows by the fold.
-    /// </summary>
-    private static (QuantScale Reference, QuantScale[] Features) InputScales(ModelConfig config, ActivationRanges ranges, int bits)
+    /// <summary>Max |x| of the normalized input and of every layer's float output over the calibration windows.</summary>
+    public static Dictionary<string, double> Calibrate(FloatTransformer model, IEnumerable<float[]> windows)
     {
-        var features = new QuantScale[config.InputFeatures];
-        var calibrated = new List<QuantScale>();
-        for (int f = 0; f < features.Length; f++)
-        {
-            string name = PerFeatureInputScales ? ActivationRanges.InputFeature(f) : "input";
-            double range = ranges.Range(name, bits);
-            if (range > 0 && double.IsFinite(range)) calibrated.Add(features[f] = QuantScale.ForRange(range, bits));
-        }
-        var reference = calibrated.Count > 0 ? calibrated.MaxBy(s => s.Scale) : QuantScale.ForRange(0, bits);
-        for (int f = 0; f < features.Length; f++)
-            if (features[f].Bits == 0) features[f] = reference;
-        return (reference, features);
-    }
-
-    internal static bool PerFeatureInputScales = Environment.GetEnvironmentVariable("TFPGA_PTQ_FEATURE") != "0";
-    internal static ActivationClipping Clipping = Environment.GetEnvironmentVariable("TFPGA_PTQ_CLIP") == "max" ? ActivationClipping.Maximum : ActivationClipping.MinimumError;
-
-    /// <summary>
-    /// The statistics of the normalized input (as a whole, "input", and per feature, "input[f]") and of every layer's
-    /// float output over the calibration windows, from which <see cref="Quantize"/> takes each tensor's range at its bits.
-    /// </summary>
-    public static ActivationRanges Calibrate(FloatTransformer model, IEnumerable<float[]> windows)
-    {
-        var histograms = new Dictionary<string, ActivationHistogram>(StringComparer.Ordinal);
-        ActivationHistogram Of(string name)
-        {
-            if (!histograms.TryGetValue(name, out var histogram)) histograms[name] = histogram = new ActivationHistogram();
-            return histogram;
-        }
-        int features = model.Config.InputFeatures;
-        var input = Of("input");
-        var perFeature = Enumerable.Range(0, features).Select(f => Of(ActivationRanges.InputFeature(f))).ToArray();
+        var ranges = new Dictionary<string, double>(StringComparer.Ordinal) { ["input"] = 0 };
         foreach (var x in windows)
         {
-            for (int i = 0; i < x.Length; i++)
-            {
-                input.Add(x[i]);
-                perFeature[i % features].Add(x[i]);
-            }
+            foreach (float v in x) ranges["input"] = Math.Max(ranges["input"], Math.Abs(v));
             model.Forward(x, (layer, values) =>
             {
-                var histogram = Of(layer);
-                foreach (double v in values) histogram.Add(v);
+                double max = ranges.GetValueOrDefault(layer);
+                foreach (double v in values) max = Math.Max(max, Math.Abs(v));
+                ranges[layer] = max;
             });
         }
-        return new ActivationRanges(histograms, Clipping);
+        return ranges;
     }
 
     public SimulationWorkspace CreateWorkspace() => new(Layers, InputElements);
 
     public void QuantizeInput(ReadOnlySpan<float> normalized, Span<int> quantized)
     {
-        int features = InputFeatures.Count;
-        for (int i = 0; i < normalized.Length; i++) quantized[i] = InputFeatures[i % features].Quantize(normalized[i]);
+        for (int i = 0; i < normalized.Length; i++) quantized[i] = Input.Quantize(normalized[i]);
     }
 
     /// <summary>Runs every layer on workspace.Input; returns the output layer's buffer (owned by the workspace).</summary>

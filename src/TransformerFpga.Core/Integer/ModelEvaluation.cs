@@ -2,7 +2,6 @@ using TransformerFpga.Data;
 using TransformerFpga.Float;
 using TransformerFpga.Hardware;
 using TransformerFpga.Model;
-using TransformerFpga.Quantization;
 using TransformerFpga.Reports;
 
 namespace TransformerFpga.Integer;
@@ -44,7 +43,7 @@ public sealed class ModelEvaluation
     public TransformerWeights Weights { get; }
     public FloatTransformer Float { get; }
     public float[][] CalibrationWindows { get; }
-    public ActivationRanges Ranges { get; }
+    public IReadOnlyDictionary<string, double> Ranges { get; }
     public WindowSet Test { get; }
     /// <summary>
     /// Windows of the calibration file (at most <see cref="MaxValidationWindows"/>, evenly spread) and their targets:

@@ -71,15 +71,6 @@ public static class SimulationReport
             Metrics("integer_vs_float", result.IntegerVsFloat);
             if (result.PersistenceVsTarget is { } p) Metrics("persistence_vs_target", p);
             json.WriteNumber("input_bits", model.Input.Bits);
-            json.WriteStartArray("input_features");
-            for (int f = 0; f < model.InputFeatures.Count; f++)
-            {
-                json.WriteStartObject();
-                json.WriteString("column", model.Config.Data.InputColumns[f]);
-                json.WriteNumber("scale", model.InputFeatures[f].Scale);
-                json.WriteEndObject();
-            }
-            json.WriteEndArray();
             json.WriteNumber("output_bits", model.OutputLayer.Output.Bits);
             json.WriteStartArray("layers");
             foreach (var layer in model.Layers)

@@ -41,20 +41,14 @@ public sealed class LinearLayer : QuantizedLayer
     public int AccumulatorBits { get; }
 
     /// <param name="source">The producing layer, or null when the input is the model input.</param>
-    /// <param name="inputFeatureRatios">
-    /// When input feature i arrives at its own scale s_i rather than <paramref name="input"/>'s: s_i / input.Scale. Column i of
-    /// the weights is multiplied by it before quantization, so that the integer input of every feature is at input's scale.
-    /// </param>
     public static LinearLayer Quantize(string name, LinearWeights w, QuantizedLayer? source, QuantScale input, QuantScale output,
-        int weightBits, int rows, bool relu, double[]? inputFeatureRatios = null)
+        int weightBits, int rows, bool relu)
     {
-        var real = new double[w.W.Length];
-        for (int i = 0; i < real.Length; i++) real[i] = inputFeatureRatios is null ? w.W[i] : w.W[i] * inputFeatureRatios[i % w.In];
         double maxWeight = 0;
-        foreach (double v in real) maxWeight = Math.Max(maxWeight, Math.Abs(v));
+        foreach (float v in w.W) maxWeight = Math.Max(maxWeight, Math.Abs(v));
         var weightScale = QuantScale.ForRange(maxWeight, weightBits);
-        var weights = new int[real.Length];
-        for (int i = 0; i < weights.Length; i++) weights[i] = weightScale.Quantize(real[i]);
+        var weights = new int[w.W.Length];
+        for (int i = 0; i < weights.Length; i++) weights[i] = weightScale.Quantize(w.W[i]);
         double accumulatorScale = input.Scale * weightScale.Scale;
         long biasBound = (long)w.In << (weightBits + input.Bits - 2);
         var bias = new long[w.Out];
