@@ -19,7 +19,7 @@ public static class FineTuneBenchmark
         string modelPath = "samples/SeattleTemperature/model/forecaster.json";
         int[] bitsList = [4, 6, 8];
         var options = new FineTuneOptions();
-        bool floatControl = false;
+        bool floatControl = false, ptqOnly = false;
         for (int i = 1; i < args.Length; i++)
         {
             switch (args[i])
@@ -28,6 +28,7 @@ public static class FineTuneBenchmark
                 case "--epochs": options = options with { Epochs = int.Parse(args[++i], CultureInfo.InvariantCulture) }; break;
                 case "--lr": options = options with { LearningRate = double.Parse(args[++i], CultureInfo.InvariantCulture) }; break;
                 case "--float-control": floatControl = true; break;
+                case "--ptq-only": ptqOnly = true; break;
                 default: modelPath = args[i]; break;
             }
         }
@@ -37,6 +38,20 @@ public static class FineTuneBenchmark
         Console.WriteLine($"{config.Name}: {source.Test.Count} test windows; fine-tuning {options.Epochs} epochs, lr {options.LearningRate}, " +
             $"validation {options.ValidationPercent} % of the calibration file; MSE in target units squared");
         Console.WriteLine($"float {floatMse:G4}");
+        if (ptqOnly)
+        {
+            // Post-training quantization alone: no fine-tuning, seconds per model.
+            Console.WriteLine("bits | PTQ test MSE (× float) | integer vs float MSE | output rounding alone");
+            foreach (int bits in bitsList)
+            {
+                var model = source.Quantize(_ => new LayerBits(bits, bits));
+                var r = source.Evaluate(model);
+                double ptq = r.IntegerVsTarget.Mse;
+                double step = model.OutputLayer.Output.Scale * config.Data.TargetStd[0];
+                Console.WriteLine($"{bits,4} | {ptq,10:G4} ({ptq / floatMse,6:F2}×) | {r.IntegerVsFloat.Mse,10:G4} | {step * step / 12 / floatMse:F2}× float");
+            }
+            return 0;
+        }
         Console.WriteLine("bits | PTQ test MSE (× float) | fine-tuned test MSE (× float) | validation MSE before → after | best epoch | time");
         foreach (int bits in bitsList)
         {
@@ -49,7 +64,7 @@ public static class FineTuneBenchmark
             var tuned = new ModelEvaluation(config, result.Weights);
             double after = tuned.Evaluate(tuned.Quantize(Uniform)).IntegerVsTarget.Mse;
             // The output's own rounding, (step)²/12 in target units, is an error no weights can remove.
-            double step = source.Ranges["head"] / ((1 << (bits - 1)) - 1) * config.Data.TargetStd[0];
+            double step = source.Quantize(Uniform).OutputLayer.Output.Scale * config.Data.TargetStd[0];
             Console.WriteLine($"     output rounding alone at {bits} bits: step {step:G3}, (step)²/12 = {step * step / 12:G3} ({step * step / 12 / floatMse:F2}× float)");
             Console.WriteLine($"{bits,4} | {ptq,10:G4} ({ptq / floatMse,6:F2}×) | {after,10:G4} ({after / floatMse,6:F2}×) | {result.ValidationMseBefore:G4} → {result.ValidationMseAfter:G4} | {result.BestEpoch,3} | {seconds:F1} s");
             Console.WriteLine($"     float model of the fine-tuned weights: test MSE {tuned.Evaluate(tuned.Quantize(Uniform)).FloatVsTarget.Mse:G4}");

@@ -33,7 +33,7 @@ switch (benchmark)
     case "finetune":
         return TransformerFpga.Bench.FineTuneBenchmark.Run(args);
     default:
-        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; known: simulator, accuracy [model.json], sensitivity [model.json], cycles, resources fit|table|modules FOLDER FIRST-SEED[,FIRST-SEED…] COUNT [OUT.json], paper [--retrain] [--epochs N] [--jobs N] [--family DIR], timing [SEED… | sample], finetune [--bits 4,6,8] [--epochs N] [--lr X] [model.json]");
+        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; known: simulator, accuracy [model.json], sensitivity [model.json], cycles, resources fit|table|modules FOLDER FIRST-SEED[,FIRST-SEED…] COUNT [OUT.json], paper [--retrain] [--epochs N] [--jobs N] [--family DIR], timing [SEED… | sample], finetune [--bits 4,6,8] [--epochs N] [--lr X] [--float-control] [--ptq-only] [model.json]");
         return 2;
 }
 return 0;
