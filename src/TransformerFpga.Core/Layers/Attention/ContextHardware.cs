@@ -47,23 +47,8 @@ public sealed class ContextHardware(ContextLayer layer) : LayerDatapath
             layer.Output.Bits, IntegerMath.BitLength(counter), 0, 0, 0, lutMultipliers));
     }
 
-    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto)
-    {
-        if (lanes < 1 || layer.HeadDim % lanes != 0) throw new ArgumentOutOfRangeException(nameof(lanes));
-        Multipliers.Fill(template, lutMultipliers);
-        int acc = AccumulatorWidth();
-        int m0Bits = Vhdl.SignedWidth(layer.Requant.Multiplier);
-        template.SetRegion("constants", Vhdl.Lines(
-            Vhdl.Positive("HEADS", layer.Heads),
-            Vhdl.Positive("WIN", layer.Window),
-            Vhdl.Positive("DM", layer.Columns),
-            Vhdl.Positive("DH", layer.HeadDim),
-            Vhdl.Positive("LANES", lanes),
-            Vhdl.Positive("ACC_BITS", acc),
-            Vhdl.Positive("M0_BITS", m0Bits),
-            Vhdl.Constant("M0", "signed(M0_BITS - 1 downto 0)", Vhdl.Bits(layer.Requant.Multiplier, m0Bits)),
-            Vhdl.Natural("SHIFT", layer.Requant.Shift)));
-    }
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto) =>
+        AttentionMac.Fill(template, layer.Heads, layer.Window, layer.Columns, layer.HeadDim, lanes, lutMultipliers, AccumulatorWidth(), layer.Requant);
 
     public override double[] Features(VhdlModule vhdl, double distributedSourceBits) => [.. AttentionResources.MacFeatures(vhdl, scores: false), distributedSourceBits];
 
