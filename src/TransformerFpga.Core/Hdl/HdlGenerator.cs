@@ -42,7 +42,7 @@ public static class HdlGenerator
         bool LutMultipliers = false, BufferResource Weights = BufferResource.Auto)
     {
         /// <summary>The layer's datapath (hardware layers always have one).</summary>
-        public LayerDatapath Datapath { get; } = Layer.Datapath ?? throw new ArgumentException($"layer '{Layer.Name}' has no hardware of its own", nameof(Layer));
+        public LayerDatapath Datapath => Layer.Datapath ?? throw new InvalidOperationException($"layer '{Layer.Name}' has no hardware of its own");
     }
 
     /// <summary>The structure of the design (used by the generator, the Yosys script and tests).</summary>
