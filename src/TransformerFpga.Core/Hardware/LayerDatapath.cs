@@ -46,8 +46,14 @@ public abstract class LayerDatapath
     /// <param name="weights">Where the weight ROM goes (a WeightResource item; only kinds with <see cref="HasWeightRom"/> read it).</param>
     public abstract TimingPath CriticalPath(int lanes, bool lutMultipliers, BufferResource weights = BufferResource.Auto);
 
+    /// <summary>
+    /// The register the template reads its weight ROM into, for kinds whose weight ROM's memory a WeightResource item
+    /// chooses (the Yosys script finds the ROM as that register's driver); null for kinds without one.
+    /// </summary>
+    public virtual string? WeightReadRegister => null;
+
     /// <summary>Whether the layer has a weight ROM whose memory a WeightResource item chooses.</summary>
-    public virtual bool HasWeightRom => false;
+    public bool HasWeightRom => WeightReadRegister is not null;
 
     /// <summary>Sets the template's constants and ROMs for this layer (its ports' widths are already set).</summary>
     /// <param name="outputBanks">Column banks of the output buffer (only kinds that <see cref="WritesBanks"/> take more than 1).</param>

@@ -38,7 +38,7 @@ public static class SynthesisScripts
             ys.Add($"synth_xilinx -family xc7 -noiopad -top {top} -run :map_memory");
             foreach (var l in chosen)
             {
-                string style = l.Weights == BufferResource.Block ? "block" : "logic", register = Layers.Linear.LinearHardware.WeightReadRegister;
+                string style = l.Weights == BufferResource.Block ? "block" : "logic", register = l.Datapath.WeightReadRegister!;
                 ys.Add($"setattr -set rom_style \"{style}\" {l.Entity}/w:{register} %ci2 {l.Entity}/t:$mem_v2 %i");
                 ys.Add($"setattr -set rom_style \"{style}\" {top}/w:{HdlGenerator.InstanceLabel(l)}.{register} %ci2 {top}/t:$mem_v2 %i");
             }

@@ -35,7 +35,7 @@ public sealed class LinearHardware(LinearLayer layer) : LayerDatapath
     public override TimingPath CriticalPath(int lanes, bool lutMultipliers, BufferResource weights = BufferResource.Auto) =>
         MacTiming.CriticalPath(Shape(lanes, lutMultipliers, weights));
 
-    public override bool HasWeightRom => true;
+    public override string WeightReadRegister => "w_q";
 
     internal MacTiming.Shape Shape(int lanes, bool lutMultipliers, BufferResource weights = BufferResource.Auto)
     {
@@ -128,9 +128,6 @@ public sealed class LinearHardware(LinearLayer layer) : LayerDatapath
 
     /// <summary>The weight ROM's name in linear.vhd (a constant, or a signal with a rom_style when the project chose its memory).</summary>
     public const string WeightRomName = "WEIGHTS";
-
-    /// <summary>The register linear.vhd reads the weight ROM into: the Yosys script finds the ROM as its driver.</summary>
-    public const string WeightReadRegister = "w_q";
 
     /// <summary>See <see cref="LinearResources.Features"/>, and the read-data bits from LUT-RAM buffers.</summary>
     public override double[] Features(VhdlModule vhdl, double distributedSourceBits) => [.. LinearResources.Features(vhdl), distributedSourceBits];
