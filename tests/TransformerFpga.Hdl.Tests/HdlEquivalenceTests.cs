@@ -73,7 +73,9 @@ public sealed class HdlEquivalenceTests
 
 internal static class HdlCase
 {
-    public static void Run(SyntheticModelSpec spec, int seed, int maxLanes, int minBits, int maxBits, int windows, TestContext? context, bool lutNorms = false)
+    /// <param name="engine">Build the Engine architecture with these settings (the layers it does not run keep their drawn choices).</param>
+    public static void Run(SyntheticModelSpec spec, int seed, int maxLanes, int minBits, int maxBits, int windows, TestContext? context, bool lutNorms = false,
+        EngineSettings? engine = null)
     {
         string ghdl = Ghdl.Executable;
         using var folder = new TestFolder();
@@ -102,6 +104,7 @@ internal static class HdlCase
         var weightMemory = names.ToDictionary(n => n, _ => weightRandom.Next(3) switch { 0 => BufferResource.Block, 1 => BufferResource.Distributed, _ => BufferResource.Auto });
         var plan = LayerPlan.From(names, n => new LayerChoice(bits[n], buffers[n], lanes[n], multipliers[n], LanesExplicit: true, Weights: weightMemory[n]));
         HardwareModel.ValidateLanes(model, plan, "test.csproj");
+        plan = plan.WithEngine(engine);
 
         int count = Math.Min(windows, evaluation.Test.Count);
         var inputs = Enumerable.Range(0, count).Select(i =>

@@ -83,7 +83,12 @@ public static class HardwareModel
         HasHardware(layer) ? LayerCycles(layer, Lanes(layer, choice), LutMultipliers(choice)) + HandoffCycles : 0;
 
     /// <summary>Clock cycles of one inference as the testbench counts them (start sample to done); the sum of <see cref="Cycles"/>.</summary>
-    public static long TotalCycles(IntegerTransformer model, LayerPlan plan) => model.Layers.Sum(l => Cycles(l, plan[l.Name]));
+    /// <remarks>In an Engine design the engine's jobs take <see cref="Engine.MacEngine.Cycles"/> each instead of their layers' own datapaths'.</remarks>
+    public static long TotalCycles(IntegerTransformer model, LayerPlan plan)
+    {
+        var engine = plan.Engine is { } settings ? Engine.MacEngine.For(model, settings) : null;
+        return model.Layers.Sum(l => engine?.JobOf(l) is { } job ? engine.Cycles(job) + HandoffCycles : Cycles(l, plan[l.Name]));
+    }
 
     /// <summary>The memory a buffer uses: the plan's choice, or for Auto block RAM from <see cref="AutoBlockRamBits"/> bits on.</summary>
     public static BufferResource Buffer(long depth, int width, BufferResource choice) =>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using TransformerFpga.Engine;
 using TransformerFpga.Hardware;
 using TransformerFpga.Integer;
 using TransformerFpga.Layers;
@@ -34,22 +35,35 @@ public static class HdlGenerator
         public int AddressBits => Vhdl.AddressBits(BankDepth);
         /// <summary>Width of one read: Banks elements.</summary>
         public int ReadWidth => Width * Banks;
+        /// <summary>Width of an element's address (what a writer, or a reader of one element at a time, gives in an engine design).</summary>
+        public int ElementAddressBits => Vhdl.AddressBits(Depth);
+        /// <summary>log2 of Banks (a power of two in engine designs): the element address bits that choose the bank.</summary>
+        public int BankBits => Vhdl.AddressBits(Banks) - (Banks == 1 ? 1 : 0);
     }
 
     /// <summary>One hardware layer: its sequencer step, entity and buffers.</summary>
     /// <param name="Weights">Where the weight ROM goes (a WeightResource item); Auto = synthesis' cost rule.</param>
+    /// <param name="OnEngine">The layer is a job of the design's shared MAC engine (it has no entity of its own).</param>
     public sealed record LayerInfo(int Step, QuantizedLayer Layer, string Entity, string Instance, int Lanes, BufferInfo Output, IReadOnlyList<BufferInfo> Sources,
-        bool LutMultipliers = false, BufferResource Weights = BufferResource.Auto)
+        bool LutMultipliers = false, BufferResource Weights = BufferResource.Auto, bool OnEngine = false)
     {
         /// <summary>The layer's datapath (hardware layers always have one).</summary>
         public LayerDatapath Datapath => Layer.Datapath ?? throw new InvalidOperationException($"layer '{Layer.Name}' has no hardware of its own");
     }
 
     /// <summary>The structure of the design (used by the generator, the Yosys script and tests).</summary>
-    public sealed record Design(string Top, BufferInfo Input, IReadOnlyList<LayerInfo> Layers, IReadOnlyList<BufferInfo> Buffers)
+    /// <param name="Engine">The shared MAC engine of an Engine design; null when every layer has its own datapath (Layers).</param>
+    public sealed record Design(string Top, BufferInfo Input, IReadOnlyList<LayerInfo> Layers, IReadOnlyList<BufferInfo> Buffers, MacEngine? Engine = null)
     {
         public BufferInfo OutputBuffer => Layers[^1].Output;
+        /// <summary>The engine's entity (Engine designs).</summary>
+        public string EngineEntity => Top + "_engine";
+        /// <summary>The layers with a datapath of their own.</summary>
+        public IEnumerable<LayerInfo> OwnDatapaths => Layers.Where(l => !l.OnEngine);
     }
+
+    /// <summary>The instance label of the engine in the top.</summary>
+    public const string EngineLabel = "u_engine";
 
     /// <summary>The instance label of a layer in the top (what Vivado's hierarchical report names it).</summary>
     public static string InstanceLabel(LayerInfo layer) => "u_" + layer.Instance;
@@ -70,9 +84,15 @@ public static class HdlGenerator
         var buffers = new List<BufferInfo> { input };
         var byOwner = new Dictionary<QuantizedLayer, BufferInfo>();
         var layers = new List<LayerInfo>();
-        // Column banks of Q, K (read by scores) and V (read by context): the reader's lanes.
+        var engine = plan.Engine is { } settings ? MacEngine.For(model, settings) : null;
+        // Column banks of Q, K (read by scores) and V (read by context): the reader's lanes. In an engine design every
+        // buffer the engine reads is in as many banks as it has lanes.
         var banks = new Dictionary<QuantizedLayer, int>();
-        foreach (var layer in model.Layers)
+        if (engine is { Lanes: > 1 })
+            foreach (var job in engine.Jobs)
+                foreach (var source in new[] { job.ASource, job.BSource }.OfType<QuantizedLayer>())
+                    banks[source] = engine.Lanes;
+        foreach (var layer in model.Layers.Where(l => engine?.JobOf(l) is null))
         {
             int lanes = HardwareModel.Lanes(layer, plan[layer.Name]);
             foreach (var source in BankedSources(layer))
@@ -92,10 +112,12 @@ public static class HdlGenerator
             byOwner[layer] = output;
             buffers.Add(output);
             var sources = layer.Sources.Count == 0 ? [input] : layer.Sources.Select(s => byOwner[s.BufferOwner]).ToList();
-            layers.Add(new LayerInfo(layers.Count, layer, top + "_" + name, name, HardwareModel.Lanes(layer, choice), output, sources,
-                HardwareModel.LutMultipliers(choice), layer.Datapath!.HasWeightRom ? choice.Weights : BufferResource.Auto));
+            bool onEngine = engine?.JobOf(layer) is not null;
+            layers.Add(new LayerInfo(layers.Count, layer, top + "_" + name, name, onEngine ? engine!.Lanes : HardwareModel.Lanes(layer, choice), output, sources,
+                onEngine ? engine!.LutMultipliers : HardwareModel.LutMultipliers(choice),
+                !onEngine && layer.Datapath!.HasWeightRom ? choice.Weights : BufferResource.Auto, onEngine));
         }
-        return new Design(top, input, layers, buffers);
+        return new Design(top, input, layers, buffers, engine);
     }
 
     /// <summary>The layers whose buffers <paramref name="layer"/> reads in column banks, one bank per lane (see <see cref="LayerDatapath.BankedSources"/>).</summary>
@@ -116,10 +138,16 @@ public static class HdlGenerator
             outputs.Add("hdl/" + file, BufferVhdl(buffer));
             sources.Add(file);
         }
-        foreach (var layer in design.Layers)
+        foreach (var layer in design.OwnDatapaths)
         {
             string file = layer.Entity + ".vhd";
-            outputs.Add("hdl/" + file, LayerVhdl(layer));
+            outputs.Add("hdl/" + file, LayerVhdl(layer, design.Engine is not null));
+            sources.Add(file);
+        }
+        if (design.Engine is not null)
+        {
+            string file = design.EngineEntity + ".vhd";
+            outputs.Add("hdl/" + file, EngineVhdl(design));
             sources.Add(file);
         }
         outputs.Add("hdl/" + top + ".vhd", TopVhdl(design, model));
@@ -154,13 +182,44 @@ public static class HdlGenerator
 
     public static string RamStyle(BufferResource resource) => resource == BufferResource.Block ? "block" : "distributed";
 
-    internal static string LayerVhdl(LayerInfo info)
+    /// <param name="elementAddresses">
+    /// An engine design: the layer reads and writes one element at a time by element address, and the top splits the
+    /// address of a banked buffer into bank and word.
+    /// </param>
+    internal static string LayerVhdl(LayerInfo info, bool elementAddresses = false)
     {
         var t = VhdlTemplate.Load(info.Datapath.Template).Rename(info.Datapath.TemplateEntity, info.Entity);
         for (int k = 0; k < info.Sources.Count; k++)
-            t.SetPortWidth($"src{k}_rd_addr", info.Sources[k].AddressBits).SetPortWidth($"src{k}_rd_data", info.Sources[k].ReadWidth);
-        t.SetPortWidth("wr_addr", info.Output.AddressBits).SetPortWidth("wr_data", info.Output.Width);
-        info.Datapath.Fill(t, info.Lanes, info.LutMultipliers, info.Output.Banks, info.Weights);
+        {
+            var source = info.Sources[k];
+            t.SetPortWidth($"src{k}_rd_addr", elementAddresses ? source.ElementAddressBits : source.AddressBits)
+                .SetPortWidth($"src{k}_rd_data", elementAddresses ? source.Width : source.ReadWidth);
+        }
+        t.SetPortWidth("wr_addr", elementAddresses ? info.Output.ElementAddressBits : info.Output.AddressBits).SetPortWidth("wr_data", info.Output.Width);
+        info.Datapath.Fill(t, info.Lanes, info.LutMultipliers, elementAddresses ? 1 : info.Output.Banks, info.Weights);
+        return t.ToString();
+    }
+
+    /// <summary>The engine's port widths: word addresses of its a and b reads (b also addresses the weight ROM), element addresses of its writes.</summary>
+    private static (int A, int B, int Write) EngineAddressBits(Design design)
+    {
+        var engine = design.Engine!;
+        var jobs = design.Layers.Where(l => l.OnEngine).ToList();
+        int a = jobs.Max(l => l.Sources[0].AddressBits);
+        int b = Math.Max(Vhdl.AddressBits(Math.Max(engine.WeightWords, 2)), jobs.Where(l => engine.JobOf(l.Layer)!.BSource is not null).Select(l => l.Sources[1].AddressBits).DefaultIfEmpty(1).Max());
+        int write = jobs.Max(l => l.Output.ElementAddressBits);
+        return (a, b, write);
+    }
+
+    private static string EngineVhdl(Design design)
+    {
+        var engine = design.Engine!;
+        var (a, b, write) = EngineAddressBits(design);
+        var t = VhdlTemplate.Load(MacEngine.Template).Rename(MacEngine.TemplateEntity, design.EngineEntity)
+            .SetPortWidth("a_rd_addr", a).SetPortWidth("a_rd_data", engine.Lanes * engine.ABits)
+            .SetPortWidth("b_rd_addr", b).SetPortWidth("b_rd_data", engine.Lanes * engine.BBits)
+            .SetPortWidth("wr_addr", write).SetPortWidth("wr_data", engine.OutputBits);
+        engine.Fill(t, design.Layers.Count, job => design.Layers.Single(l => l.Layer == job.Layer).Step);
         return t.ToString();
     }
 
@@ -170,12 +229,29 @@ public static class HdlGenerator
             .SetPortWidth("x_wr_addr", design.Input.AddressBits).SetPortWidth("x_wr_data", design.Input.Width)
             .SetPortWidth("y_rd_addr", design.OutputBuffer.AddressBits).SetPortWidth("y_rd_data", design.OutputBuffer.Width)
             .SetRegion("constants", [Vhdl.Positive("N_LAYERS", design.Layers.Count)]);
+        var engine = design.Engine;
+        // In an engine design a layer of its own reads and writes banked buffers one element at a time: the top splits
+        // the element address into word and bank, and picks the element of the bank the address chose a clock before.
+        bool Split(BufferInfo b) => engine is not null && b.Banks > 1;
+        string Word(string elementAddress, BufferInfo b) => $"resize(shift_right({elementAddress}, {b.BankBits}), {b.AddressBits})";
 
-        // Readers of each buffer: (step, address signal).
+        // Readers of each buffer: (step, address expression).
         var readers = design.Buffers.ToDictionary(b => b, _ => new List<(int Step, string Address)>());
         foreach (var layer in design.Layers)
+        {
+            if (layer.OnEngine)
+            {
+                readers[layer.Sources[0]].Add((layer.Step, $"eng_a_addr({layer.Sources[0].AddressBits - 1} downto 0)"));
+                if (engine!.JobOf(layer.Layer)!.BSource is not null)
+                    readers[layer.Sources[1]].Add((layer.Step, $"eng_b_addr({layer.Sources[1].AddressBits - 1} downto 0)"));
+                continue;
+            }
             for (int k = 0; k < layer.Sources.Count; k++)
-                readers[layer.Sources[k]].Add((layer.Step, $"lyr_{layer.Instance}_src{k}_addr"));
+            {
+                string address = $"lyr_{layer.Instance}_src{k}_addr";
+                readers[layer.Sources[k]].Add((layer.Step, Split(layer.Sources[k]) ? Word(address, layer.Sources[k]) : address));
+            }
+        }
 
         var signals = new List<string>();
         var body = new List<string>();
@@ -193,12 +269,36 @@ public static class HdlGenerator
                 signals.Add($"signal {s}_wr_bank : unsigned({Vhdl.AddressBits(b.Banks) - 1} downto 0) := (others => '0');");
                 signals.Add($"signal {s}_wr_ens  : std_logic_vector(0 to {b.Banks - 1});");
             }
+            if (Split(b)) signals.Add($"signal {s}_wr_elem : unsigned({b.ElementAddressBits - 1} downto 0) := (others => '0');");
             var r = readers[b];
             if (r.Count > 1) signals.Add($"signal {s}_rd_addrs : unsigned({r.Count * b.AddressBits - 1} downto 0);");
         }
-        foreach (var layer in design.Layers)
+        foreach (var layer in design.OwnDatapaths)
             for (int k = 0; k < layer.Sources.Count; k++)
-                signals.Add($"signal lyr_{layer.Instance}_src{k}_addr : unsigned({layer.Sources[k].AddressBits - 1} downto 0);");
+            {
+                var source = layer.Sources[k];
+                string prefix = $"lyr_{layer.Instance}_src{k}";
+                signals.Add($"signal {prefix}_addr : unsigned({(engine is null ? source.AddressBits : source.ElementAddressBits) - 1} downto 0);");
+                if (Split(source))
+                {
+                    signals.Add($"signal {prefix}_lane : unsigned({source.BankBits - 1} downto 0) := (others => '0');");
+                    signals.Add($"signal {prefix}_data : signed({source.Width - 1} downto 0);");
+                }
+            }
+        if (engine is not null)
+        {
+            var (aBits, bBits, writeBits) = EngineAddressBits(design);
+            signals.Add("-- the shared MAC engine");
+            signals.Add("signal eng_start   : std_logic;");
+            signals.Add("signal eng_done    : std_logic;");
+            signals.Add($"signal eng_a_addr  : unsigned({aBits - 1} downto 0);");
+            signals.Add($"signal eng_a_data  : signed({engine.Lanes * engine.ABits - 1} downto 0);");
+            signals.Add($"signal eng_b_addr  : unsigned({bBits - 1} downto 0);");
+            signals.Add($"signal eng_b_data  : signed({engine.Lanes * engine.BBits - 1} downto 0);");
+            signals.Add("signal eng_wr_en   : std_logic;");
+            signals.Add($"signal eng_wr_addr : unsigned({writeBits - 1} downto 0);");
+            signals.Add($"signal eng_wr_data : signed({engine.OutputBits - 1} downto 0);");
+        }
         t.SetRegion("signals", signals);
 
         var input = design.Input;
@@ -222,6 +322,11 @@ public static class HdlGenerator
             else
             {
                 body.Add($"-- {b.Banks} column banks (element e in bank e mod {b.Banks}), read together");
+                if (Split(b))
+                {
+                    body.Add($"{b.Signal}_wr_bank <= {b.Signal}_wr_elem({b.BankBits - 1} downto 0);");
+                    body.Add($"{b.Signal}_wr_addr <= {Word(b.Signal + "_wr_elem", b)};");
+                }
                 for (int k = 0; k < b.Banks; k++)
                 {
                     body.Add($"{b.Signal}_wr_ens({k}) <= {b.Signal}_wr_en when {b.Signal}_wr_bank = {k} else '0';");
@@ -242,21 +347,74 @@ public static class HdlGenerator
             }
             body.Add("");
         }
-        foreach (var layer in design.Layers)
+        foreach (var layer in design.OwnDatapaths)
         {
             string own = layer.Output.Signal;
+            for (int k = 0; k < layer.Sources.Count; k++)
+                if (Split(layer.Sources[k]))
+                    body.AddRange(ElementRead($"lyr_{layer.Instance}_src{k}", layer.Sources[k]));
             body.Add($"-- step {layer.Step}: {layer.Layer.Name} ({layer.Layer.Kind}, {layer.Lanes} lane{(layer.Lanes == 1 ? "" : "s")})");
             body.Add($"{InstanceLabel(layer)} : entity work.{layer.Entity}");
             body.Add($"  port map (clk => clk, rst => rst, start => starts({layer.Step}), done => dones({layer.Step}),");
             for (int k = 0; k < layer.Sources.Count; k++)
-                body.Add($"            src{k}_rd_addr => lyr_{layer.Instance}_src{k}_addr, src{k}_rd_data => {layer.Sources[k].Signal}_rd_data,");
+                body.Add($"            src{k}_rd_addr => lyr_{layer.Instance}_src{k}_addr, src{k}_rd_data => {(Split(layer.Sources[k]) ? $"lyr_{layer.Instance}_src{k}_data" : layer.Sources[k].Signal + "_rd_data")},");
             if (layer.Datapath.WritesBanks)
-                body.Add($"            wr_bank => {(layer.Output.Banks > 1 ? own + "_wr_bank" : "open")},");
-            body.Add($"            wr_en => {own}_wr_en, wr_addr => {own}_wr_addr, wr_data => {own}_wr_data);");
+                body.Add($"            wr_bank => {(engine is null && layer.Output.Banks > 1 ? own + "_wr_bank" : "open")},");
+            body.Add($"            wr_en => {own}_wr_en, wr_addr => {own}_wr_{(Split(layer.Output) ? "elem" : "addr")}, wr_data => {own}_wr_data);");
             body.Add("");
         }
+        if (engine is not null) body.AddRange(EngineInstance(design, Split));
         t.SetRegion("instances", body);
         return t.ToString();
+    }
+
+    /// <summary>A layer's one-element read of a banked buffer: the bank its address chose, a clock later (when the data comes).</summary>
+    private static IEnumerable<string> ElementRead(string prefix, BufferInfo b)
+    {
+        yield return $"-- {prefix}: one element of {b.Name} per read";
+        yield return "process (clk)";
+        yield return "begin";
+        yield return $"  if rising_edge(clk) then {prefix}_lane <= {prefix}_addr({b.BankBits - 1} downto 0); end if;";
+        yield return "end process;";
+        yield return $"with to_integer({prefix}_lane) select {prefix}_data <=";
+        for (int k = 0; k < b.Banks; k++)
+            yield return $"  {b.Signal}_rd_data({(k + 1) * b.Width - 1} downto {k * b.Width}) when {(k == b.Banks - 1 ? "others" : k.ToString(CultureInfo.InvariantCulture))}{(k == b.Banks - 1 ? ";" : ",")}";
+    }
+
+    /// <summary>
+    /// The engine's instance, its start and done in each of its steps, the step's a and b read data (each lane
+    /// sign-extended to the engine's operand width) and its writes into the step's buffer.
+    /// </summary>
+    private static IEnumerable<string> EngineInstance(Design design, Func<BufferInfo, bool> split)
+    {
+        var engine = design.Engine!;
+        var jobs = design.Layers.Where(l => l.OnEngine).ToList();
+        var lines = new List<string>
+        {
+            $"-- the shared MAC engine: steps {string.Join(", ", jobs.Select(l => l.Step))} ({engine.Lanes} lane{(engine.Lanes == 1 ? "" : "s")})",
+            $"eng_start <= {string.Join(" or ", jobs.Select(l => $"starts({l.Step})"))};",
+        };
+        foreach (var l in jobs) lines.Add($"dones({l.Step}) <= eng_done;");
+        string Lanes(BufferInfo b, int bits) => string.Join(" & ", Enumerable.Range(0, engine.Lanes).Reverse()
+            .Select(k => $"resize({b.Signal}_rd_data({(k + 1) * b.Width - 1} downto {k * b.Width}), {bits})"));
+        lines.Add("with step select eng_a_data <=");
+        foreach (var l in jobs) lines.Add($"  {Lanes(l.Sources[0], engine.ABits)} when {l.Step},");
+        lines.Add("  (others => '0') when others;");
+        lines.Add("with step select eng_b_data <=");
+        foreach (var l in jobs.Where(l => engine.JobOf(l.Layer)!.BSource is not null)) lines.Add($"  {Lanes(l.Sources[1], engine.BBits)} when {l.Step},");
+        lines.Add("  (others => '0') when others;");
+        foreach (var l in jobs)
+        {
+            var b = l.Output;
+            lines.Add($"{b.Signal}_wr_en <= eng_wr_en when step = {l.Step} else '0';");
+            lines.Add($"{b.Signal}_wr_{(split(b) ? "elem" : "addr")} <= eng_wr_addr({b.ElementAddressBits - 1} downto 0);");
+            lines.Add($"{b.Signal}_wr_data <= resize(eng_wr_data, {b.Width});");
+        }
+        lines.Add($"{EngineLabel} : entity work.{design.EngineEntity}");
+        lines.Add("  port map (clk => clk, rst => rst, start => eng_start, step => step, done => eng_done,");
+        lines.Add("            a_rd_addr => eng_a_addr, a_rd_data => eng_a_data, b_rd_addr => eng_b_addr, b_rd_data => eng_b_data,");
+        lines.Add("            wr_en => eng_wr_en, wr_addr => eng_wr_addr, wr_data => eng_wr_data);");
+        return lines;
     }
 
     private static string TestbenchVhdl(Design design, IntegerTransformer model, int windows, long maxCycles)

@@ -40,6 +40,13 @@ public abstract class QuantizedLayer
     /// <summary>The layer's own datapath in the per-layer architecture; null for a layer fused into its producer.</summary>
     public abstract LayerDatapath? Datapath { get; }
 
+    /// <summary>
+    /// The layer's work on the shared MAC engine (FpgaArchitecture=Engine), whose lanes split the reductions into
+    /// words; null for kinds that keep a datapath of their own there.
+    /// </summary>
+    /// <param name="transposedOutput">Write the output column-major (the V of attention, which the context reads by column).</param>
+    public virtual Engine.EngineJob? EngineJob(int lanes, bool transposedOutput) => null;
+
     /// <summary>Computes this layer's buffer from its sources' buffers, integers only.</summary>
     public abstract void Simulate(SimulationWorkspace workspace);
 }

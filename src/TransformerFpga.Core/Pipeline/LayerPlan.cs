@@ -19,6 +19,9 @@ public enum MultiplierMapping { Auto, Dsp, Lut }
 public sealed record LayerChoice(LayerBits Bits, BufferResource Buffer, int Lanes, MultiplierMapping Multiplier, bool LanesExplicit = false,
     BufferResource Weights = BufferResource.Auto);
 
+/// <summary>The Engine architecture's array: its MAC lanes (a power of two) and whether they are LUT multipliers instead of DSP48E1.</summary>
+public sealed record EngineSettings(int Lanes, bool LutMultipliers = false);
+
 /// <summary>One metadata an item sets and the layers it selects, for the check that it changes something.</summary>
 public sealed record ItemSetting(string ItemType, string Identity, string Metadata, IReadOnlyList<string> Layers);
 
@@ -40,6 +43,12 @@ public sealed class LayerPlan
     }
 
     public IReadOnlyList<string> LayerNames { get; }
+
+    /// <summary>The shared MAC engine's settings when the architecture is Engine; null for one datapath per layer (Layers).</summary>
+    public EngineSettings? Engine { get; private init; }
+
+    /// <summary>This plan with the given architecture: an engine, or null for Layers.</summary>
+    public LayerPlan WithEngine(EngineSettings? engine) => new(LayerNames, _choices, ItemSettings) { Engine = engine };
     public LayerChoice this[string layer] => _choices[layer];
     public LayerBits Bits(string layer) => _choices[layer].Bits;
 

@@ -29,6 +29,21 @@ public sealed class ContextHardware(ContextLayer layer) : LayerDatapath
         ((long)layer.Window * (layer.Columns / lanes) - 1) * Math.Max(layer.Window, lanes) + layer.Window + lanes + 11;
 
     /// <summary>Signed width of the context accumulator: Window products of P and V at their bit widths.</summary>
+    /// <summary>
+    /// c[i, h·dh + c] on the engine: a = the probability row (row-major [head][query][key]), b = column h·dh + c of
+    /// V, which the V layer writes column-major; the output row-major [query][d_model].
+    /// </summary>
+    public static Engine.EngineJob EngineJob(ContextLayer layer, int lanes)
+    {
+        int w = layer.Window, dh = layer.HeadDim;
+        int words = Engine.EngineJob.WordsOf(layer, w, "a window", lanes);
+        return new Engine.EngineJob(layer, layer.Heads, w, dh, words,
+            layer.Sources[0].BufferOwner, w * words, words,
+            layer.Sources[1].BufferOwner, dh * words, words, null, 0,
+            dh, layer.Columns, 1,
+            null, layer.Requant.Multiplier, layer.Requant.Shift, false, new ContextHardware(layer).AccumulatorWidth());
+    }
+
     public int AccumulatorWidth()
     {
         int pb = layer.Sources[0].Output.Bits, vb = layer.Sources[1].Output.Bits;

@@ -25,6 +25,8 @@ public sealed class ContextLayer : QuantizedLayer
 
     public override LayerDatapath Datapath => new ContextHardware(this);
 
+    public override Engine.EngineJob EngineJob(int lanes, bool transposedOutput) => ContextHardware.EngineJob(this, lanes);
+
     public override void Simulate(SimulationWorkspace workspace)
     {
         var p = workspace.Of(Sources[0]);

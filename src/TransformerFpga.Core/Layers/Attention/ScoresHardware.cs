@@ -37,6 +37,21 @@ public sealed class ScoresHardware(ScoresLayer layer) : LayerDatapath
     }
 
     /// <summary>Signed width of the scores accumulator: HeadDim products of Q and K at their bit widths.</summary>
+    /// <summary>
+    /// s[h, i, j] on the engine: a = the query row's head columns, b = the key row's (both buffers row-major), the
+    /// output row-major [head][query][key].
+    /// </summary>
+    public static Engine.EngineJob EngineJob(ScoresLayer layer, int lanes)
+    {
+        int words = Engine.EngineJob.WordsOf(layer, layer.HeadDim, "a head dimension", lanes);
+        int rowWords = layer.DModel / lanes, w = layer.Window;
+        return new Engine.EngineJob(layer, layer.Heads, w, w, words,
+            layer.Sources[0].BufferOwner, words, rowWords,
+            layer.Sources[1].BufferOwner, words, rowWords, null, 0,
+            w * w, w, 1,
+            null, layer.Requant.Multiplier, layer.Requant.Shift, false, new ScoresHardware(layer).AccumulatorWidth());
+    }
+
     public int AccumulatorWidth()
     {
         int qb = layer.Sources[0].Output.Bits, kb = layer.Sources[1].Output.Bits;

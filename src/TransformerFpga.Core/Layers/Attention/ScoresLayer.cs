@@ -32,6 +32,8 @@ public sealed class ScoresLayer : QuantizedLayer
 
     public override LayerDatapath Datapath => new ScoresHardware(this);
 
+    public override Engine.EngineJob EngineJob(int lanes, bool transposedOutput) => ScoresHardware.EngineJob(this, lanes);
+
     public override void Simulate(SimulationWorkspace workspace)
     {
         var q = workspace.Of(Sources[0]);

@@ -126,6 +126,21 @@ public sealed class LinearHardware(LinearLayer layer) : LayerDatapath
                 biasRom));
     }
 
+    /// <summary>
+    /// y = x·Wᵀ + b on the engine: one head, a row of x per r, the weights from the engine's ROM. The first layer
+    /// (reading the input window, which the host writes row-major and unpadded) keeps its own datapath: null.
+    /// </summary>
+    public static Engine.EngineJob? EngineJob(LinearLayer layer, int lanes, bool transposedOutput)
+    {
+        if (layer.Sources.Count == 0) return null;
+        int words = Engine.EngineJob.WordsOf(layer, layer.In, "an input length", lanes);
+        return new Engine.EngineJob(layer, 1, layer.Rows, layer.Out, words,
+            layer.Sources[0].BufferOwner, 0, words,
+            null, 0, words, layer.Weights, layer.WeightBits,
+            0, transposedOutput ? 1 : layer.Out, transposedOutput ? layer.Rows : 1,
+            layer.Bias, layer.Requant.Multiplier, layer.Requant.Shift, layer.Relu, new LinearHardware(layer).AccumulatorWidth());
+    }
+
     /// <summary>The weight ROM's name in linear.vhd (a constant, or a signal with a rom_style when the project chose its memory).</summary>
     public const string WeightRomName = "WEIGHTS";
 

@@ -61,6 +61,8 @@ public sealed class LinearLayer : QuantizedLayer
 
     public override LayerDatapath Datapath => new LinearHardware(this);
 
+    public override Engine.EngineJob? EngineJob(int lanes, bool transposedOutput) => LinearHardware.EngineJob(this, lanes, transposedOutput);
+
     public override void Simulate(SimulationWorkspace workspace)
     {
         ReadOnlySpan<int> x = Sources.Count == 0 ? workspace.Input : workspace.Of(Sources[0]);

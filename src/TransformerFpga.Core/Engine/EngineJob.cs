@@ -1,0 +1,42 @@
+using TransformerFpga.Layers;
+
+namespace TransformerFpga.Engine;
+
+/// <summary>
+/// One layer's work on the shared MAC engine (engine.vhd):
+/// out[h, r, n] = relu?(sat(round((bias[n] + Σ_k a[h, r, k]·b[h, n, k])·M0·2^-Shift))) for h &lt; Heads, r &lt; Rows,
+/// n &lt; Outputs and k &lt; Words·lanes. Operands are read a word of lanes consecutive k at a time: a from
+/// <see cref="ASource"/>'s buffer at word h·AHead + r·ARow + j, b from the job's weight ROM words
+/// (<see cref="Weights"/>, n·Words + j) or from <see cref="BSource"/>'s buffer at word h·BHead + n·BOutput + j.
+/// Output (h, r, n) is element h·EHead + r·ERow + n·EOutput of the layer's buffer.
+/// </summary>
+/// <param name="Weights">Row-major [Outputs][Words·lanes] weights of a linear layer; null when b is a buffer.</param>
+/// <param name="Bias">Bias per output n, or null (the sum starts from 0).</param>
+/// <param name="AccumulatorBits">Signed width that holds every partial and final sum of this job.</param>
+public sealed record EngineJob(
+    QuantizedLayer Layer, int Heads, int Rows, int Outputs, int Words,
+    QuantizedLayer ASource, int AHead, int ARow,
+    QuantizedLayer? BSource, int BHead, int BOutput, int[]? Weights, int WeightBits,
+    int EHead, int ERow, int EOutput,
+    long[]? Bias, long M0, int Shift, bool Relu, int AccumulatorBits)
+{
+    /// <summary>Reads the job issues: one per cycle.</summary>
+    public long Issues => (long)Heads * Rows * Outputs * Words;
+
+    /// <summary>Bits of an a element (the source's activations).</summary>
+    public int ABits => ASource.Output.Bits;
+
+    /// <summary>Bits of a b element: the weights, or the second source's activations.</summary>
+    public int BBits => BSource?.Output.Bits ?? WeightBits;
+
+    /// <summary>Output bits (the saturation range).</summary>
+    public int OutputBits => Layer.Output.Bits;
+
+    /// <summary>Throws when the engine's lanes do not split the job's dimension into whole words.</summary>
+    internal static int WordsOf(QuantizedLayer layer, long length, string what, int lanes)
+    {
+        if (length % lanes != 0)
+            throw new NotSupportedException($"layer '{layer.Name}' has {what} of {length}, which {lanes} engine lanes do not divide");
+        return (int)(length / lanes);
+    }
+}

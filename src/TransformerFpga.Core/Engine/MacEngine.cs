@@ -1,0 +1,152 @@
+using TransformerFpga.Hdl;
+using TransformerFpga.Integer;
+using TransformerFpga.Layers;
+using TransformerFpga.Layers.Attention;
+using TransformerFpga.Quantization;
+
+namespace TransformerFpga.Engine;
+
+/// <summary>
+/// The shared MAC engine of the Engine architecture (template engine.vhd): one array of lanes and one requantizer
+/// that run, one after another, the jobs of the layers the engine takes (<see cref="QuantizedLayer.EngineJob"/>),
+/// each from its row of a descriptor table chosen by the sequencer's step.
+/// </summary>
+public sealed class MacEngine
+{
+    public const string Template = "engine.vhd";
+    public const string TemplateEntity = "tfpga_engine";
+
+    /// <summary>Clocks after a job's last issue: read data, operands, product, P, the accumulator, the requantizer's six stages and the write.</summary>
+    public const int DrainCycles = 12;
+
+    private MacEngine(int lanes, bool lutMultipliers, IReadOnlyList<EngineJob> jobs)
+    {
+        Lanes = lanes;
+        LutMultipliers = lutMultipliers;
+        Jobs = jobs;
+        int offset = 0, biasOffset = 0;
+        var weightBase = new Dictionary<EngineJob, int>();
+        var biasBase = new Dictionary<EngineJob, int>();
+        foreach (var job in jobs)
+        {
+            if (job.Weights is not null) { weightBase[job] = offset; offset += job.Outputs * job.Words; }
+            if (job.Bias is not null) { biasBase[job] = biasOffset; biasOffset += job.Outputs; }
+        }
+        WeightBase = weightBase;
+        BiasBase = biasBase;
+        WeightWords = offset;
+        BiasWords = biasOffset;
+    }
+
+    public int Lanes { get; }
+    public bool LutMultipliers { get; }
+    /// <summary>The jobs in the order the sequencer runs them.</summary>
+    public IReadOnlyList<EngineJob> Jobs { get; }
+    /// <summary>First weight ROM word of each job that reads the ROM.</summary>
+    public IReadOnlyDictionary<EngineJob, int> WeightBase { get; }
+    /// <summary>First bias ROM entry of each job with a bias.</summary>
+    public IReadOnlyDictionary<EngineJob, int> BiasBase { get; }
+    public int WeightWords { get; }
+    public int BiasWords { get; }
+
+    /// <summary>Bits of an a lane: the widest a source.</summary>
+    public int ABits => Jobs.Max(j => j.ABits);
+    /// <summary>Bits of a b lane: the widest weight or b source.</summary>
+    public int BBits => Jobs.Max(j => j.BBits);
+    /// <summary>The accumulator holds every job's sums, and the lane tree's sum of products.</summary>
+    public int AccumulatorBits => Math.Max(Jobs.Max(j => j.AccumulatorBits), ABits + BBits + IntegerMath.BitLength(Lanes));
+    public int BiasBits => Vhdl.SignedWidth(Jobs.Where(j => j.Bias is not null).SelectMany(j => j.Bias!).Select(Math.Abs).DefaultIfEmpty(0).Max());
+    public int M0Bits => Math.Max(1, IntegerMath.BitLength(Jobs.Max(j => j.M0)));
+    public int OutputBits => Jobs.Max(j => j.OutputBits);
+
+    /// <summary>Registered stages of the sum over the lanes (four values per stage), as engine.vhd counts them.</summary>
+    public static int TreeStages(int lanes)
+    {
+        int stages = 0;
+        for (int count = lanes; count > 1; count = (count + 3) / 4) stages++;
+        return stages;
+    }
+
+    /// <summary>Clocks from the edge that samples start to the edge after which done is high.</summary>
+    public long Cycles(EngineJob job) => job.Issues + DrainCycles + TreeStages(Lanes);
+
+    /// <summary>
+    /// The jobs of the layers the engine runs, in layer order; the V of every attention is written column-major for
+    /// its context. Throws NotSupportedException when the lanes are not a power of two or do not divide a job's
+    /// reduction (the message names the layer and the lane counts that would).
+    /// </summary>
+    public static MacEngine For(IntegerTransformer model, Pipeline.EngineSettings settings)
+    {
+        int lanes = settings.Lanes;
+        if (lanes < 1 || (lanes & (lanes - 1)) != 0)
+            throw new NotSupportedException($"the engine has {lanes} lanes; use a power of two (1, 2, 4, 8, 16, 32)");
+        var transposed = model.Layers.OfType<ContextLayer>().Select(c => c.Sources[1].BufferOwner).ToHashSet();
+        var jobs = new List<EngineJob>();
+        foreach (var layer in model.Layers.Where(HardwareModel.HasHardware))
+        {
+            var job = layer.EngineJob(lanes, transposed.Contains(layer));
+            if (job is not null) jobs.Add(job);
+            else if (transposed.Contains(layer))
+                throw new NotSupportedException($"layer '{layer.Name}' feeds an attention context, so it must run on the engine");
+        }
+        if (jobs.Count == 0) throw new NotSupportedException("the model has no layer the engine runs");
+        return new MacEngine(lanes, settings.LutMultipliers, jobs);
+    }
+
+    /// <summary>The job of <paramref name="layer"/>, or null when it keeps a datapath of its own.</summary>
+    public EngineJob? JobOf(QuantizedLayer layer) => Jobs.FirstOrDefault(j => j.Layer == layer);
+
+    /// <summary>Sets engine.vhd's constants and ROMs; <paramref name="stepOf"/> gives each job's sequencer step.</summary>
+    public void Fill(VhdlTemplate template, int steps, Func<EngineJob, int> stepOf)
+    {
+        Multipliers.Fill(template, LutMultipliers);
+        var jobOfStep = new int[steps];
+        for (int k = 0; k < Jobs.Count; k++) jobOfStep[stepOf(Jobs[k])] = k;
+        long countMax = Jobs.Max(j => Math.Max(Math.Max(j.Heads, j.Rows), Math.Max(j.Outputs, j.Words))) - 1;
+        string Vector(IEnumerable<long> values) => Vhdl.Aggregate(values.Select(Vhdl.Int), "    ", 16);
+        string Field(string name, Func<EngineJob, long> value) => Vhdl.Constant(name, "integer_vector", Vector(Jobs.Select(value)));
+        template.SetRegion("constants", Vhdl.Lines(
+            Vhdl.Positive("LANES", Lanes),
+            Vhdl.Positive("ACC_BITS", AccumulatorBits),
+            Vhdl.Positive("BIAS_BITS", BiasBits),
+            Vhdl.Positive("M0_BITS", M0Bits),
+            Vhdl.Positive("COUNT_MAX", Math.Max(countMax, 1)),
+            Vhdl.Positive("N_JOBS", Jobs.Count),
+            Vhdl.Constant("JOB_OF_STEP", "integer_vector", Vector(jobOfStep.Select(v => (long)v))),
+            Field("J_H", j => j.Heads),
+            Field("J_R", j => j.Rows),
+            Field("J_N", j => j.Outputs),
+            Field("J_J", j => j.Words),
+            Field("J_A_H", j => j.AHead),
+            Field("J_A_R", j => j.ARow),
+            Field("J_B_ROM", j => j.Weights is null ? 0 : 1),
+            Field("J_B_BASE", j => WeightBase.TryGetValue(j, out int b) ? b : 0),
+            Field("J_B_H", j => j.BHead),
+            Field("J_B_N", j => j.BOutput),
+            Field("J_E_H", j => j.EHead),
+            Field("J_E_R", j => j.ERow),
+            Field("J_E_N", j => j.EOutput),
+            Field("J_BIAS", j => BiasBase.TryGetValue(j, out int b) ? b : -1),
+            Field("J_M0", j => j.M0),
+            Field("J_SHIFT", j => j.Shift),
+            Field("J_Y_BITS", j => j.OutputBits),
+            Field("J_RELU", j => j.Relu ? 1 : 0)));
+
+        int bb = BBits, biasBits = BiasBits;
+        string Word(Func<int, long> lane) =>
+            "\"" + string.Concat(Enumerable.Range(0, Lanes).Reverse().Select(l => Vhdl.Bits(lane(l), bb)[1..^1])) + "\"";
+        var weightWords = new List<string>();
+        foreach (var job in Jobs.Where(j => j.Weights is not null))
+        {
+            int inputs = job.Words * Lanes;
+            for (int n = 0; n < job.Outputs; n++)
+                for (int w = 0; w < job.Words; w++)
+                    weightWords.Add(Word(l => job.Weights![n * inputs + w * Lanes + l]));
+        }
+        var biasEntries = Jobs.Where(j => j.Bias is not null).SelectMany(j => j.Bias!).Select(b => Vhdl.Bits(b, biasBits)).ToList();
+        int weightDepth = Math.Max(weightWords.Count, 2), biasDepth = Math.Max(biasEntries.Count, 2);
+        template.SetRegion("rom", Vhdl.Lines(
+            Vhdl.Constant("WEIGHTS", $"wrom_t(0 to {weightDepth - 1})", Vhdl.Aggregate(weightWords, "    ", 4, 2, Word(_ => 0))),
+            Vhdl.Constant("BIAS", $"brom_t(0 to {biasDepth - 1})", Vhdl.Aggregate(biasEntries, "    ", 8, 2, Vhdl.Bits(0, biasBits)))));
+    }
+}

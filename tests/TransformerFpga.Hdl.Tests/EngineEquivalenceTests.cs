@@ -1,0 +1,36 @@
+using System.Globalization;
+using TransformerFpga.Model;
+using TransformerFpga.Pipeline;
+
+namespace TransformerFpga.Hdl.Tests;
+
+/// <summary>
+/// The Engine architecture (one shared MAC array for the linear, score and context layers) run by GHDL reproduces the
+/// integer simulator bit for bit and takes exactly the cycles of the latency model, on seeded random models, bits and
+/// buffer memories, with DSP and LUT lanes.
+/// </summary>
+[TestClass]
+public sealed class EngineEquivalenceTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    // (seed, window, features, dModel, heads, ffn, layers, norm, engine lanes, LUT lanes, min bits, max bits)
+    public static IEnumerable<object[]> Cases =>
+    [
+        [101, 8, 2, 8, 1, 16, 1, "batch", 1, false, 2, 8],
+        [102, 8, 3, 8, 2, 16, 1, "batch", 4, false, 2, 8],
+        [103, 8, 1, 16, 2, 32, 2, "layer", 8, true, 2, 8],
+        [104, 16, 2, 16, 4, 32, 1, "layer", 4, false, 12, 16],
+        [105, 8, 7, 32, 4, 64, 1, "batch", 8, false, 2, 8],
+        [106, 8, 2, 16, 1, 32, 1, "batch", 2, true, 2, 3],
+    ];
+
+    [TestMethod]
+    [DynamicData(nameof(Cases))]
+    public void GhdlMatchesSimulator(int seed, int window, int features, int dModel, int heads, int ffn, int layers, string norm, int lanes, bool lutLanes, int minBits, int maxBits)
+    {
+        var spec = new SyntheticModelSpec(Window: window, InputFeatures: features, OutputFeatures: 1,
+            DModel: dModel, Heads: heads, FfnDim: ffn, EncoderLayers: layers, Norm: norm, Rows: window + 40, Name: "e" + seed.ToString(CultureInfo.InvariantCulture));
+        HdlCase.Run(spec, seed, 4, minBits, maxBits, windows: 2, TestContext, engine: new EngineSettings(lanes, lutLanes));
+    }
+}
