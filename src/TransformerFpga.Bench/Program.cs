@@ -6,7 +6,7 @@ using TransformerFpga.Pipeline;
 using TransformerFpga.Model;
 
 // Prints performance figures; nothing here is asserted. Usage:
-//   dotnet run -c Release --project src/TransformerFpga.Bench [-- simulator|accuracy|sensitivity|cycles|resources …|paper …|timing …|finetune …]
+//   dotnet run -c Release --project src/TransformerFpga.Bench [-- simulator|accuracy|sensitivity|cycles|resources …|paper …|timing …|finetune …|engine [LANES,…]]
 string benchmark = args.Length > 0 ? args[0] : "simulator";
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -32,8 +32,10 @@ switch (benchmark)
         return TransformerFpga.Bench.PaperBenchmark.Run(args);
     case "finetune":
         return TransformerFpga.Bench.FineTuneBenchmark.Run(args);
+    case "engine":
+        return TransformerFpga.Bench.EngineBenchmark.Run(args);
     default:
-        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; known: simulator, accuracy [model.json], sensitivity [model.json], cycles, resources fit|table|modules FOLDER FIRST-SEED[,FIRST-SEED…] COUNT [OUT.json], paper [--retrain] [--epochs N] [--jobs N] [--family DIR], timing [SEED… | sample], finetune [--bits 4,6,8] [--epochs N] [--lr X] [--float-control] [--ptq-only] [model.json]");
+        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; known: simulator, accuracy [model.json], sensitivity [model.json], cycles, resources fit|table|modules FOLDER FIRST-SEED[,FIRST-SEED…] COUNT [OUT.json], paper [--retrain] [--epochs N] [--jobs N] [--family DIR], timing [SEED… | sample], finetune [--bits 4,6,8] [--epochs N] [--lr X] [--float-control] [--ptq-only] [model.json], engine [LANES,…]");
         return 2;
 }
 return 0;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using TransformerFpga.Integer;
 using TransformerFpga.Model;
 using TransformerFpga.Pipeline;
 
@@ -32,5 +33,13 @@ public sealed class EngineEquivalenceTests
         var spec = new SyntheticModelSpec(Window: window, InputFeatures: features, OutputFeatures: 1,
             DModel: dModel, Heads: heads, FfnDim: ffn, EncoderLayers: layers, Norm: norm, Rows: window + 40, Name: "e" + seed.ToString(CultureInfo.InvariantCulture));
         HdlCase.Run(spec, seed, 4, minBits, maxBits, windows: 2, TestContext, engine: new EngineSettings(lanes, lutLanes));
+    }
+
+    /// <summary>The sample's forecaster at uniform 8 bits on an 8-lane engine, over several test windows.</summary>
+    [TestMethod]
+    public void SampleIsBitExactOnTheEngine()
+    {
+        string path = Path.Combine(SynthesisTests.RepositoryRoot(), "samples", "SeattleTemperature", "model", "forecaster.json");
+        HdlCase.RunModel(ModelLoader.LoadConfig(path), _ => new LayerBits(8, 8), BufferResource.Auto, new EngineSettings(8), windows: 4, TestContext);
     }
 }

@@ -77,7 +77,7 @@ internal static class HdlCase
     public static void Run(SyntheticModelSpec spec, int seed, int maxLanes, int minBits, int maxBits, int windows, TestContext? context, bool lutNorms = false,
         EngineSettings? engine = null)
     {
-        string ghdl = Ghdl.Executable;
+        _ = Ghdl.Executable;
         using var folder = new TestFolder();
         var config = ModelLoader.LoadConfig(SyntheticModel.Write(folder.File("model"), spec, seed));
         var weights = TransformerWeights.Load(config);
@@ -106,6 +106,23 @@ internal static class HdlCase
         HardwareModel.ValidateLanes(model, plan, "test.csproj");
         plan = plan.WithEngine(engine);
 
+        Check(evaluation, model, plan, spec.Name, windows, context, folder);
+    }
+
+    /// <summary>A real model at the given bits and buffer memory (every layer 1 lane), on the engine when <paramref name="engine"/> is set.</summary>
+    public static void RunModel(ModelConfig config, Func<string, LayerBits> bits, BufferResource buffers, EngineSettings? engine, int windows, TestContext? context)
+    {
+        using var folder = new TestFolder();
+        var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
+        var model = evaluation.Quantize(bits);
+        var plan = LayerPlan.From(model.Layers.Select(l => l.Name).ToList(), n => new LayerChoice(bits(n), buffers, 1, MultiplierMapping.Auto)).WithEngine(engine);
+        Check(evaluation, model, plan, config.Name, windows, context, folder);
+    }
+
+    /// <summary>Generates the design, runs it in GHDL on test windows and holds its outputs and cycles against the simulator and the latency model.</summary>
+    private static void Check(ModelEvaluation evaluation, IntegerTransformer model, LayerPlan plan, string name, int windows, TestContext? context, TestFolder folder)
+    {
+        _ = Ghdl.Executable;
         int count = Math.Min(windows, evaluation.Test.Count);
         var inputs = Enumerable.Range(0, count).Select(i =>
         {
@@ -115,14 +132,14 @@ internal static class HdlCase
         }).ToList();
 
         var outputs = new OutputWriter();
-        var design = HdlGenerator.Generate(model, plan, spec.Name, inputs, outputs);
-        string root = Environment.GetEnvironmentVariable("TFPGA_HDL_KEEP") is { Length: > 0 } keep ? Path.Combine(keep, spec.Name) : folder.File("out");
+        var design = HdlGenerator.Generate(model, plan, name, inputs, outputs);
+        string root = Environment.GetEnvironmentVariable("TFPGA_HDL_KEEP") is { Length: > 0 } keep ? Path.Combine(keep, name) : folder.File("out");
         outputs.Commit(root, "hdl");
         var watch = Stopwatch.StartNew();
         var (code, output) = Ghdl.Run("/bin/sh", "run_ghdl.sh", Path.Combine(root, "hdl"));
         watch.Stop();
         long expectedCycles = HardwareModel.TotalCycles(model, plan);
-        context?.WriteLine($"{spec} seed {seed}: {design.Layers.Count} layers, {expectedCycles} cycles/window, GHDL {watch.Elapsed.TotalSeconds:F1} s");
+        context?.WriteLine($"{name}: {design.Layers.Count} layers, {expectedCycles} cycles/window, GHDL {watch.Elapsed.TotalSeconds:F1} s");
         Assert.AreEqual(0, code, "run_ghdl.sh failed:\n" + Tail(output));
         string vectors = Path.Combine(root, "hdl", "vectors");
         var expected = File.ReadAllLines(Path.Combine(vectors, design.Top + "_expected.txt"));

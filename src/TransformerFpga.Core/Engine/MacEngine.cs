@@ -129,7 +129,7 @@ public sealed class MacEngine
             Field("J_BIAS", j => BiasBase.TryGetValue(j, out int b) ? b : -1),
             Field("J_M0", j => j.M0),
             Field("J_SHIFT", j => j.Shift),
-            Field("J_Y_BITS", j => j.OutputBits),
+            Field("J_LIMIT", j => (1L << (j.OutputBits - 1)) - 1),
             Field("J_RELU", j => j.Relu ? 1 : 0)));
 
         int bb = BBits, biasBits = BiasBits;

@@ -14,7 +14,7 @@
 -- registers and the registered weight ROM read -> a_q / b_q -> operands (DSP A/B, or the first half of
 -- the LUT multiplier's tree) -> products (MREG, or the second half) -> products out (PREG) ->
 -- TREE_STAGES sums -> accumulator -> magnitude -> magnitude * M0 (MREG) -> P -> + half -> shift ->
--- saturation and ReLU -> write.
+-- saturation (to 2^(Y-1) - 1 = J_LIMIT, or -2^(Y-1), for Y output bits) and ReLU -> write.
 -- Cycles from the edge that samples start to the edge after which done is high:
 --   H * R * N * J + 12 + TREE_STAGES
 library ieee;
@@ -68,7 +68,7 @@ architecture rtl of tfpga_engine is
   constant J_BIAS      : integer_vector := (0 => 0);
   constant J_M0        : integer_vector := (0 => 64);
   constant J_SHIFT     : integer_vector := (0 => 9);
-  constant J_Y_BITS    : integer_vector := (0 => 8);
+  constant J_LIMIT     : integer_vector := (0 => 127);
   constant J_RELU      : integer_vector := (0 => 0);
   -- tfpga:constants-end
   constant AB      : positive := a_rd_data'length / LANES;
@@ -237,9 +237,8 @@ begin
               end if;
             end if;
           end loop;
-          if o < (count + 3) / 4 then
-            sums(st)(o) <= total;
-          end if;
+          -- slots past the stage's count hold 0 (every slot is assigned: no undriven bits in synthesis)
+          sums(st)(o) <= total;
         end loop;
         count := (count + 3) / 4;
       end loop;
@@ -336,7 +335,7 @@ begin
             if J_SHIFT(job) > 0 and J_SHIFT(job) <= QB + 1 then
               c_half(J_SHIFT(job) - 1) <= '1';
             end if;
-            c_limit <= to_unsigned(2 ** (J_Y_BITS(job) - 1) - 1, YB);
+            c_limit <= to_unsigned(J_LIMIT(job), YB);
             h <= 0; r <= 0; n <= 0; j <= 0;
             a_head <= 0; a_row <= 0; a_addr <= 0;
             b_head <= J_B_BASE(job); b_row <= J_B_BASE(job); b_addr <= J_B_BASE(job);

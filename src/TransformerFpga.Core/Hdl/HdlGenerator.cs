@@ -107,8 +107,10 @@ public static class HdlGenerator
         {
             string name = Vhdl.Identifier(layer.Name, "layer");
             var choice = plan[layer.Name];
+            // The engine's banks are separate RAMs: Auto decides on one bank's size there.
+            int bankCount = banks.GetValueOrDefault(layer, 1);
             var output = new BufferInfo(layer.Name, top + "_" + name + "_buf", "buf_" + name, layer.Elements, layer.Output.Bits,
-                HardwareModel.Buffer(layer.Elements, layer.Output.Bits, choice.Buffer), banks.GetValueOrDefault(layer, 1));
+                HardwareModel.Buffer(engine is null ? layer.Elements : layer.Elements / bankCount, layer.Output.Bits, choice.Buffer), bankCount);
             byOwner[layer] = output;
             buffers.Add(output);
             var sources = layer.Sources.Count == 0 ? [input] : layer.Sources.Select(s => byOwner[s.BufferOwner]).ToList();
