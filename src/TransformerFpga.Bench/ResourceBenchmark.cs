@@ -4,7 +4,8 @@ using TransformerFpga.Hardware;
 namespace TransformerFpga.Bench;
 
 /// <summary>
-/// Add `--wide` to draw the designs from the wide space (d_model up to 64, two encoder layers, attention lanes).
+/// Add `--wide` to draw the designs from the wide space (d_model up to 64, two encoder layers, attention lanes), `--engine`
+/// to build them in the Engine architecture (fit then refits the engine's coefficients only).
 /// `resources fit FOLDER FIRST[,FIRST…] COUNT OUT.json`: synthesizes COUNT generated designs (from each first seed) with Yosys, per module and
 /// flattened, and fits the resource model's coefficients to what each module takes in the flattened design.
 /// `resources table FOLDER FIRST COUNT [--abc9]`: synthesizes designs flattened (use seeds the fit never saw) and
@@ -22,9 +23,9 @@ public static class ResourceBenchmark
         var firsts = args[3].Split(',').Select(f => int.Parse(f, CultureInfo.InvariantCulture)).ToList();
         int first = firsts[0], count = int.Parse(args[4], CultureInfo.InvariantCulture);
         var seeds = firsts.SelectMany(f => Enumerable.Range(f, count)).ToList();
-        bool wide = args.Contains("--wide"), abc9 = args.Contains("--abc9");
+        bool wide = args.Contains("--wide"), abc9 = args.Contains("--abc9"), engine = args.Contains("--engine");
         if (mode == "modules") return Modules(SynthesisCheck.Generate(first, Path.Combine(root, "d" + first.ToString(CultureInfo.InvariantCulture)), wide));
-        var designs = seeds.Select(seed => SynthesisCheck.Generate(seed, Path.Combine(root, "d" + seed.ToString(CultureInfo.InvariantCulture)), wide)).ToList();
+        var designs = seeds.Select(seed => SynthesisCheck.Generate(seed, Path.Combine(root, "d" + seed.ToString(CultureInfo.InvariantCulture)), wide, engine)).ToList();
         var runs = new List<(SynthesisCheck.GeneratedDesign Design, string What)>();
         foreach (var d in designs)
         {
@@ -50,7 +51,18 @@ public static class ResourceBenchmark
         });
 
         var coefficients = ResourceCoefficients.Default;
-        if (mode == "fit")
+        if (mode == "fit" && engine)
+        {
+            // Engine designs refit the engine's coefficients only; every other kind keeps the shipped ones.
+            var shipped = ResourceCoefficients.Default;
+            coefficients = ResourceFit.Fit(designs.SelectMany(SynthesisCheck.FlattenedSamples).Where(s => s.Kind == ModuleKind.Engine),
+                shipped.Source + "; Engine: Yosys 0.23 synth_xilinx -flatten of generated Engine designs (seeds " + string.Join(", ", firsts.Select(f => f.ToString(CultureInfo.InvariantCulture) + "–"
+                + (f + count - 1).ToString(CultureInfo.InvariantCulture))) + (wide ? ", wide space" : "") + "), with the engine's multiplexers in the top", shipped);
+            coefficients.ErrorPercent = shipped.ErrorPercent;
+            File.WriteAllText(args[5], coefficients.ToJson() + "\n");
+            Console.WriteLine("in-sample (the designs the coefficients were fitted to), against flattened synthesis:");
+        }
+        else if (mode == "fit")
         {
             coefficients = ResourceFit.Fit(designs.SelectMany(SynthesisCheck.FlattenedSamples),
                 "Yosys 0.23 synth_xilinx -flatten of generated designs (seeds " + string.Join(", ", firsts.Select(f => f.ToString(CultureInfo.InvariantCulture) + "–"

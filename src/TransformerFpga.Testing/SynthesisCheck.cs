@@ -26,7 +26,8 @@ public static class SynthesisCheck
     /// space is d_model 8–32, one encoder layer, 1–2 heads and lanes in the linear layers; <paramref name="wide"/>
     /// draws d_model up to 64, two encoder layers, up to 4 heads and lanes in attention too (slower to synthesize).
     /// </summary>
-    public static GeneratedDesign Generate(int seed, string folder, bool wide = false)
+    /// <param name="engine">Build the Engine architecture: lanes of the engine drawn among the powers of two that divide the model (DSP, a quarter LUT).</param>
+    public static GeneratedDesign Generate(int seed, string folder, bool wide = false, bool engine = false)
     {
         var random = new Random(seed);
         int[] dModels = wide ? [8, 8, 16, 16, 24, 32, 32, 48, 64] : [8, 16, 24, 32];
@@ -53,6 +54,13 @@ public static class SynthesisCheck
             lanes[layer.Name] = divisors[random.Next(divisors.Length)];
         }
         var plan = LayerPlan.From(names, n => new LayerChoice(bits[n], buffers[n], lanes[n], multipliers[n]));
+        if (engine)
+        {
+            // A second generator, so that the draws above stay those of the Layers design of the same seed.
+            var engineRandom = new Random(seed * 13 + 7);
+            var valid = new[] { 2, 4, 8, 16 }.Where(l => d % l == 0 && (d / heads) % l == 0 && window % l == 0 && spec.FfnDim % l == 0).ToArray();
+            plan = plan.WithEngine(new EngineSettings(valid[engineRandom.Next(valid.Length)], engineRandom.Next(4) == 0));
+        }
         var outputs = new OutputWriter();
         var design = HdlGenerator.Generate(model, plan, name, [], outputs);
         SynthesisScripts.Generate(design, "xc7s15ftgb196-1", 100, outputs);
@@ -135,6 +143,7 @@ public static class SynthesisCheck
         var modules = ResourceModel.Modules(design.Design, file => File.ReadAllText(Path.Combine(design.Folder, "hdl", file)));
         var labels = InstanceLabels(design);
         var listed = new Resources();
+        var samples = new List<ModuleSample>();
         ModuleSample Sample(DesignModule module, Resources measured)
         {
             var features = ResourceModel.Features(module, design.Design);
@@ -150,12 +159,24 @@ public static class SynthesisCheck
             int lutRam = memory + attributed.LutRam / module.Instances;
             var r = new Resources(logic + lutRam, lutRam, attributed.Ff / module.Instances, perModule.Bram18, perModule.Dsp);
             listed += r * module.Instances;
-            yield return Sample(module, r);
+            var sample = Sample(module, r);
+            samples.Add(sample);
+            if (sample.Kind != ModuleKind.Engine) yield return sample;
         }
         var total = Flattened(design) ?? throw new InvalidOperationException(design.Name + ": no flattened synthesis log");
         var top = modules.Single(m => m.Kind == ModuleKind.Top);
-        yield return Sample(top,
-            new Resources(total.Lut - listed.Lut, total.LutRam - listed.LutRam, total.Ff - listed.Ff, total.Bram18 - listed.Bram18, total.Dsp - listed.Dsp));
+        var rest = new Resources(total.Lut - listed.Lut, total.LutRam - listed.LutRam, total.Ff - listed.Ff, total.Bram18 - listed.Bram18, total.Dsp - listed.Dsp);
+        if (design.Design.Engine is null)
+        {
+            yield return Sample(top, rest);
+            yield break;
+        }
+        // The top of an Engine design also holds the engine's read multiplexers and the banked buffers' element
+        // selection: what it takes beyond the top model's estimate (the sequencer and address multiplexers, as in a
+        // Layers design) belongs to the engine's sample. The top itself gives no sample here.
+        var topEstimate = ResourceModel.Estimate(top, design.Design, ResourceCoefficients.Default);
+        var engine = samples.Single(x => x.Kind == ModuleKind.Engine);
+        yield return engine with { Measured = engine.Measured + (rest - topEstimate) with { Bram18 = 0, Dsp = 0 } };
     }
 
     /// <summary>Cell counts per instance label of the design's flattened netlist (flat/netlist.json).</summary>
@@ -166,7 +187,8 @@ public static class SynthesisCheck
     /// <summary>The top's instance labels of each module entity: one per layer, one per bank of a buffer.</summary>
     public static Dictionary<string, IReadOnlyList<string>> InstanceLabels(GeneratedDesign design)
     {
-        var labels = design.Design.Layers.ToDictionary(l => l.Entity, l => (IReadOnlyList<string>)[HdlGenerator.InstanceLabel(l)]);
+        var labels = design.Design.OwnDatapaths.ToDictionary(l => l.Entity, l => (IReadOnlyList<string>)[HdlGenerator.InstanceLabel(l)]);
+        if (design.Design.Engine is not null) labels[design.Design.EngineEntity] = [HdlGenerator.EngineLabel];
         foreach (var b in design.Design.Buffers) labels[b.Entity] = HdlGenerator.InstanceLabels(b);
         return labels;
     }

@@ -130,7 +130,8 @@ public sealed class BadInputTests
         yield return new("unknown part", ErrorCodes.UnknownPart, s => s.Settings(x => x with { Part = "xc9z99" }));
         yield return new("clock not a number", ErrorCodes.InvalidProperty, s => s.Settings(x => x with { ClockMHz = "fast" }));
         yield return new("model outside project", ErrorCodes.PathOutsideProject, s => s.Request = s.Request with { ModelItems = ["../model.json"] });
-        yield return new("engine architecture", ErrorCodes.NotAvailable, s => s.Settings(x => x with { Architecture = "Engine" }));
+        yield return new("engine lanes not dividing the model", ErrorCodes.InvalidLanes, s => s.Settings(x => x with { Architecture = "Engine", EngineLanes = "3" }));
+        yield return new("engine lanes above the maximum", ErrorCodes.InvalidProperty, s => s.Settings(x => x with { Architecture = "Engine", EngineLanes = "128" }));
         yield return new("unknown architecture", ErrorCodes.InvalidProperty, s => s.Settings(x => x with { Architecture = "Systolic" }));
         yield return new("engine lanes not a number", ErrorCodes.InvalidProperty, s => s.Settings(x => x with { EngineLanes = "many" }));
         yield return new("unknown weight resource", ErrorCodes.InvalidBufferResource, s => s.Request = s.Request with { WeightResources = [Item("encoder0.ffn", ("Resource", "Flash"))] });
@@ -208,6 +209,34 @@ public sealed class BadInputTests
         Assert.IsTrue(outcome.Success, string.Join("; ", outcome.Diagnostics));
         var warning = outcome.Diagnostics.Single(d => d.Severity == Severity.Warning && d.Code == ErrorCodes.SettingWithoutEffect);
         StringAssert.Contains(warning.Message, "FpgaEngineLanes is 16");
+    }
+
+    /// <summary>
+    /// FpgaArchitecture=Engine builds the shared MAC engine: its VHDL, an engine row in the reports with the engine's
+    /// DSPs and lanes, the engine's layers at the engine's lanes, and a warning for a LayerParallelism item that only
+    /// selects engine layers (their lanes are the engine's).
+    /// </summary>
+    [TestMethod]
+    public void EngineArchitectureBuilds()
+    {
+        using var folder = new TestFolder();
+        var setup = new Setup(folder);
+        setup.Settings(x => x with { Architecture = "Engine", EngineLanes = "4" });
+        setup.Items(lanes: [Item("encoder0.attn.q", ("Lanes", "2"))]);
+        var outcome = FpgaBuild.Run(setup.Request);
+        Assert.IsTrue(outcome.Success, string.Join("; ", outcome.Diagnostics));
+        var warning = outcome.Diagnostics.Single(d => d.Severity == Severity.Warning && d.Code == ErrorCodes.SettingWithoutEffect);
+        StringAssert.Contains(warning.Message, "shared MAC engine");
+        var sources = File.ReadAllLines(folder.File("out/hdl/sources.txt"));
+        Assert.IsTrue(sources.Any(f => f.EndsWith("_engine.vhd", StringComparison.Ordinal)), string.Join(", ", sources));
+        Assert.IsFalse(sources.Any(f => f.Contains("attn_q.vhd", StringComparison.Ordinal)), "the Q layer has no entity of its own");
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(folder.File("out/report/resources.json")));
+        var rows = json.RootElement.GetProperty("layers").EnumerateArray().ToDictionary(l => l.GetProperty("name").GetString()!);
+        Assert.AreEqual(4, rows["engine"].GetProperty("lanes").GetInt32());
+        Assert.IsTrue(rows["engine"].GetProperty("dsp").GetInt32() >= 4, "one DSP48E1 per lane at least");
+        Assert.AreEqual(4, rows["encoder0.attn.q"].GetProperty("lanes").GetInt32());
+        Assert.AreEqual(0, rows["encoder0.attn.q"].GetProperty("dsp").GetInt32(), "an engine layer's row holds its buffer only");
+        StringAssert.Contains(File.ReadAllText(folder.File("out/report/summary.md")), "| engine |");
     }
 
     /// <summary>A WeightResource item takes effect on linear layers (its VHDL carries the rom_style) and warns where there is no weight ROM.</summary>

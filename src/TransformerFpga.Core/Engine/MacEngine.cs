@@ -1,3 +1,4 @@
+using TransformerFpga.Hardware;
 using TransformerFpga.Hdl;
 using TransformerFpga.Integer;
 using TransformerFpga.Layers;
@@ -93,8 +94,50 @@ public sealed class MacEngine
         return new MacEngine(lanes, settings.LutMultipliers, jobs);
     }
 
+    /// <summary>Lanes of an engine when FpgaEngineLanes is not set: the most that divide the model, up to this.</summary>
+    public const int DefaultMaxLanes = 16;
+
+    /// <summary>
+    /// The lane counts an engine for <paramref name="config"/> may have: powers of two that divide every reduction it
+    /// runs (the head dimension, the window, the FFN width and so d_model).
+    /// </summary>
+    public static IReadOnlyList<int> ValidLanes(Model.ModelConfig config) =>
+        Enumerable.Range(0, 7).Select(k => 1 << k)
+            .Where(l => l <= Pipeline.LayerPlan.MaxLanes && config.HeadDim % l == 0 && config.Window % l == 0 && config.FfnDim % l == 0).ToList();
+
     /// <summary>The job of <paramref name="layer"/>, or null when it keeps a datapath of its own.</summary>
     public EngineJob? JobOf(QuantizedLayer layer) => Jobs.FirstOrDefault(j => j.Layer == layer);
+
+    /// <summary>The weight ROM's words in address order, lane by lane: each linear job's outputs, a word of lanes consecutive inputs each.</summary>
+    private IEnumerable<int[]> WeightWordValues()
+    {
+        foreach (var job in Jobs.Where(j => j.Weights is not null))
+        {
+            int inputs = job.Words * Lanes;
+            for (int n = 0; n < job.Outputs; n++)
+                for (int w = 0; w < job.Words; w++)
+                    yield return job.Weights!.AsSpan(n * inputs + w * Lanes, Lanes).ToArray();
+        }
+    }
+
+    /// <summary>The weight ROM as engine.vhd declares it (at least two words), with the bit columns that vary over it (synthesis removes the others).</summary>
+    public RomShape WeightRom
+    {
+        get
+        {
+            var words = WeightWordValues().ToList();
+            int bb = BBits, width = Lanes * bb, varying = 0;
+            long mask = (1L << bb) - 1;
+            for (int l = 0; l < Lanes; l++)
+            {
+                long ones = 0, zeros = 0;
+                foreach (var w in words) { ones |= w[l] & mask; zeros |= ~w[l] & mask; }
+                if (words.Count < 2) zeros |= mask; // the zero padding word
+                varying += System.Numerics.BitOperations.PopCount((ulong)(ones & zeros));
+            }
+            return new RomShape("WEIGHTS", Math.Max(words.Count, 2), width, varying);
+        }
+    }
 
     /// <summary>Sets engine.vhd's constants and ROMs; <paramref name="stepOf"/> gives each job's sequencer step.</summary>
     public void Fill(VhdlTemplate template, int steps, Func<EngineJob, int> stepOf)
@@ -105,12 +148,20 @@ public sealed class MacEngine
         long countMax = Jobs.Max(j => Math.Max(Math.Max(j.Heads, j.Rows), Math.Max(j.Outputs, j.Words))) - 1;
         string Vector(IEnumerable<long> values) => Vhdl.Aggregate(values.Select(Vhdl.Int), "    ", 16);
         string Field(string name, Func<EngineJob, long> value) => Vhdl.Constant(name, "integer_vector", Vector(Jobs.Select(value)));
+        int bb = BBits, biasBits = BiasBits;
+        string Word(Func<int, long> lane) =>
+            "\"" + string.Concat(Enumerable.Range(0, Lanes).Reverse().Select(l => Vhdl.Bits(lane(l), bb)[1..^1])) + "\"";
+        var weightWords = WeightWordValues().Select(w => Word(l => w[l])).ToList();
+        var biasEntries = Jobs.Where(j => j.Bias is not null).SelectMany(j => j.Bias!).Select(b => Vhdl.Bits(b, biasBits)).ToList();
+        int weightDepth = Math.Max(weightWords.Count, 2), biasDepth = Math.Max(biasEntries.Count, 2);
         template.SetRegion("constants", Vhdl.Lines(
             Vhdl.Positive("LANES", Lanes),
             Vhdl.Positive("ACC_BITS", AccumulatorBits),
             Vhdl.Positive("BIAS_BITS", BiasBits),
             Vhdl.Positive("M0_BITS", M0Bits),
             Vhdl.Positive("COUNT_MAX", Math.Max(countMax, 1)),
+            Vhdl.Positive("W_DEPTH", weightDepth),
+            Vhdl.Positive("B_DEPTH", biasDepth),
             Vhdl.Positive("N_JOBS", Jobs.Count),
             Vhdl.Constant("JOB_OF_STEP", "integer_vector", Vector(jobOfStep.Select(v => (long)v))),
             Field("J_H", j => j.Heads),
@@ -132,21 +183,8 @@ public sealed class MacEngine
             Field("J_LIMIT", j => (1L << (j.OutputBits - 1)) - 1),
             Field("J_RELU", j => j.Relu ? 1 : 0)));
 
-        int bb = BBits, biasBits = BiasBits;
-        string Word(Func<int, long> lane) =>
-            "\"" + string.Concat(Enumerable.Range(0, Lanes).Reverse().Select(l => Vhdl.Bits(lane(l), bb)[1..^1])) + "\"";
-        var weightWords = new List<string>();
-        foreach (var job in Jobs.Where(j => j.Weights is not null))
-        {
-            int inputs = job.Words * Lanes;
-            for (int n = 0; n < job.Outputs; n++)
-                for (int w = 0; w < job.Words; w++)
-                    weightWords.Add(Word(l => job.Weights![n * inputs + w * Lanes + l]));
-        }
-        var biasEntries = Jobs.Where(j => j.Bias is not null).SelectMany(j => j.Bias!).Select(b => Vhdl.Bits(b, biasBits)).ToList();
-        int weightDepth = Math.Max(weightWords.Count, 2), biasDepth = Math.Max(biasEntries.Count, 2);
         template.SetRegion("rom", Vhdl.Lines(
-            Vhdl.Constant("WEIGHTS", $"wrom_t(0 to {weightDepth - 1})", Vhdl.Aggregate(weightWords, "    ", 4, 2, Word(_ => 0))),
-            Vhdl.Constant("BIAS", $"brom_t(0 to {biasDepth - 1})", Vhdl.Aggregate(biasEntries, "    ", 8, 2, Vhdl.Bits(0, biasBits)))));
+            Vhdl.Constant("WEIGHTS", "wrom_t", Vhdl.Aggregate(weightWords, "    ", 4, 2, Word(_ => 0))),
+            Vhdl.Constant("BIAS", "brom_t", Vhdl.Aggregate(biasEntries, "    ", 8, 2, Vhdl.Bits(0, biasBits)))));
     }
 }

@@ -50,6 +50,8 @@ architecture rtl of tfpga_engine is
   constant BIAS_BITS   : positive := 8;
   constant M0_BITS     : positive := 8;
   constant COUNT_MAX   : positive := 4;
+  constant W_DEPTH     : positive := 2;
+  constant B_DEPTH     : positive := 2;
   constant N_JOBS      : positive := 1;
   constant JOB_OF_STEP : integer_vector := (0 => 0);
   constant J_H         : integer_vector := (0 => 1);
@@ -103,11 +105,11 @@ architecture rtl of tfpga_engine is
   -- tfpga:multiplier-end
 
   -- One weight ROM word holds LANES consecutive weights of one output, lane l in bits (l+1)*BB-1 downto l*BB.
-  type wrom_t is array (natural range <>) of signed(LANES * BB - 1 downto 0);
-  type brom_t is array (natural range <>) of signed(BIAS_BITS - 1 downto 0);
+  type wrom_t is array (0 to W_DEPTH - 1) of signed(LANES * BB - 1 downto 0);
+  type brom_t is array (0 to B_DEPTH - 1) of signed(BIAS_BITS - 1 downto 0);
   -- tfpga:rom-begin
-  constant WEIGHTS : wrom_t(0 to 1) := (0 => "0001001100101101", 1 => "1111011100001001");
-  constant BIAS : brom_t(0 to 1) := (0 => "00000011", 1 => "00111000");
+  constant WEIGHTS : wrom_t := (0 => "0001001100101101", 1 => "1111011100001001");
+  constant BIAS : brom_t := (0 => "00000011", 1 => "00111000");
   -- tfpga:rom-end
 
   subtype count_t is natural range 0 to COUNT_MAX;

@@ -114,6 +114,9 @@ public static class DesignExploration
         var watch = Stopwatch.StartNew();
         string projectFile = request.Build.ProjectFile;
         var inputs = ProjectInputs.Resolve(request.Build);
+        if (inputs.Plan.Engine is not null)
+            throw new FpgaException(ErrorCodes.NotAvailable, projectFile,
+                "FpgaExplore searches designs of the Layers architecture only in this version, and FpgaArchitecture is Engine; run it as dotnet build -t:FpgaExplore -p:FpgaArchitecture=Layers");
         var options = ExploreOptions.Parse(request.Settings, projectFile);
         cancellation.ThrowIfCancellationRequested();
 

@@ -16,11 +16,11 @@ public static class AutoMapping
 
     public static Result Resolve(LayerPlan plan, Func<LayerPlan, DesignEstimate> estimate)
     {
-        var start = LayerPlan.From(plan.LayerNames, n => plan[n].Multiplier == MultiplierMapping.Auto ? plan[n] with { Multiplier = MultiplierMapping.Dsp } : plan[n]);
+        var start = plan.With(n => plan[n].Multiplier == MultiplierMapping.Auto ? plan[n] with { Multiplier = MultiplierMapping.Dsp } : plan[n]);
         var first = estimate(start);
         var rows = first.Layers.ToDictionary(l => l.Name, StringComparer.Ordinal);
         // Pin the threshold's buffer choice so that the switches below are explicit.
-        var baseline = LayerPlan.From(start.LayerNames, n => start[n].Buffer == BufferResource.Auto && rows[n].BufferResource is "Block" or "Distributed"
+        var baseline = start.With(n => start[n].Buffer == BufferResource.Auto && rows[n].BufferResource is "Block" or "Distributed"
             ? start[n] with { Buffer = Enum.Parse<BufferResource>(rows[n].BufferResource) }
             : start[n]);
         if (first.Fits) return new Result(baseline, first, []);
@@ -30,13 +30,13 @@ public static class AutoMapping
         var moves = new List<Move>();
         if (autoMultipliers.Count > 0)
         {
-            var lut = estimate(LayerPlan.From(baseline.LayerNames, n => autoMultipliers.Contains(n) ? baseline[n] with { Multiplier = MultiplierMapping.Lut } : baseline[n]));
+            var lut = estimate(baseline.With(n => autoMultipliers.Contains(n) ? baseline[n] with { Multiplier = MultiplierMapping.Lut } : baseline[n]));
             moves.AddRange(Moves(autoMultipliers, first, lut, n => $"{n}: multipliers in LUTs", c => c with { Multiplier = MultiplierMapping.Lut }));
         }
         if (autoBuffers.Count > 0)
         {
             static BufferResource Other(BufferResource b) => b == BufferResource.Block ? BufferResource.Distributed : BufferResource.Block;
-            var flipped = estimate(LayerPlan.From(baseline.LayerNames, n => autoBuffers.Contains(n) ? baseline[n] with { Buffer = Other(baseline[n].Buffer) } : baseline[n]));
+            var flipped = estimate(baseline.With(n => autoBuffers.Contains(n) ? baseline[n] with { Buffer = Other(baseline[n].Buffer) } : baseline[n]));
             moves.AddRange(Moves(autoBuffers, first, flipped, n => $"{n}: buffer in {Other(baseline[n].Buffer)} RAM", c => c with { Buffer = Other(c.Buffer) }));
         }
 
@@ -58,7 +58,7 @@ public static class AutoMapping
             total += best.Delta;
         }
         if (chosen.Count == 0) return new Result(baseline, first, []);
-        var resolved = LayerPlan.From(baseline.LayerNames, n => chosen.Where(m => m.Layer == n).Aggregate(baseline[n], (c, m) => m.Apply(c)));
+        var resolved = baseline.With(n => chosen.Where(m => m.Layer == n).Aggregate(baseline[n], (c, m) => m.Apply(c)));
         return new Result(resolved, estimate(resolved), chosen.Select(m => m.Description).ToList());
     }
 

@@ -14,8 +14,9 @@ namespace TransformerFpga.Hardware;
 /// Where the layer's constant tables (weights and biases, gains, the exp table) go by the synthesis cost rule the
 /// estimate follows: "Block" (RAMB18), "LUT", "Block+LUT" when some of each; null for a layer without tables.
 /// </param>
+/// <param name="OnEngine">The layer runs on the shared MAC engine (its row holds its buffer; the engine's logic is the engine row).</param>
 public sealed record LayerEstimate(string Name, int WeightBits, int ActivationBits, int Lanes, string BufferResource, Resources Resources, long Cycles,
-    string? Multiplier = null, string? Rom = null, bool HasWeightRom = false)
+    string? Multiplier = null, string? Rom = null, bool HasWeightRom = false, bool OnEngine = false)
 {
     /// <summary>The <see cref="Rom"/> value of a generated entity's ROMs.</summary>
     public static string? RomOf(VhdlModule entity)
@@ -86,16 +87,26 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
         var byEntity = modules.ToDictionary(m => m.Entity, m => ResourceModel.Estimate(m, design, coefficients), StringComparer.Ordinal);
         var vhdlByEntity = modules.ToDictionary(m => m.Entity, m => m.Vhdl, StringComparer.Ordinal);
         var rows = new List<LayerEstimate>();
+        var engine = design.Engine;
         foreach (var layer in model.Layers)
         {
             var choice = plan[layer.Name];
             var info = design.Layers.FirstOrDefault(l => l.Layer == layer);
+            if (info is { OnEngine: true })
+            {
+                rows.Add(new LayerEstimate(layer.Name, layer.WeightBits, layer.ActivationBits, engine!.Lanes, info.Output.Resource.ToString(), byEntity[info.Output.Entity],
+                    engine.Cycles(engine.JobOf(layer)!) + HardwareModel.HandoffCycles, engine.LutMultipliers ? "LUT" : "DSP", OnEngine: true));
+                continue;
+            }
             var resources = info is null ? new Resources() : byEntity[info.Entity] + byEntity[info.Output.Entity];
             string buffer = info is null ? "Fused" : info.Output.Resource.ToString();
             string? multiplier = info is null || !HardwareModel.HasLanes(layer) ? null : info.LutMultipliers ? "LUT" : "DSP";
             rows.Add(new LayerEstimate(layer.Name, layer.WeightBits, layer.ActivationBits, HardwareModel.Lanes(layer, choice), buffer, resources, HardwareModel.Cycles(layer, choice),
                 multiplier, info is null ? null : LayerEstimate.RomOf(vhdlByEntity[info.Entity]), info?.Datapath.HasWeightRom ?? false));
         }
+        if (engine is not null)
+            rows.Add(new LayerEstimate(ResourceModel.EngineRow, 0, 0, engine.Lanes, "None", byEntity[design.EngineEntity], 0, engine.LutMultipliers ? "LUT" : "DSP",
+                LayerEstimate.RomOf(vhdlByEntity[design.EngineEntity])));
         rows.Add(new LayerEstimate("input", 0, design.Input.Width, 1, design.Input.Resource.ToString(), byEntity[design.Input.Entity], 0));
         rows.Add(new LayerEstimate("control", 0, 0, 1, "None", byEntity[design.Top], 0));
         return new DesignEstimate(design.Top, part, device, clockMHz, limitPercent, rows, HardwareModel.TotalCycles(model, plan), DesignTiming.Of(design));

@@ -30,7 +30,8 @@ public sealed record DesignTiming(IReadOnlyList<LayerTiming> Layers)
 
     public static DesignTiming Of(HdlGenerator.Design design)
     {
-        var layers = design.Layers.Select(l => new LayerTiming(l.Layer.Name, CriticalPath(l))).ToList();
+        var layers = design.OwnDatapaths.Select(l => new LayerTiming(l.Layer.Name, CriticalPath(l))).ToList();
+        if (design.Engine is not null) layers.Add(new LayerTiming(ResourceModel.EngineRow, Engine.EngineTiming.CriticalPath(design)));
         int readers = design.Buffers.Select(b => design.Layers.Count(l => l.Sources.Contains(b))).DefaultIfEmpty(1).Max();
         long lutRamDepth = design.Buffers.Where(b => b.Resource == BufferResource.Distributed).Select(b => b.BankDepth).DefaultIfEmpty(0).Max();
         layers.Add(new LayerTiming(ControlName, HardwareModel.SequencerPath(design.Layers.Count, readers, lutRamDepth)));

@@ -135,11 +135,17 @@ public static class PowerModel
         double latencyCycles = Math.Max(1, design.LatencyCycles);
         long firstLayerCycles = design.Layers.FirstOrDefault(l => l.Name != "input" && l.Name != "control")?.Cycles ?? 0;
         var rows = new List<LayerPower>();
+        // The engine works while its layers run, at their cycle-weighted activity.
+        var onEngine = design.Layers.Where(l => l.OnEngine).ToList();
+        long engineCycles = onEngine.Sum(l => l.Cycles);
+        double engineToggle = engineCycles == 0 ? DefaultToggleRate
+            : onEngine.Sum(l => (activity?.Of(l.Name) ?? DefaultToggleRate) * l.Cycles) / engineCycles;
         foreach (var l in design.Layers)
         {
             var (toggle, duty) = l.Name switch
             {
                 "control" => (DefaultToggleRate, 1.0),
+                ResourceModel.EngineRow => (engineToggle, engineCycles / latencyCycles),
                 // The input buffer is read by the first layer only.
                 "input" => (activity?.Input ?? DefaultToggleRate, firstLayerCycles / latencyCycles),
                 _ => (activity?.Of(l.Name) ?? DefaultToggleRate, l.Cycles / latencyCycles),

@@ -6,7 +6,7 @@ namespace TransformerFpga.Hardware;
 /// <summary>The kinds of generated modules the resource model tells apart.</summary>
 public enum ModuleKind
 {
-    Top, BlockBuffer, DistributedBuffer, Linear, PositionalEncoding, Scores, Softmax, Context, ResidualAdd, BatchNorm, LayerNorm, AveragePool,
+    Top, BlockBuffer, DistributedBuffer, Linear, PositionalEncoding, Scores, Softmax, Context, ResidualAdd, BatchNorm, LayerNorm, AveragePool, Engine,
 }
 
 /// <summary>One generated entity (or the top with its read multiplexers) and the layer it belongs to.</summary>
@@ -23,6 +23,9 @@ public sealed record DesignModule(string Entity, string Layer, ModuleKind Kind, 
 /// </summary>
 public static class ResourceModel
 {
+    /// <summary>The row of the shared MAC engine in an Engine design's estimate.</summary>
+    public const string EngineRow = "engine";
+
     public static IReadOnlyList<DesignModule> Modules(HdlGenerator.Design design, Func<string, string> fileText)
     {
         var modules = new List<DesignModule>
@@ -31,8 +34,10 @@ public static class ResourceModel
         };
         foreach (var b in design.Buffers)
             modules.Add(BufferModule(b, fileText(b.Entity + ".vhd")));
-        foreach (var l in design.Layers)
+        foreach (var l in design.OwnDatapaths)
             modules.Add(LayerModule(l, fileText(l.Entity + ".vhd")));
+        if (design.Engine is not null)
+            modules.Add(new(design.EngineEntity, EngineRow, ModuleKind.Engine, VhdlModule.Parse(fileText(design.EngineEntity + ".vhd"))));
         return modules;
     }
 
@@ -49,6 +54,7 @@ public static class ResourceModel
     {
         ModuleKind.Top => TopFeatures(design),
         ModuleKind.BlockBuffer or ModuleKind.DistributedBuffer => BufferResources.Features(module.Vhdl, module.Kind == ModuleKind.BlockBuffer, module.Instances),
+        ModuleKind.Engine => Engine.EngineResources.Features(module.Vhdl, design),
         _ => DatapathOf(module).Features(module.Vhdl, DatapathOf(module).HasLanes ? DistributedSourceBits(module, design) : 0),
     };
 
@@ -62,7 +68,7 @@ public static class ResourceModel
     /// </summary>
     public static IReadOnlySet<int> SignedFeatures(DesignModule module, int featureCount) => module.Kind switch
     {
-        ModuleKind.Top => new HashSet<int>(),
+        ModuleKind.Top or ModuleKind.Engine => new HashSet<int>(),
         ModuleKind.BlockBuffer or ModuleKind.DistributedBuffer => new HashSet<int> { featureCount - 2, featureCount - 1 },
         _ => DatapathOf(module).SignedFeatures(featureCount),
     };
@@ -97,6 +103,7 @@ public static class ResourceModel
     {
         ModuleKind.BlockBuffer => (BufferResources.BlockRam18(module.Vhdl), 0),
         ModuleKind.DistributedBuffer or ModuleKind.Top => (0, 0),
+        ModuleKind.Engine => Engine.EngineResources.Counted(module.Vhdl),
         _ => DatapathOf(module).Counted(module.Vhdl),
     };
 

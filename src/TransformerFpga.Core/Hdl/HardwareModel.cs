@@ -97,7 +97,8 @@ public static class HardwareModel
     /// <summary>Throws TFPGA024 when a layer's explicit lanes (a LayerParallelism item) do not divide its parallel dimension.</summary>
     public static void ValidateLanes(IntegerTransformer model, LayerPlan plan, string projectFile)
     {
-        foreach (var layer in model.Layers.Where(HasLanes))
+        var engine = plan.Engine is { } settings ? Engine.MacEngine.For(model, settings) : null;
+        foreach (var layer in model.Layers.Where(l => HasLanes(l) && engine?.JobOf(l) is null))
         {
             var choice = plan[layer.Name];
             int size = ParallelSize(layer);

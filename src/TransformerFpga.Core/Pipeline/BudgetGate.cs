@@ -100,12 +100,12 @@ public static class BudgetGate
                         .Select(n => (Layer: n, Choice: kind.Apply(currentPlan[n], rows[n]))).Where(c => c.Choice is not null).ToList();
                     if (changed.Count == 0) continue;
                     var choices = changed.ToDictionary(c => c.Layer, c => c.Choice!, StringComparer.Ordinal);
-                    var deltas = current.LayerChanges(estimate(LayerPlan.From(currentPlan.LayerNames, n => choices.GetValueOrDefault(n, currentPlan[n]))));
+                    var deltas = current.LayerChanges(estimate(currentPlan.With(n => choices.GetValueOrDefault(n, currentPlan[n]))));
                     foreach (var (layer, choice) in changed)
                     {
                         double gain = overflow - DesignEstimate.Overflow(current.Total + deltas[layer], current.Budget);
                         if (gain > 1e-9 && (best is null || gain > best.Value.Gain + 1e-9))
-                            best = (new Change(kind.Item(layer, choice!), LayerPlan.From(currentPlan.LayerNames, n => n == layer ? choice! : currentPlan[n]), layer, kindIndex), gain);
+                            best = (new Change(kind.Item(layer, choice!), currentPlan.With(n => n == layer ? choice! : currentPlan[n]), layer, kindIndex), gain);
                     }
                 }
                 if (best is not null) break;

@@ -42,7 +42,7 @@ public sealed record BuildSettings
     public string? PowerReport { get; init; }
     /// <summary>@(FpgaConstraints): the user's XDC files (pins, I/O standards), relative to the project folder or absolute; none = out-of-context Vivado flow.</summary>
     public IReadOnlyList<string> BoardConstraints { get; init; } = [];
-    /// <summary>FpgaArchitecture: `Layers` (one datapath per layer) is the one this version builds.</summary>
+    /// <summary>FpgaArchitecture: `Layers` (one datapath per layer, the default) or `Engine` (one shared MAC engine).</summary>
     public string Architecture { get; init; } = "Layers";
     /// <summary>FpgaEngineLanes: the MAC lanes of the Engine architecture; empty = not set.</summary>
     public string EngineLanes { get; init; } = "";

@@ -17,12 +17,13 @@ public static class ItemEffects
     public static IReadOnlyList<FpgaDiagnostic> Check(IntegerTransformer model, LayerPlan plan, string projectFile)
     {
         var byName = model.Layers.ToDictionary(l => l.Name, StringComparer.Ordinal);
+        var engine = plan.Engine is { } settings ? Engine.MacEngine.For(model, settings) : null;
         var warnings = new List<FpgaDiagnostic>();
         foreach (var setting in plan.ItemSettings)
         {
             var layers = setting.Layers.Select(n => byName[n]).ToList();
-            if (layers.Any(l => Changes(setting.ItemType, setting.Metadata, l))) continue;
-            string reasons = string.Join("; ", layers.Select(l => l.Name + " " + WhyNot(setting.ItemType, setting.Metadata, l)));
+            if (layers.Any(l => Changes(setting.ItemType, setting.Metadata, l, engine))) continue;
+            string reasons = string.Join("; ", layers.Select(l => l.Name + " " + WhyNot(setting.ItemType, setting.Metadata, l, engine)));
             warnings.Add(new FpgaDiagnostic(Severity.Warning, ErrorCodes.SettingWithoutEffect, projectFile,
                 LayerPlan.ItemLine(projectFile, setting.ItemType, setting.Identity),
                 $"{setting.ItemType} '{setting.Identity}' sets {setting.Metadata}, which has no effect: {reasons}"));
@@ -31,9 +32,11 @@ public static class ItemEffects
     }
 
     /// <summary>Whether a metadata of a LayerPrecision, BufferResource, LayerParallelism or WeightResource item changes the layer's hardware or arithmetic.</summary>
-    public static bool Changes(string itemType, string metadata, QuantizedLayer layer)
+    /// <param name="engine">The design's shared MAC engine: its layers take their lanes, multipliers and weight memory from it.</param>
+    public static bool Changes(string itemType, string metadata, QuantizedLayer layer, Engine.MacEngine? engine = null)
     {
         if (!HardwareModel.HasHardware(layer)) return false;
+        if (engine?.JobOf(layer) is not null && (itemType == "WeightResource" || metadata is "Lanes" or "Multiplier")) return false;
         // Only the linear layers have a weight ROM (the norms' gains and the tables are small and stay where synthesis puts them).
         if (itemType == "WeightResource") return layer.Datapath?.HasWeightRom ?? false;
         return metadata switch
@@ -47,8 +50,9 @@ public static class ItemEffects
         };
     }
 
-    private static string WhyNot(string itemType, string metadata, QuantizedLayer layer) =>
+    private static string WhyNot(string itemType, string metadata, QuantizedLayer layer, Engine.MacEngine? engine) =>
         !HardwareModel.HasHardware(layer) ? $"is fused into {layer.BufferOwner.Name} and takes its settings; set them on {layer.BufferOwner.Name}"
+        : engine?.JobOf(layer) is not null ? "runs on the shared MAC engine, whose lanes FpgaEngineLanes sets (its weights are in the engine's ROM)"
         : itemType == "WeightResource" ? "has no weight ROM"
         : metadata switch
         {

@@ -47,6 +47,9 @@ public sealed class LayerPlan
     /// <summary>The shared MAC engine's settings when the architecture is Engine; null for one datapath per layer (Layers).</summary>
     public EngineSettings? Engine { get; private init; }
 
+    /// <summary>A plan of the same layers and architecture with other choices (the items' settings are not carried over).</summary>
+    public LayerPlan With(Func<string, LayerChoice> choose) => new(LayerNames, LayerNames.ToDictionary(l => l, choose, StringComparer.Ordinal), []) { Engine = Engine };
+
     /// <summary>This plan with the given architecture: an engine, or null for Layers.</summary>
     public LayerPlan WithEngine(EngineSettings? engine) => new(LayerNames, _choices, ItemSettings) { Engine = engine };
     public LayerChoice this[string layer] => _choices[layer];

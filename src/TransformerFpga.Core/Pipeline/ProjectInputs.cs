@@ -35,14 +35,14 @@ public sealed record ProjectInputs(ModelConfig Config, TransformerWeights Weight
         var device = Device.FromPart(settings.Part, projectFile);
         double clock = ParsePositive(settings.ClockMHz, "FpgaClockMHz", projectFile, 1000);
         double limit = ParsePositive(settings.UtilizationLimitPercent, "FpgaUtilizationLimitPercent", projectFile, 100);
-        var architectureWarnings = CheckArchitecture(request);
 
         string modelPath = Path.GetFullPath(Path.Combine(request.ProjectDirectory, request.ModelItems[0]));
         if (!ModelLoader.IsInside(modelPath, request.ProjectDirectory))
             throw new FpgaException(ErrorCodes.PathOutsideProject, projectFile, $"TransformerModel '{request.ModelItems[0]}' lies outside the project folder; keep model files inside the project");
         var config = ModelLoader.LoadConfig(modelPath, request.ProjectDirectory);
         var weights = TransformerWeights.Load(config);
-        var plan = LayerPlan.Resolve(IntegerTransformer.LayerNames(config), request, projectFile);
+        var (engine, architectureWarnings) = Architecture(request, config);
+        var plan = LayerPlan.Resolve(IntegerTransformer.LayerNames(config), request, projectFile).WithEngine(engine);
         string topName = string.IsNullOrWhiteSpace(settings.TopName) ? config.Name : settings.TopName;
         if (!fineTunedWeights) return new ProjectInputs(config, weights, device, settings.Part, clock, limit, plan, topName) { Diagnostics = architectureWarnings };
         var choice = FineTuning.FineTunedWeights.Choose(request.ProjectDirectory, config, plan.Bits, weights);
@@ -54,23 +54,31 @@ public sealed record ProjectInputs(ModelConfig Config, TransformerWeights Weight
     }
 
     /// <summary>
-    /// This version builds the per-layer architecture: FpgaArchitecture=Engine is an error (TFPGA033) rather than a
-    /// setting the design would silently ignore;
-    /// FpgaEngineLanes without the Engine is a warning (TFPGA050).
+    /// FpgaArchitecture: Layers (the default, one datapath per layer) or Engine (one shared MAC engine, whose lanes
+    /// FpgaEngineLanes sets: a power of two that divides the model's head dimension, window and FFN width; by default
+    /// the largest such up to <see cref="Engine.MacEngine.DefaultMaxLanes"/>). FpgaEngineLanes without the Engine is a warning (TFPGA050).
     /// </summary>
-    private static IReadOnlyList<FpgaDiagnostic> CheckArchitecture(BuildRequest request)
+    private static (EngineSettings? Engine, IReadOnlyList<FpgaDiagnostic> Warnings) Architecture(BuildRequest request, ModelConfig config)
     {
         string projectFile = request.ProjectFile, architecture = request.Settings.Architecture.Trim();
-        if (architecture.Equals("Engine", StringComparison.OrdinalIgnoreCase))
-            throw new FpgaException(ErrorCodes.NotAvailable, projectFile,
-                "FpgaArchitecture is 'Engine' (one shared pipelined datapath), which this version does not build yet; remove the property or set it to Layers (one datapath per layer)");
-        if (architecture.Length > 0 && !architecture.Equals("Layers", StringComparison.OrdinalIgnoreCase))
-            throw new FpgaException(ErrorCodes.InvalidProperty, projectFile, $"FpgaArchitecture is '{architecture}'; use Layers (one datapath per layer)");
+        bool engine = architecture.Equals("Engine", StringComparison.OrdinalIgnoreCase);
+        if (architecture.Length > 0 && !engine && !architecture.Equals("Layers", StringComparison.OrdinalIgnoreCase))
+            throw new FpgaException(ErrorCodes.InvalidProperty, projectFile, $"FpgaArchitecture is '{architecture}'; use Layers (one datapath per layer) or Engine (one shared MAC engine)");
         string lanes = request.Settings.EngineLanes.Trim();
-        if (lanes.Length == 0) return [];
-        if (!int.TryParse(lanes, NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value < 1)
-            throw new FpgaException(ErrorCodes.InvalidProperty, projectFile, $"FpgaEngineLanes is '{lanes}'; use a whole number of MAC lanes of at least 1");
-        return [new FpgaDiagnostic(Severity.Warning, ErrorCodes.SettingWithoutEffect, projectFile, 0, $"FpgaEngineLanes is {value}, which has no effect: it sets the lanes of the Engine architecture, and this design is Layers (set lanes per layer with LayerParallelism items or FpgaDefaultLanes)")];
+        int? value = null;
+        if (lanes.Length > 0)
+        {
+            if (!int.TryParse(lanes, NumberStyles.None, CultureInfo.InvariantCulture, out int parsed) || parsed < 1 || parsed > LayerPlan.MaxLanes)
+                throw new FpgaException(ErrorCodes.InvalidProperty, projectFile, $"FpgaEngineLanes is '{lanes}'; use a whole number of MAC lanes from 1 to {LayerPlan.MaxLanes}");
+            value = parsed;
+        }
+        if (!engine)
+            return (null, value is null ? [] : [new FpgaDiagnostic(Severity.Warning, ErrorCodes.SettingWithoutEffect, projectFile, 0, $"FpgaEngineLanes is {value}, which has no effect: it sets the lanes of the Engine architecture, and this design is Layers (set lanes per layer with LayerParallelism items or FpgaDefaultLanes)")]);
+        var valid = Engine.MacEngine.ValidLanes(config);
+        if (value is int explicitLanes && !valid.Contains(explicitLanes))
+            throw new FpgaException(ErrorCodes.InvalidLanes, projectFile,
+                $"FpgaEngineLanes is {explicitLanes}; the engine's lanes must be a power of two that divides the head dimension ({config.HeadDim}), the window ({config.Window}) and the FFN width ({config.FfnDim}): use one of {string.Join(", ", valid)}");
+        return (new EngineSettings(value ?? valid.Where(l => l <= Engine.MacEngine.DefaultMaxLanes).Max()), []);
     }
 
     private static double ParsePositive(string raw, string property, string projectFile, double max)

@@ -1,0 +1,94 @@
+using TransformerFpga.Hardware;
+using TransformerFpga.Hdl;
+using TransformerFpga.Layers.Linear;
+using TransformerFpga.Pipeline;
+using TransformerFpga.Quantization;
+
+namespace TransformerFpga.Engine;
+
+/// <summary>
+/// The register-to-register paths of the shared MAC engine (engine.vhd) and of its multiplexers in the top, derived
+/// from their structure as <see cref="MacTiming"/> does for the per-layer templates.
+/// </summary>
+public static class EngineTiming
+{
+    /// <summary>The deepest path of the engine in <paramref name="design"/>.</summary>
+    public static TimingPath CriticalPath(HdlGenerator.Design design) => Paths(design).MaxBy(p => p.Nanoseconds)!;
+
+    public static IEnumerable<TimingPath> Paths(HdlGenerator.Design design)
+    {
+        var engine = design.Engine ?? throw new ArgumentException("the design has no engine", nameof(design));
+        var engineLayers = design.Layers.Where(l => l.OnEngine).ToList();
+        int ab = engine.ABits, bb = engine.BBits, acc = engine.AccumulatorBits, m0 = engine.M0Bits;
+        int requant = acc + m0;
+        int addressBits = engineLayers.SelectMany(l => l.Sources.Append(l.Output)).Max(b => b.ElementAddressBits);
+        addressBits = Math.Max(addressBits, Vhdl.AddressBits(Math.Max(engine.WeightWords, 2)));
+        // the step's source among the engine's steps: the step compare, then a 4:1 multiplexer level per LUT
+        int muxLevels = 1 + Levels(engineLayers.Count);
+        var sources = engineLayers.SelectMany(l => l.Sources).Distinct().ToList();
+        bool blockSource = sources.Any(b => b.Resource == BufferResource.Block);
+
+        // issue and write counters: address sums, then the nested wrap selects
+        yield return Finish(TimingPath.FromRegister().Adder(addressBits).Luts(2));
+        // the descriptor's fields at start: the step's job, then the field's table (LUT ROMs)
+        yield return Finish(TimingPath.FromRegister().Luts(1 + Levels(design.Layers.Count)).Luts(1 + Levels(engine.Jobs.Count)));
+        // a and b read data through the top's multiplexer into a_q / b_q (b_q also chooses the weight ROM word)
+        yield return Finish((blockSource ? TimingPath.FromBlockRam(outputRegister: false) : TimingPath.FromRegister()).Luts(muxLevels + 1));
+        // weight ROM: a block RAM's data latch, or LUTs, into the ROM's output register
+        var rom = engine.WeightRom;
+        if (RomBlocks.IsBlock(rom)) yield return Finish(TimingPath.FromBlockRam(outputRegister: false).Luts(1));
+        else yield return Finish(MacTiming.RomRead(MacTiming.FanOut(TimingPath.FromRegister(), rom.Width * Math.Max(1, rom.Depth / 64)), rom.Depth));
+        if (engine.LutMultipliers)
+        {
+            var (first, second) = MacTiming.TreeLevels(bb);
+            yield return Finish(Adders(TimingPath.FromRegister().Luts(1), first, ab + bb));
+            yield return Finish(Adders(TimingPath.FromRegister(), second, ab + bb));
+            var (qFirst, qSecond) = MacTiming.TreeLevels(m0 + 1);
+            yield return Finish(Adders(TimingPath.FromRegister(), qFirst, requant + 2));
+            yield return Finish(Adders(TimingPath.FromRegister(), qSecond, requant + 2));
+        }
+        else
+        {
+            // operand registers → DSP48E1 → MREG (at the combinational bound, as for the per-layer templates)
+            yield return Finish(TimingPath.FromRegister().DspCombinational());
+        }
+        var product = engine.LutMultipliers ? TimingPath.FromRegister() : TimingPath.FromDsp();
+        // lane sums of four: two adder levels per stage
+        if (MacEngine.TreeStages(engine.Lanes) > 0) yield return Finish(Adders(product, 2, acc));
+        // the last sum (or P) with the bias or the running sum into the accumulator
+        yield return Finish((MacEngine.TreeStages(engine.Lanes) > 0 || engine.LutMultipliers ? TimingPath.FromRegister() : TimingPath.FromDsp()).Luts(1).Adder(acc));
+        // accumulator → magnitude (conditional negation)
+        yield return Finish(TimingPath.FromRegister().Adder(acc + 1));
+        // P → + half (the job's rounding bit)
+        yield return Finish((engine.LutMultipliers ? TimingPath.FromRegister() : TimingPath.FromDsp()).Adder(requant + 1));
+        // the job's shift: a barrel shifter, two shift bits per LUT level
+        yield return Finish(TimingPath.FromRegister().Luts((IntegerMath.BitLength(requant + 1) + 1) / 2));
+        // saturation compare against the job's limit, clamp select, sign restore (negation), ReLU select
+        yield return Finish(TimingPath.FromRegister().Adder(requant + 1).Luts(1).Adder(engine.OutputBits + 1).Luts(1));
+        // a layer of its own reading one element of a banked buffer: the bank chosen a clock before
+        int banks = design.Buffers.Max(b => b.Banks);
+        if (banks > 1)
+            yield return Finish((design.Buffers.Any(b => b.Banks > 1 && b.Resource == BufferResource.Block) ? TimingPath.FromBlockRam(outputRegister: false) : TimingPath.FromRegister())
+                .Luts(1 + Levels(banks)));
+    }
+
+    /// <summary>4:1 multiplexer levels (one LUT6 each) that choose one of <paramref name="inputs"/>.</summary>
+    private static int Levels(int inputs)
+    {
+        int levels = 0;
+        for (long reach = 4; reach < inputs; reach *= 4) levels++;
+        return levels;
+    }
+
+    private static TimingPath Adders(TimingPath path, int levels, int bits)
+    {
+        for (int i = 0; i < levels; i++) path.Adder(bits);
+        return path;
+    }
+
+    private static TimingPath Finish(TimingPath path)
+    {
+        path.ToRegister();
+        return path;
+    }
+}
