@@ -7,9 +7,9 @@ using TransformerFpga.Pipeline;
 namespace TransformerFpga.Bench;
 
 /// <summary>
-/// `engine [LANES,…]`: cycles per inference of the sample and the family (d_model 8–64) at uniform 8 bits, one datapath
-/// per layer (Layers, 1 lane) beside the shared MAC engine at each lane count; a lane count that does not divide a
-/// model's dimensions prints "–".
+/// `engine [LANES,…]`: the sample and the family (d_model 8–64) at uniform 8 bits, one datapath per layer (Layers, 1 lane)
+/// beside the shared MAC engine at each lane count: whether the estimate fits, LUT, DSP, RAMB18 and cycles per inference.
+/// `engine write FOLDER LANES [model.json]` writes an Engine design for synthesis.
 /// </summary>
 internal static class EngineBenchmark
 {
@@ -21,21 +21,28 @@ internal static class EngineBenchmark
         var models = new List<(string Name, string Path)> { ("sample", Path.Combine(samples, "model", "forecaster.json")) };
         foreach (int d in new[] { 8, 16, 24, 32, 40, 48, 56, 64 })
             models.Add(($"family d{d}", Path.Combine(samples, "family", "d" + d.ToString(CultureInfo.InvariantCulture), "forecaster.json")));
+        Console.WriteLine("Uniform 8 bits, buffers and multipliers Auto (the build's Auto rule), estimated against the XC7S15 at 100 MHz:");
+        Console.WriteLine("fits (yes/no), LUT % of the part, DSP, RAMB18, cycles per inference; \"–\" where the lanes do not divide the model.");
+        Console.WriteLine();
         Console.WriteLine($"| model | Layers (1 lane) | {string.Join(" | ", laneCounts.Select(l => $"Engine {l} lanes"))} |");
-        Console.WriteLine($"|---|---:|{string.Concat(laneCounts.Select(_ => "---:|"))}");
+        Console.WriteLine($"|---|---|{string.Concat(laneCounts.Select(_ => "---|"))}");
+        var device = Hardware.Device.FromPart("xc7s15ftgb196-1", "bench");
         foreach (var (name, path) in models)
         {
             var config = ModelLoader.LoadConfig(path);
             var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
-            var model = evaluation.Quantize(_ => new LayerBits(8, 8));
-            var names = model.Layers.Select(l => l.Name).ToList();
+            var estimator = new PlanEstimator(evaluation, config.Name, device, "xc7s15ftgb196-1", 100, 100, Hardware.ResourceCoefficients.Default);
+            var names = IntegerTransformer.LayerNames(config);
             var plan = LayerPlan.From(names, _ => new LayerChoice(new LayerBits(8, 8), BufferResource.Auto, 1, MultiplierMapping.Auto));
-            var cells = laneCounts.Select(l =>
+            string Cell(LayerPlan p)
             {
-                try { return HardwareModel.TotalCycles(model, plan.WithEngine(new EngineSettings(l))).ToString("N0", CultureInfo.InvariantCulture); }
-                catch (NotSupportedException) { return "–"; }
-            });
-            Console.WriteLine($"| {name} | {HardwareModel.TotalCycles(model, plan):N0} | {string.Join(" | ", cells)} |");
+                var e = Hardware.AutoMapping.Resolve(p, estimator.Estimate).Estimate;
+                var t = e.Total;
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"{(e.Fits ? "yes" : "no")}, {100.0 * t.Lut / device.Capacity.Lut:0} %, {t.Dsp} DSP, {t.Bram18} BRAM, {e.LatencyCycles:N0}");
+            }
+            var cells = laneCounts.Select(l => Engine.MacEngine.ValidLanes(config).Contains(l) ? Cell(plan.WithEngine(new EngineSettings(l))) : "–");
+            Console.WriteLine($"| {name} | {Cell(plan)} | {string.Join(" | ", cells)} |");
         }
         return 0;
     }
