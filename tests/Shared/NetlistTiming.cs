@@ -318,7 +318,7 @@ public static class TimingComparison
         public double Error => ModelNs - NetlistNs;
     }
 
-    /// <summary>One row per hardware layer and the control (the sequencer, instance "top"), in design order.</summary>
+    /// <summary>One row per hardware layer, the engine (instance u_engine) and the control (the sequencer, instance "top"), in design order.</summary>
     public static IReadOnlyList<Row> Rows(TransformerFpga.Hdl.HdlGenerator.Design design, NetlistTiming sta)
     {
         var model = DesignTiming.Of(design);
@@ -327,6 +327,7 @@ public static class TimingComparison
         foreach (var layer in model.Layers)
         {
             string instance = layer.Name == DesignTiming.ControlName ? "top"
+                : layer.Name == ResourceModel.EngineRow ? TransformerFpga.Hdl.HdlGenerator.EngineLabel
                 : TransformerFpga.Hdl.HdlGenerator.InstanceLabel(design.Layers.Single(l => l.Layer.Name == layer.Name));
             if (netlist.TryGetValue(instance, out var path))
                 rows.Add(new Row(layer.Name, layer.Nanoseconds, path.Nanoseconds, layer.Description, string.Join(" → ", path.Cells)));

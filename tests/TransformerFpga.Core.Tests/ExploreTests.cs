@@ -234,6 +234,22 @@ public sealed class ExploreTests
         Assert.IsFalse(Directory.Exists(folder.File("out/report")), "a canceled exploration writes nothing");
     }
 
+    /// <summary>The search covers Layers designs only: with FpgaArchitecture=Engine it says so (TFPGA033) instead of exploring another architecture than the project's.</summary>
+    [TestMethod]
+    public void ExploringAnEngineDesignIsRefused()
+    {
+        using var folder = new TestFolder();
+        var (project, _) = WriteModel(folder);
+        var request = Request(project, folder.File("out"));
+        request = request with { Build = request.Build with { Settings = request.Build.Settings with { Architecture = "Engine" } } };
+        var outcome = DesignExploration.Run(request, search: Quick);
+        Assert.IsFalse(outcome.Success);
+        var error = outcome.Diagnostics.Single(d => d.Severity == Severity.Error);
+        Assert.AreEqual(ErrorCodes.NotAvailable, error.Code);
+        StringAssert.Contains(error.Message, "FpgaArchitecture=Layers");
+        Assert.IsFalse(Directory.Exists(folder.File("out/report")), "a refused exploration writes nothing");
+    }
+
     [TestMethod]
     public void CancellationDuringTheSearchStopsIt()
     {

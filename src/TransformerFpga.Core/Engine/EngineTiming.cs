@@ -63,8 +63,10 @@ public static class EngineTiming
         yield return Finish((engine.LutMultipliers ? TimingPath.FromRegister() : TimingPath.FromDsp()).Adder(requant + 1));
         // the job's shift: a barrel shifter, two shift bits per LUT level
         yield return Finish(TimingPath.FromRegister().Luts((IntegerMath.BitLength(requant + 1) + 1) / 2));
-        // saturation compare against the job's limit, clamp select, sign restore (negation), ReLU select
-        yield return Finish(TimingPath.FromRegister().Adder(requant + 1).Luts(1).Adder(engine.OutputBits + 1).Luts(1));
+        // clamp: the sign's limit, the compare against it, the select
+        yield return Finish(TimingPath.FromRegister().Luts(1).Adder(requant + 1).Luts(1));
+        // sign restore (negation) and the ReLU select
+        yield return Finish(TimingPath.FromRegister().Adder(engine.OutputBits + 1).Luts(1));
         // a layer of its own reading one element of a banked buffer: the bank chosen a clock before
         int banks = design.Buffers.Max(b => b.Banks);
         if (banks > 1)

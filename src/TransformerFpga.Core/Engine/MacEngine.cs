@@ -17,8 +17,8 @@ public sealed class MacEngine
     public const string Template = "engine.vhd";
     public const string TemplateEntity = "tfpga_engine";
 
-    /// <summary>Clocks after a job's last issue: read data, operands, product, P, the accumulator, the requantizer's six stages and the write.</summary>
-    public const int DrainCycles = 12;
+    /// <summary>Clocks after a job's last issue: read data, operands, product, P, the accumulator, the requantizer's seven stages and the write.</summary>
+    public const int DrainCycles = 13;
 
     private MacEngine(int lanes, bool lutMultipliers, IReadOnlyList<EngineJob> jobs)
     {

@@ -14,9 +14,9 @@
 -- registers and the registered weight ROM read -> a_q / b_q -> operands (DSP A/B, or the first half of
 -- the LUT multiplier's tree) -> products (MREG, or the second half) -> products out (PREG) ->
 -- TREE_STAGES sums -> accumulator -> magnitude -> magnitude * M0 (MREG) -> P -> + half -> shift ->
--- saturation (to 2^(Y-1) - 1 = J_LIMIT, or -2^(Y-1), for Y output bits) and ReLU -> write.
+-- clamp (to 2^(Y-1) - 1 = J_LIMIT, or 2^(Y-1) when negative, for Y output bits) -> sign and ReLU -> write.
 -- Cycles from the edge that samples start to the edge after which done is high:
---   H * R * N * J + 12 + TREE_STAGES
+--   H * R * N * J + 13 + TREE_STAGES
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -145,7 +145,9 @@ architecture rtl of tfpga_engine is
   signal c_m0     : unsigned(M0_BITS - 1 downto 0) := (others => '0');
   signal c_shift  : natural range 0 to QB + 1 := 0;
   signal c_half   : unsigned(QB downto 0) := (others => '0');
-  signal c_limit  : unsigned(YB - 1 downto 0) := (others => '0');
+  -- the job's largest magnitude: index 0 positive (2^(Y-1) - 1), 1 negative (2^(Y-1))
+  type limits_t is array (0 to 1) of unsigned(YB - 1 downto 0);
+  signal c_limit  : limits_t := (others => (others => '0'));
   signal c_bias0  : natural range 0 to BIAS'high := 0;
   -- issue side: k word j of output n of row r of head h
   signal h, r, n, j : count_t := 0;
@@ -166,15 +168,16 @@ architecture rtl of tfpga_engine is
   signal bias_q   : signed(BIAS_BITS - 1 downto 0) := (others => '0');
   signal acc      : signed(ACC_BITS - 1 downto 0) := (others => '0');
   signal ld       : std_logic := '0';
-  -- requantizer stages: 1 magnitude, 2 product, 3 P, 4 + half, 5 shifted
-  signal q_valid  : std_logic_vector(1 to 5) := (others => '0');
-  signal q_neg    : std_logic_vector(1 to 5) := (others => '0');
+  -- requantizer stages: 1 magnitude, 2 product, 3 P, 4 + half, 5 shifted, 6 clamped
+  signal q_valid  : std_logic_vector(1 to 6) := (others => '0');
+  signal q_neg    : std_logic_vector(1 to 6) := (others => '0');
   signal q_mag    : unsigned(ACC_BITS - 1 downto 0) := (others => '0');
   signal q_parts  : signed(Q_TREE * (QB + 2) - 1 downto 0) := (others => '0');
   signal q_m      : unsigned(QB - 1 downto 0) := (others => '0');
   signal q_p      : unsigned(QB - 1 downto 0) := (others => '0');
   signal q_half   : unsigned(QB downto 0) := (others => '0');
   signal q_sh     : unsigned(QB downto 0) := (others => '0');
+  signal q_clamp  : unsigned(YB - 1 downto 0) := (others => '0');
   signal rv       : std_logic := '0';
   signal res      : signed(YB - 1 downto 0) := (others => '0');
   -- write side: output n of row r of head h at element w_e
@@ -192,8 +195,8 @@ begin
     variable total : signed(ACC_BITS - 1 downto 0);
     variable count : positive;
     variable job   : natural;
-    variable mag   : unsigned(QB downto 0);
-    variable neg   : signed(QB + 1 downto 0);
+    variable limit : unsigned(YB - 1 downto 0);
+    variable neg   : signed(YB downto 0);
   begin
     if rising_edge(clk) then
       done  <= '0';
@@ -271,8 +274,8 @@ begin
       q_valid(1) <= ld;
       q_neg(1)   <= acc(ACC_BITS - 1);
       q_mag      <= magnitude(acc);
-      q_valid(2 to 5) <= q_valid(1 to 4);
-      q_neg(2 to 5)   <= q_neg(1 to 4);
+      q_valid(2 to 6) <= q_valid(1 to 5);
+      q_neg(2 to 6)   <= q_neg(1 to 5);
       if LUT_MUL then
         q_parts <= mul_tree_first(signed('0' & q_mag), signed('0' & c_m0));
         q_p     <= unsigned(mul_tree_second(q_parts, QB + 2)(QB - 1 downto 0));
@@ -282,25 +285,23 @@ begin
       end if;
       q_half <= resize(q_p, QB + 1) + c_half;
       q_sh   <= shift_right(q_half, c_shift);
-      rv     <= q_valid(5);
-      if q_valid(5) = '1' then
-        -- saturate the magnitude to 2^(Y-1) (negative) or 2^(Y-1) - 1, restore the sign, ReLU
-        mag := q_sh;
-        if q_neg(5) = '1' then
-          if mag > resize(c_limit, QB + 1) + 1 then
-            mag := resize(c_limit, QB + 1) + 1;
-          end if;
-          neg := -signed(resize(mag, QB + 2));
-          if c_relu = '1' then
-            res <= (others => '0');
-          else
-            res <= neg(YB - 1 downto 0);
-          end if;
+      -- clamp the magnitude to the job's range: 2^(Y-1) when negative, 2^(Y-1) - 1 otherwise
+      limit := c_limit(1) when q_neg(5) = '1' else c_limit(0);
+      if q_sh > resize(limit, QB + 1) then
+        q_clamp <= limit;
+      else
+        q_clamp <= q_sh(YB - 1 downto 0);
+      end if;
+      -- restore the sign (ReLU: negative results are 0)
+      rv <= q_valid(6);
+      if q_valid(6) = '1' then
+        if q_neg(6) = '0' then
+          res <= signed(q_clamp);
+        elsif c_relu = '1' then
+          res <= (others => '0');
         else
-          if mag > resize(c_limit, QB + 1) then
-            mag := resize(c_limit, QB + 1);
-          end if;
-          res <= signed(mag(YB - 1 downto 0));
+          neg := -signed(resize(q_clamp, YB + 1));
+          res <= neg(YB - 1 downto 0);
         end if;
       end if;
 
@@ -337,7 +338,7 @@ begin
             if J_SHIFT(job) > 0 and J_SHIFT(job) <= QB + 1 then
               c_half(J_SHIFT(job) - 1) <= '1';
             end if;
-            c_limit <= to_unsigned(J_LIMIT(job), YB);
+            c_limit <= (to_unsigned(J_LIMIT(job), YB), to_unsigned(J_LIMIT(job), YB) + 1);
             h <= 0; r <= 0; n <= 0; j <= 0;
             a_head <= 0; a_row <= 0; a_addr <= 0;
             b_head <= J_B_BASE(job); b_row <= J_B_BASE(job); b_addr <= J_B_BASE(job);
