@@ -17,8 +17,8 @@ public sealed class MacEngine
     public const string Template = "engine.vhd";
     public const string TemplateEntity = "tfpga_engine";
 
-    /// <summary>Clocks after a job's last issue: read data, operands, product, P, the accumulator, the requantizer's seven stages and the write.</summary>
-    public const int DrainCycles = 13;
+    /// <summary>Clocks besides the issues: loading the descriptor, then after the last issue read data, operands, product, P, the accumulator, the requantizer's seven stages and the write.</summary>
+    public const int DrainCycles = 14;
 
     private MacEngine(int lanes, bool lutMultipliers, IReadOnlyList<EngineJob> jobs)
     {

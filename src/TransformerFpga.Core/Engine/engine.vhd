@@ -16,7 +16,7 @@
 -- TREE_STAGES sums -> accumulator -> magnitude -> magnitude * M0 (MREG) -> P -> + half -> shift ->
 -- clamp (to 2^(Y-1) - 1 = J_LIMIT, or 2^(Y-1) when negative, for Y output bits) -> sign and ReLU -> write.
 -- Cycles from the edge that samples start to the edge after which done is high:
---   H * R * N * J + 13 + TREE_STAGES
+--   H * R * N * J + 14 + TREE_STAGES (one of them loads the job's descriptor)
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -27,9 +27,9 @@ entity tfpga_engine is
     clk       : in  std_logic;
     rst       : in  std_logic;
     start     : in  std_logic;
-    step      : in  natural;
     done      : out std_logic;
     -- tfpga:ports-begin
+    step      : in  unsigned(3 downto 0);
     a_rd_addr : out unsigned(3 downto 0);
     a_rd_data : in  signed(15 downto 0);
     b_rd_addr : out unsigned(3 downto 0);
@@ -116,7 +116,7 @@ architecture rtl of tfpga_engine is
   subtype a_word_t is natural range 0 to A_MAX;
   subtype b_word_t is natural range 0 to B_MAX;
   subtype element_t is natural range 0 to E_MAX;
-  type state_t is (IDLE, RUN, FLUSH);
+  type state_t is (IDLE, LOAD, RUN, FLUSH);
   type a_lanes_t is array (0 to LANES - 1) of signed(AB - 1 downto 0);
   type b_lanes_t is array (0 to LANES - 1) of signed(BB - 1 downto 0);
   type part_lanes_t is array (0 to LANES - 1) of signed(M_PARTS * MB - 1 downto 0);
@@ -134,6 +134,7 @@ architecture rtl of tfpga_engine is
   type mac_stages_t is array (0 to MAC_LAST) of mac_flags_t;
 
   signal state    : state_t := IDLE;
+  signal job      : natural range 0 to N_JOBS - 1 := 0;
   -- the running job's descriptor (counts minus one), latched at start
   signal c_h, c_r, c_n, c_j : count_t := 0;
   signal c_a_h, c_a_r       : a_word_t := 0;
@@ -194,7 +195,6 @@ begin
     variable issue : mac_flags_t;
     variable total : signed(ACC_BITS - 1 downto 0);
     variable count : positive;
-    variable job   : natural;
     variable limit : unsigned(YB - 1 downto 0);
     variable neg   : signed(YB downto 0);
   begin
@@ -322,30 +322,33 @@ begin
 
       case state is
         when IDLE =>
+          -- the step's job, registered: its descriptor is loaded from the register in LOAD
           if start = '1' then
-            job := JOB_OF_STEP(step);
-            c_h <= J_H(job) - 1; c_r <= J_R(job) - 1; c_n <= J_N(job) - 1; c_j <= J_J(job) - 1;
-            c_a_h <= J_A_H(job); c_a_r <= J_A_R(job);
-            c_b_h <= J_B_H(job); c_b_n <= J_B_N(job);
-            c_e_h <= J_E_H(job); c_e_r <= J_E_R(job); c_e_n <= J_E_N(job);
-            c_b_rom <= '1' when J_B_ROM(job) = 1 else '0';
-            c_bias  <= '1' when J_BIAS(job) >= 0 else '0';
-            c_bias0 <= maximum(J_BIAS(job), 0);
-            c_relu  <= '1' when J_RELU(job) = 1 else '0';
-            c_m0    <= to_unsigned(J_M0(job), M0_BITS);
-            c_shift <= minimum(J_SHIFT(job), QB + 1);
-            c_half  <= (others => '0');
-            if J_SHIFT(job) > 0 and J_SHIFT(job) <= QB + 1 then
-              c_half(J_SHIFT(job) - 1) <= '1';
-            end if;
-            c_limit <= (to_unsigned(J_LIMIT(job), YB), to_unsigned(J_LIMIT(job), YB) + 1);
+            job <= JOB_OF_STEP(to_integer(step));
             h <= 0; r <= 0; n <= 0; j <= 0;
             a_head <= 0; a_row <= 0; a_addr <= 0;
-            b_head <= J_B_BASE(job); b_row <= J_B_BASE(job); b_addr <= J_B_BASE(job);
-            bidx <= maximum(J_BIAS(job), 0);
             wh <= 0; wr <= 0; wn <= 0; w_head <= 0; w_row <= 0; w_e <= 0;
-            state <= RUN;
+            state <= LOAD;
           end if;
+        when LOAD =>
+          c_h <= J_H(job) - 1; c_r <= J_R(job) - 1; c_n <= J_N(job) - 1; c_j <= J_J(job) - 1;
+          c_a_h <= J_A_H(job); c_a_r <= J_A_R(job);
+          c_b_h <= J_B_H(job); c_b_n <= J_B_N(job);
+          c_e_h <= J_E_H(job); c_e_r <= J_E_R(job); c_e_n <= J_E_N(job);
+          c_b_rom <= '1' when J_B_ROM(job) = 1 else '0';
+          c_bias  <= '1' when J_BIAS(job) >= 0 else '0';
+          c_bias0 <= maximum(J_BIAS(job), 0);
+          c_relu  <= '1' when J_RELU(job) = 1 else '0';
+          c_m0    <= to_unsigned(J_M0(job), M0_BITS);
+          c_shift <= minimum(J_SHIFT(job), QB + 1);
+          c_half  <= (others => '0');
+          if J_SHIFT(job) > 0 and J_SHIFT(job) <= QB + 1 then
+            c_half(J_SHIFT(job) - 1) <= '1';
+          end if;
+          c_limit <= (to_unsigned(J_LIMIT(job), YB), to_unsigned(J_LIMIT(job) + 1, YB));
+          b_head <= J_B_BASE(job); b_row <= J_B_BASE(job); b_addr <= J_B_BASE(job);
+          bidx <= maximum(J_BIAS(job), 0);
+          state <= RUN;
         when RUN =>
           if j /= c_j then
             j <= j + 1; a_addr <= a_addr + 1; b_addr <= b_addr + 1;

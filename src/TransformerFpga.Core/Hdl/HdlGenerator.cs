@@ -220,7 +220,7 @@ public static class HdlGenerator
         var t = VhdlTemplate.Load(MacEngine.Template).Rename(MacEngine.TemplateEntity, design.EngineEntity)
             .SetPortWidth("a_rd_addr", a).SetPortWidth("a_rd_data", engine.Lanes * engine.ABits)
             .SetPortWidth("b_rd_addr", b).SetPortWidth("b_rd_data", engine.Lanes * engine.BBits)
-            .SetPortWidth("wr_addr", write).SetPortWidth("wr_data", engine.OutputBits);
+            .SetPortWidth("wr_addr", write).SetPortWidth("wr_data", engine.OutputBits).SetPortWidth("step", Vhdl.AddressBits(design.Layers.Count));
         engine.Fill(t, design.Layers.Count, job => design.Layers.Single(l => l.Layer == job.Layer).Step);
         return t.ToString();
     }
@@ -413,7 +413,7 @@ public static class HdlGenerator
             lines.Add($"{b.Signal}_wr_data <= resize(eng_wr_data, {b.Width});");
         }
         lines.Add($"{EngineLabel} : entity work.{design.EngineEntity}");
-        lines.Add("  port map (clk => clk, rst => rst, start => eng_start, step => step, done => eng_done,");
+        lines.Add($"  port map (clk => clk, rst => rst, start => eng_start, step => to_unsigned(step, {Vhdl.AddressBits(design.Layers.Count)}), done => eng_done,");
         lines.Add("            a_rd_addr => eng_a_addr, a_rd_data => eng_a_data, b_rd_addr => eng_b_addr, b_rd_data => eng_b_data,");
         lines.Add("            wr_en => eng_wr_en, wr_addr => eng_wr_addr, wr_data => eng_wr_data);");
         return lines;
