@@ -30,9 +30,9 @@ public static class EngineTiming
 
         // issue and write counters: address sums, then the nested wrap selects
         yield return Finish(TimingPath.FromRegister().Adder(addressBits).Luts(2));
-        // the step's job at start (a LUT ROM), then the job's fields (LUT ROMs) and the count − 1 or the rounding bit's decode
+        // the step's job at start (a LUT ROM), then the job's fields (LUT ROMs; the rounding bit's decode after its table)
         yield return Finish(TimingPath.FromRegister().Luts(1 + Levels(design.Layers.Count)));
-        yield return Finish(TimingPath.FromRegister().Luts(1 + Levels(engine.Jobs.Count)).Adder(IntegerMath.BitLength(engine.Jobs.Max(j => (long)Math.Max(Math.Max(j.Heads, j.Rows), Math.Max(j.Outputs, j.Words))))));
+        yield return Finish(TimingPath.FromRegister().Luts(2 + Levels(engine.Jobs.Count)));
         // a and b read data through the top's multiplexer into a_q / b_q (b_q also chooses the weight ROM word)
         yield return Finish((blockSource ? TimingPath.FromBlockRam(outputRegister: false) : TimingPath.FromRegister()).Luts(muxLevels + 1));
         // weight ROM: a block RAM's data latch, or LUTs, into the ROM's output register

@@ -145,6 +145,7 @@ public sealed class MacEngine
         Multipliers.Fill(template, LutMultipliers);
         var jobOfStep = new int[steps];
         for (int k = 0; k < Jobs.Count; k++) jobOfStep[stepOf(Jobs[k])] = k;
+        int requantBits = AccumulatorBits + M0Bits;
         long countMax = Jobs.Max(j => Math.Max(Math.Max(j.Heads, j.Rows), Math.Max(j.Outputs, j.Words))) - 1;
         string Vector(IEnumerable<long> values) => Vhdl.Aggregate(values.Select(Vhdl.Int), "    ", 16);
         string Field(string name, Func<EngineJob, long> value) => Vhdl.Constant(name, "integer_vector", Vector(Jobs.Select(value)));
@@ -164,10 +165,10 @@ public sealed class MacEngine
             Vhdl.Positive("B_DEPTH", biasDepth),
             Vhdl.Positive("N_JOBS", Jobs.Count),
             Vhdl.Constant("JOB_OF_STEP", "integer_vector", Vector(jobOfStep.Select(v => (long)v))),
-            Field("J_H", j => j.Heads),
-            Field("J_R", j => j.Rows),
-            Field("J_N", j => j.Outputs),
-            Field("J_J", j => j.Words),
+            Field("J_H", j => j.Heads - 1),
+            Field("J_R", j => j.Rows - 1),
+            Field("J_N", j => j.Outputs - 1),
+            Field("J_J", j => j.Words - 1),
             Field("J_A_H", j => j.AHead),
             Field("J_A_R", j => j.ARow),
             Field("J_B_ROM", j => j.Weights is null ? 0 : 1),
@@ -177,10 +178,14 @@ public sealed class MacEngine
             Field("J_E_H", j => j.EHead),
             Field("J_E_R", j => j.ERow),
             Field("J_E_N", j => j.EOutput),
-            Field("J_BIAS", j => BiasBase.TryGetValue(j, out int b) ? b : -1),
+            Field("J_BIAS_ON", j => BiasBase.ContainsKey(j) ? 1 : 0),
+            Field("J_BIAS", j => BiasBase.TryGetValue(j, out int b) ? b : 0),
             Field("J_M0", j => j.M0),
-            Field("J_SHIFT", j => j.Shift),
+            // a shift past the product's width rounds everything to 0, as shifting by one more does
+            Field("J_SHIFT", j => Math.Min(j.Shift, requantBits + 1)),
+            Field("J_HALF", j => j.Shift is > 0 && j.Shift <= requantBits + 1 ? j.Shift - 1 : -1),
             Field("J_LIMIT", j => (1L << (j.OutputBits - 1)) - 1),
+            Field("J_LIMIT_NEG", j => 1L << (j.OutputBits - 1)),
             Field("J_RELU", j => j.Relu ? 1 : 0)));
 
         template.SetRegion("rom", Vhdl.Lines(

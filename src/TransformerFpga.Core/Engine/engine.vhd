@@ -3,7 +3,7 @@
 -- runs one after another. Each such layer is a job of the descriptor table below (J_* constants,
 -- chosen by the sequencer's step):
 --   out[h, r, n] = relu?(sat(round((bias[n] + sum_k a[h, r, k] * b[h, n, k]) * M0 * 2^-SHIFT)))
--- for h < H, r < R, n < N and k < J * LANES. One read of each operand per cycle gives LANES
+-- for h < H, r < R, n < N and k < J * LANES (the table holds H - 1, R - 1, N - 1, J - 1). One read of each operand per cycle gives LANES
 -- consecutive k: a from the step's first source (a buffer of LANES column banks, word
 -- h * A_H + r * A_R + j), b from the job's words of the weight ROM (linear) or from the step's second
 -- source (scores: K; context: V, written transposed), word B_BASE + h * B_H + n * B_N + j. The LANES
@@ -54,10 +54,10 @@ architecture rtl of tfpga_engine is
   constant B_DEPTH     : positive := 2;
   constant N_JOBS      : positive := 1;
   constant JOB_OF_STEP : integer_vector := (0 => 0);
-  constant J_H         : integer_vector := (0 => 1);
-  constant J_R         : integer_vector := (0 => 2);
-  constant J_N         : integer_vector := (0 => 2);
-  constant J_J         : integer_vector := (0 => 1);
+  constant J_H         : integer_vector := (0 => 0);
+  constant J_R         : integer_vector := (0 => 1);
+  constant J_N         : integer_vector := (0 => 1);
+  constant J_J         : integer_vector := (0 => 0);
   constant J_A_H       : integer_vector := (0 => 0);
   constant J_A_R       : integer_vector := (0 => 1);
   constant J_B_ROM     : integer_vector := (0 => 1);
@@ -67,10 +67,13 @@ architecture rtl of tfpga_engine is
   constant J_E_H       : integer_vector := (0 => 0);
   constant J_E_R       : integer_vector := (0 => 2);
   constant J_E_N       : integer_vector := (0 => 1);
+  constant J_BIAS_ON   : integer_vector := (0 => 1);
   constant J_BIAS      : integer_vector := (0 => 0);
   constant J_M0        : integer_vector := (0 => 64);
   constant J_SHIFT     : integer_vector := (0 => 9);
+  constant J_HALF      : integer_vector := (0 => 8);
   constant J_LIMIT     : integer_vector := (0 => 127);
+  constant J_LIMIT_NEG : integer_vector := (0 => 128);
   constant J_RELU      : integer_vector := (0 => 0);
   -- tfpga:constants-end
   constant AB      : positive := a_rd_data'length / LANES;
@@ -145,6 +148,7 @@ architecture rtl of tfpga_engine is
   signal c_relu   : std_logic := '0';
   signal c_m0     : unsigned(M0_BITS - 1 downto 0) := (others => '0');
   signal c_shift  : natural range 0 to QB + 1 := 0;
+  -- c_half: 2^(SHIFT-1), the rounding bit (J_HALF = SHIFT - 1, or -1 for no shift or one past the width)
   signal c_half   : unsigned(QB downto 0) := (others => '0');
   -- the job's largest magnitude: index 0 positive (2^(Y-1) - 1), 1 negative (2^(Y-1))
   type limits_t is array (0 to 1) of unsigned(YB - 1 downto 0);
@@ -331,23 +335,24 @@ begin
             state <= LOAD;
           end if;
         when LOAD =>
-          c_h <= J_H(job) - 1; c_r <= J_R(job) - 1; c_n <= J_N(job) - 1; c_j <= J_J(job) - 1;
+          -- every field is a table lookup: the generator stores counts minus one, the clamped shift, the rounding
+          -- bit and both limits, so that no arithmetic follows the lookup
+          c_h <= J_H(job); c_r <= J_R(job); c_n <= J_N(job); c_j <= J_J(job);
           c_a_h <= J_A_H(job); c_a_r <= J_A_R(job);
           c_b_h <= J_B_H(job); c_b_n <= J_B_N(job);
           c_e_h <= J_E_H(job); c_e_r <= J_E_R(job); c_e_n <= J_E_N(job);
           c_b_rom <= '1' when J_B_ROM(job) = 1 else '0';
-          c_bias  <= '1' when J_BIAS(job) >= 0 else '0';
-          c_bias0 <= maximum(J_BIAS(job), 0);
+          c_bias  <= '1' when J_BIAS_ON(job) = 1 else '0';
+          c_bias0 <= J_BIAS(job);
           c_relu  <= '1' when J_RELU(job) = 1 else '0';
           c_m0    <= to_unsigned(J_M0(job), M0_BITS);
-          c_shift <= minimum(J_SHIFT(job), QB + 1);
-          c_half  <= (others => '0');
-          if J_SHIFT(job) > 0 and J_SHIFT(job) <= QB + 1 then
-            c_half(J_SHIFT(job) - 1) <= '1';
-          end if;
-          c_limit <= (to_unsigned(J_LIMIT(job), YB), to_unsigned(J_LIMIT(job) + 1, YB));
+          c_shift <= J_SHIFT(job);
+          for b in 0 to QB loop
+            c_half(b) <= '1' when J_HALF(job) = b else '0';
+          end loop;
+          c_limit <= (to_unsigned(J_LIMIT(job), YB), to_unsigned(J_LIMIT_NEG(job), YB));
           b_head <= J_B_BASE(job); b_row <= J_B_BASE(job); b_addr <= J_B_BASE(job);
-          bidx <= maximum(J_BIAS(job), 0);
+          bidx <= J_BIAS(job);
           state <= RUN;
         when RUN =>
           if j /= c_j then
