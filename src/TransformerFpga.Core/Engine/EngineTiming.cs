@@ -28,7 +28,10 @@ public static class EngineTiming
         var sources = engineLayers.SelectMany(l => l.Sources).Distinct().ToList();
         bool blockSource = sources.Any(b => b.Resource == BufferResource.Block);
 
-        // issue and write counters: address sums, then the nested wrap selects
+        // issue and write counters: the nested wraps compare two counters with their limits (carry chains), then the
+        // selects of the next address
+        int countBits = IntegerMath.BitLength(engine.Jobs.Max(j => (long)Math.Max(Math.Max(j.Heads, j.Rows), Math.Max(j.Outputs, j.Words))) - 1);
+        yield return Finish(TimingPath.FromRegister().Adder(countBits).Adder(countBits).Luts(3));
         yield return Finish(TimingPath.FromRegister().Adder(addressBits).Luts(2));
         // the step's job at start (a LUT ROM), then the job's fields (LUT ROMs; the rounding bit's decode after its table)
         yield return Finish(TimingPath.FromRegister().Luts(1 + Levels(design.Layers.Count)));
