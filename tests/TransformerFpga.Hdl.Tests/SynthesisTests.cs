@@ -76,6 +76,41 @@ public sealed class SynthesisTests
         }
     }
 
+    /// <summary>
+    /// The shared MAC engine goes through GHDL's synthesis and synth_xilinx, and its DSP48E1 and RAMB18 are what the
+    /// estimate counts: one DSP per lane and one for the requantizer (the rule gives none with LUT lanes; `resources fit … --engine` checks them too).
+    /// </summary>
+    [TestMethod]
+    [DataRow(4, false, 41)]
+    public void YosysMapsTheEngine(int lanes, bool lutLanes, int seed)
+    {
+        string yosys = Tool("yosys");
+        _ = Ghdl.Executable;
+        using var folder = new TestFolder();
+        var spec = new SyntheticModelSpec(Window: 8, InputFeatures: 2, DModel: 16, Heads: 2, FfnDim: 32, Name: "eng" + seed.ToString(CultureInfo.InvariantCulture));
+        var config = ModelLoader.LoadConfig(SyntheticModel.Write(folder.File("model"), spec, seed));
+        var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
+        var model = evaluation.Quantize(_ => new LayerBits(8, 8));
+        var plan = LayerPlan.From(IntegerTransformer.LayerNames(config), _ => new LayerChoice(new LayerBits(8, 8), BufferResource.Auto, 1, MultiplierMapping.Dsp))
+            .WithEngine(new EngineSettings(lanes, lutLanes));
+        var outputs = new OutputWriter();
+        var design = HdlGenerator.Generate(model, plan, spec.Name, [], outputs);
+        SynthesisScripts.Generate(design, "xc7s15ftgb196-1", 100, outputs);
+        string root = folder.File("out");
+        outputs.Commit(root, "hdl", "yosys");
+
+        var (code, log) = Ghdl.Run(yosys, "-q -l yosys/synth.log -s yosys/synth.ys", root, timeoutSeconds: 300);
+        Assert.AreEqual(0, code, "yosys failed:\n" + Tail(log));
+        string synthLog = File.ReadAllText(Path.Combine(root, "yosys", "synth.log"));
+        var modules = Cells(synthLog[synthLog.LastIndexOf("Printing statistics.", StringComparison.Ordinal)..]);
+        Assert.IsTrue(modules.TryGetValue(design.EngineEntity, out var engine), $"no module {design.EngineEntity} in the statistics");
+        TestContext.WriteLine(design.EngineEntity + ": " + string.Join(", ", engine.Select(c => c.Key + " " + c.Value)));
+        var (bram, dsp) = ResourceModel.Counted(ResourceModel.Modules(design, f => outputs.Text("hdl/" + f)).Single(m => m.Kind == ModuleKind.Engine));
+        Assert.AreEqual(lutLanes ? 0 : lanes + 1, dsp, "the estimate's DSP48E1");
+        Assert.AreEqual(dsp, engine.GetValueOrDefault("DSP48E1"), "DSP48E1 in Yosys");
+        Assert.AreEqual(bram, engine.GetValueOrDefault("RAMB18E1") + 2 * engine.GetValueOrDefault("RAMB36E1"), "RAMB18 in Yosys");
+    }
+
     /// <summary>The bundled sample, built like a user's project, passes its testbench on ≥ 8 windows in the latency model's cycles.</summary>
     [TestMethod]
     public void SeattleSampleIsBitExactInGhdl()
