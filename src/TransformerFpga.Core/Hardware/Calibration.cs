@@ -234,7 +234,8 @@ public static class Calibration
 
         var labelsOf = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var b in design.Buffers) labelsOf[b.Entity] = HdlGenerator.InstanceLabels(b);
-        foreach (var l in design.Layers) labelsOf[l.Entity] = [HdlGenerator.InstanceLabel(l)];
+        foreach (var l in design.OwnDatapaths) labelsOf[l.Entity] = [HdlGenerator.InstanceLabel(l)];
+        if (design.Engine is not null) labelsOf[design.EngineEntity] = [HdlGenerator.EngineLabel];
         var known = labelsOf.Values.SelectMany(ls => ls).Concat(design.Buffers.Select(HdlGenerator.MuxLabel)).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
         var children = new Dictionary<string, UtilizationRow>(StringComparer.OrdinalIgnoreCase);

@@ -138,7 +138,8 @@ public sealed record PowerCalibration(PowerComponents Scales, double? StaticMw, 
         }
         Add("input", HdlGenerator.InstanceLabels(hardware.Input));
         foreach (var layer in hardware.Layers)
-            Add(layer.Layer.Name, HdlGenerator.InstanceLabels(layer.Output).Prepend(HdlGenerator.InstanceLabel(layer)));
+            Add(layer.Layer.Name, layer.OnEngine ? HdlGenerator.InstanceLabels(layer.Output) : HdlGenerator.InstanceLabels(layer.Output).Prepend(HdlGenerator.InstanceLabel(layer)));
+        if (hardware.Engine is not null) Add(ResourceModel.EngineRow, [HdlGenerator.EngineLabel]);
         return result;
     }
 }

@@ -38,7 +38,7 @@ public static class HdlGenerator
         /// <summary>Width of an element's address (what a writer, or a reader of one element at a time, gives in an engine design).</summary>
         public int ElementAddressBits => Vhdl.AddressBits(Depth);
         /// <summary>log2 of Banks (a power of two in engine designs): the element address bits that choose the bank.</summary>
-        public int BankBits => Vhdl.AddressBits(Banks) - (Banks == 1 ? 1 : 0);
+        public int BankBits => Quantization.IntegerMath.BitLength(Banks - 1);
     }
 
     /// <summary>One hardware layer: its sequencer step, entity and buffers.</summary>
