@@ -3,8 +3,8 @@
 -- runs one after another. Each such layer is a job of the descriptor table below (J_* constants,
 -- chosen by the sequencer's step):
 --   out[h, r, n] = relu?(sat(round((bias[n] + sum_k a[h, r, k] * b[h, n, k]) * M0 * 2^-SHIFT)))
--- for h < H, r < R, n < N and k < J * LANES (the table holds H - 1, R - 1, N - 1, J - 1). One read of each operand per cycle gives LANES
--- consecutive k: a from the step's first source (a buffer of LANES column banks, word
+-- for h < H, r < R, n < N and k < J * LANES (the table holds H - 1, R - 1, N - 1, J - 1).
+-- One read of each operand per cycle gives LANES consecutive k: a from the step's first source (a buffer of LANES column banks, word
 -- h * A_H + r * A_R + j), b from the job's words of the weight ROM (linear) or from the step's second
 -- source (scores: K; context: V, written transposed), word B_BASE + h * B_H + n * B_N + j. The LANES
 -- products are summed by a registered tree (four per stage) into one accumulator: one output every J
