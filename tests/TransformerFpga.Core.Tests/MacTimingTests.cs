@@ -93,11 +93,11 @@ public sealed class MacTimingTests
         Assert.AreEqual((1, 0), MacTiming.TreeLevels(2));
         Assert.AreEqual((2, 1), MacTiming.TreeLevels(7));
         Assert.AreEqual((2, 2), MacTiming.TreeLevels(16));
-        // the scores sum stages add four values each
-        Assert.AreEqual(0, ScoresHardware.SumStages(1));
-        Assert.AreEqual(1, ScoresHardware.SumStages(4));
-        Assert.AreEqual(2, ScoresHardware.SumStages(8));
-        Assert.AreEqual(3, ScoresHardware.SumStages(64));
+        // the lane sums (scores, the engine) add four values per stage
+        Assert.AreEqual(0, MacTiming.SumStages(1));
+        Assert.AreEqual(1, MacTiming.SumStages(4));
+        Assert.AreEqual(2, MacTiming.SumStages(8));
+        Assert.AreEqual(3, MacTiming.SumStages(64));
         // a layer's path comes from its own widths
         Assert.IsTrue(new LinearHardware(Linear(64, 64, 16, 16)).CriticalPath(1, true).Nanoseconds > new LinearHardware(Linear(64, 64, 2, 2)).CriticalPath(1, true).Nanoseconds);
     }

@@ -31,50 +31,50 @@ public static class EngineTiming
         // issue and write counters: the nested wraps compare two counters with their limits (carry chains), then the
         // selects of the next address
         int countBits = IntegerMath.BitLength(engine.Jobs.Max(j => (long)Math.Max(Math.Max(j.Heads, j.Rows), Math.Max(j.Outputs, j.Words))) - 1);
-        yield return Finish(TimingPath.FromRegister().Adder(countBits).Adder(countBits).Luts(3));
-        yield return Finish(TimingPath.FromRegister().Adder(addressBits).Luts(2));
+        yield return MacTiming.Finish(TimingPath.FromRegister().Adder(countBits).Adder(countBits).Luts(3));
+        yield return MacTiming.Finish(TimingPath.FromRegister().Adder(addressBits).Luts(2));
         // the step's job at start (a LUT ROM), then the job's fields (LUT ROMs; the rounding bit's decode after its table)
-        yield return Finish(TimingPath.FromRegister().Luts(1 + Levels(design.Layers.Count)));
-        yield return Finish(TimingPath.FromRegister().Luts(2 + Levels(engine.Jobs.Count)));
+        yield return MacTiming.Finish(TimingPath.FromRegister().Luts(1 + Levels(design.Layers.Count)));
+        yield return MacTiming.Finish(TimingPath.FromRegister().Luts(2 + Levels(engine.Jobs.Count)));
         // a and b read data through the top's multiplexer into a_q / b_q (b_q also chooses the weight ROM word)
-        yield return Finish((blockSource ? TimingPath.FromBlockRam(outputRegister: false) : TimingPath.FromRegister()).Luts(muxLevels + 1));
+        yield return MacTiming.Finish((blockSource ? TimingPath.FromBlockRam(outputRegister: false) : TimingPath.FromRegister()).Luts(muxLevels + 1));
         // weight ROM: a block RAM's data latch, or LUTs, into the ROM's output register
         var rom = engine.WeightRom;
-        if (RomBlocks.IsBlock(rom)) yield return Finish(TimingPath.FromBlockRam(outputRegister: false).Luts(1));
-        else yield return Finish(MacTiming.RomRead(MacTiming.FanOut(TimingPath.FromRegister(), rom.Width * Math.Max(1, rom.Depth / 64)), rom.Depth));
+        if (RomBlocks.IsBlock(rom)) yield return MacTiming.Finish(TimingPath.FromBlockRam(outputRegister: false).Luts(1));
+        else yield return MacTiming.Finish(MacTiming.RomRead(MacTiming.FanOut(TimingPath.FromRegister(), rom.Width * Math.Max(1, rom.Depth / 64)), rom.Depth));
         if (engine.LutMultipliers)
         {
             var (first, second) = MacTiming.TreeLevels(bb);
-            yield return Finish(Adders(TimingPath.FromRegister().Luts(1), first, ab + bb));
-            yield return Finish(Adders(TimingPath.FromRegister(), second, ab + bb));
+            yield return MacTiming.Finish(MacTiming.Adders(TimingPath.FromRegister().Luts(1), first, ab + bb));
+            yield return MacTiming.Finish(MacTiming.Adders(TimingPath.FromRegister(), second, ab + bb));
             var (qFirst, qSecond) = MacTiming.TreeLevels(m0 + 1);
-            yield return Finish(Adders(TimingPath.FromRegister(), qFirst, requant + 2));
-            yield return Finish(Adders(TimingPath.FromRegister(), qSecond, requant + 2));
+            yield return MacTiming.Finish(MacTiming.Adders(TimingPath.FromRegister(), qFirst, requant + 2));
+            yield return MacTiming.Finish(MacTiming.Adders(TimingPath.FromRegister(), qSecond, requant + 2));
         }
         else
         {
             // operand registers → DSP48E1 → MREG (at the combinational bound, as for the per-layer templates)
-            yield return Finish(TimingPath.FromRegister().DspCombinational());
+            yield return MacTiming.Finish(TimingPath.FromRegister().DspCombinational());
         }
         var product = engine.LutMultipliers ? TimingPath.FromRegister() : TimingPath.FromDsp();
         // lane sums of four: two adder levels per stage
-        if (MacEngine.TreeStages(engine.Lanes) > 0) yield return Finish(Adders(product, 2, acc));
+        if (MacTiming.SumStages(engine.Lanes) > 0) yield return MacTiming.Finish(MacTiming.Adders(product, 2, acc));
         // the last sum (or P) with the bias or the running sum into the accumulator
-        yield return Finish((MacEngine.TreeStages(engine.Lanes) > 0 || engine.LutMultipliers ? TimingPath.FromRegister() : TimingPath.FromDsp()).Luts(1).Adder(acc));
+        yield return MacTiming.Finish((MacTiming.SumStages(engine.Lanes) > 0 || engine.LutMultipliers ? TimingPath.FromRegister() : TimingPath.FromDsp()).Luts(1).Adder(acc));
         // accumulator → magnitude (conditional negation)
-        yield return Finish(TimingPath.FromRegister().Adder(acc + 1));
+        yield return MacTiming.Finish(TimingPath.FromRegister().Adder(acc + 1));
         // P → + half (the job's rounding bit)
-        yield return Finish((engine.LutMultipliers ? TimingPath.FromRegister() : TimingPath.FromDsp()).Adder(requant + 1));
+        yield return MacTiming.Finish((engine.LutMultipliers ? TimingPath.FromRegister() : TimingPath.FromDsp()).Adder(requant + 1));
         // the job's shift: a barrel shifter, two shift bits per LUT level
-        yield return Finish(TimingPath.FromRegister().Luts((IntegerMath.BitLength(requant + 1) + 1) / 2));
+        yield return MacTiming.Finish(TimingPath.FromRegister().Luts((IntegerMath.BitLength(requant + 1) + 1) / 2));
         // clamp: the sign's limit, the compare against it, the select
-        yield return Finish(TimingPath.FromRegister().Luts(1).Adder(requant + 1).Luts(1));
+        yield return MacTiming.Finish(TimingPath.FromRegister().Luts(1).Adder(requant + 1).Luts(1));
         // sign restore (negation) and the ReLU select
-        yield return Finish(TimingPath.FromRegister().Adder(engine.OutputBits + 1).Luts(1));
+        yield return MacTiming.Finish(TimingPath.FromRegister().Adder(engine.OutputBits + 1).Luts(1));
         // a layer of its own reading one element of a banked buffer: the bank chosen a clock before
         int banks = design.Buffers.Max(b => b.Banks);
         if (banks > 1)
-            yield return Finish((design.Buffers.Any(b => b.Banks > 1 && b.Resource == BufferResource.Block) ? TimingPath.FromBlockRam(outputRegister: false) : TimingPath.FromRegister())
+            yield return MacTiming.Finish((design.Buffers.Any(b => b.Banks > 1 && b.Resource == BufferResource.Block) ? TimingPath.FromBlockRam(outputRegister: false) : TimingPath.FromRegister())
                 .Luts(1 + Levels(banks)));
     }
 
@@ -84,17 +84,5 @@ public static class EngineTiming
         int levels = 0;
         for (long reach = 4; reach < inputs; reach *= 4) levels++;
         return levels;
-    }
-
-    private static TimingPath Adders(TimingPath path, int levels, int bits)
-    {
-        for (int i = 0; i < levels; i++) path.Adder(bits);
-        return path;
-    }
-
-    private static TimingPath Finish(TimingPath path)
-    {
-        path.ToRegister();
-        return path;
     }
 }

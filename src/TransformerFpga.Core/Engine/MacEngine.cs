@@ -60,16 +60,8 @@ public sealed class MacEngine
     public int M0Bits => Math.Max(1, IntegerMath.BitLength(Jobs.Max(j => j.M0)));
     public int OutputBits => Jobs.Max(j => j.OutputBits);
 
-    /// <summary>Registered stages of the sum over the lanes (four values per stage), as engine.vhd counts them.</summary>
-    public static int TreeStages(int lanes)
-    {
-        int stages = 0;
-        for (int count = lanes; count > 1; count = (count + 3) / 4) stages++;
-        return stages;
-    }
-
     /// <summary>Clocks from the edge that samples start to the edge after which done is high.</summary>
-    public long Cycles(EngineJob job) => job.Issues + DrainCycles + TreeStages(Lanes);
+    public long Cycles(EngineJob job) => job.Issues + DrainCycles + Layers.Linear.MacTiming.SumStages(Lanes);
 
     /// <summary>
     /// The jobs of the layers the engine runs, in layer order; the V of every attention is written column-major for

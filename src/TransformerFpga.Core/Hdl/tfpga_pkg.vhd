@@ -26,6 +26,10 @@ package tfpga_pkg is
   function mul_tree_first(a : signed; b : signed) return signed;
   function mul_tree_second(parts : signed; w : positive) return signed;
 
+  -- Registered stages of a MAC template's sum over n lanes, each adding up to four values (two adder
+  -- levels): MacTiming.SumStages.
+  function sum_stages(n : positive) return natural;
+
   -- |v| as an unsigned of v's width (which holds 2^(v'length-1)); written without "abs", which
   -- GHDL's Verilog output cannot express.
   function magnitude(v : signed) return unsigned;
@@ -197,6 +201,17 @@ package body tfpga_pkg is
       count := (count + 1) / 2;
     end loop;
     return t(0);
+  end function;
+
+  function sum_stages(n : positive) return natural is
+    variable count : positive := n;
+    variable stages : natural := 0;
+  begin
+    while count > 1 loop
+      count := (count + 3) / 4;
+      stages := stages + 1;
+    end loop;
+    return stages;
   end function;
 
   function magnitude(v : signed) return unsigned is

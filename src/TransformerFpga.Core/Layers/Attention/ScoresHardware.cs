@@ -22,19 +22,11 @@ public sealed class ScoresHardware(ScoresLayer layer) : LayerDatapath
     /// <summary>
     /// <paramref name="lanes"/> MACs over the reduction (Q and K column-banked): HeadDim / lanes read cycles
     /// per output, back to back; the last output then crosses the pipeline: read data, operands, product,
-    /// product out, <see cref="SumStages"/> stages summing the lanes, accumulator, hold, and the
+    /// product out, <see cref="MacTiming.SumStages"/> stages summing the lanes, accumulator, hold, and the
     /// requantizer (magnitude, product, P, rounding, saturation) to the write: + 12 + sum stages.
     /// </summary>
     public override long Cycles(int lanes, bool lutMultipliers) =>
-        (long)layer.Heads * layer.Window * layer.Window * (layer.HeadDim / lanes) + 12 + SumStages(lanes);
-
-    /// <summary>Registered stages of the scores template's sum over its lanes, each adding up to four values (TREE_STAGES).</summary>
-    public static int SumStages(int lanes)
-    {
-        int stages = 0;
-        for (int count = lanes; count > 1; count = (count + 3) / 4) stages++;
-        return stages;
-    }
+        (long)layer.Heads * layer.Window * layer.Window * (layer.HeadDim / lanes) + 12 + MacTiming.SumStages(lanes);
 
     /// <summary>Signed width of the scores accumulator: HeadDim products of Q and K at their bit widths.</summary>
     /// <summary>
@@ -68,7 +60,7 @@ public sealed class ScoresHardware(ScoresLayer layer) : LayerDatapath
         int qb = layer.Sources[0].Output.Bits, kb = layer.Sources[1].Output.Bits;
         long counter = Math.Max((long)layer.Window * (layer.DModel / lanes), (long)layer.Heads * layer.Window * layer.Window);
         return MacTiming.CriticalPath(new MacTiming.Shape(qb, kb, 1, AccumulatorWidth(), Vhdl.SignedWidth(layer.Requant.Multiplier),
-            layer.Output.Bits, IntegerMath.BitLength(counter), 0, 0, SumStages(lanes), lutMultipliers));
+            layer.Output.Bits, IntegerMath.BitLength(counter), 0, 0, MacTiming.SumStages(lanes), lutMultipliers));
     }
 
     public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto) =>

@@ -58,17 +58,7 @@ architecture rtl of tfpga_scores is
   -- MAC product q * k
   constant MB      : positive := QB + KB;
   constant M_TREE  : positive := mul_tree_parts(KB);
-  -- registered stages of the sum over the lanes: each adds up to four values (two adder levels)
-  function sum_stages(n : positive) return natural is
-    variable count : positive := n;
-    variable stages : natural := 0;
-  begin
-    while count > 1 loop
-      count := (count + 3) / 4;
-      stages := stages + 1;
-    end loop;
-    return stages;
-  end function;
+  -- registered stages of the sum over the lanes (tfpga_pkg)
   constant TREE_STAGES : natural := sum_stages(LANES);
   -- MAC stages: 0 issued, 1 read data, 2 operands, 3 products, 4 products out, 5 .. 4 + TREE_STAGES sums
   constant MAC_LAST : positive := 4 + TREE_STAGES;

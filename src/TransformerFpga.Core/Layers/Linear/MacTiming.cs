@@ -97,6 +97,17 @@ public static class MacTiming
     }
 
     /// <summary>
+    /// Registered stages of a MAC template's sum over its lanes (scores.vhd, engine.vhd: tfpga_pkg sum_stages), each
+    /// adding up to four values.
+    /// </summary>
+    public static int SumStages(int lanes)
+    {
+        int stages = 0;
+        for (int count = lanes; count > 1; count = (count + 3) / 4) stages++;
+        return stages;
+    }
+
+    /// <summary>
     /// A ROM read from LUTs: one LUT6 per 64 words, MUXF7/MUXF8 up to 256 words, then one LUT level
     /// (a 4:1 multiplexer) per further factor of four.
     /// </summary>
@@ -116,13 +127,13 @@ public static class MacTiming
         return path;
     }
 
-    private static TimingPath Adders(TimingPath path, int levels, int bits)
+    internal static TimingPath Adders(TimingPath path, int levels, int bits)
     {
         for (int i = 0; i < levels; i++) path.Adder(bits);
         return path;
     }
 
-    private static TimingPath Finish(TimingPath path)
+    internal static TimingPath Finish(TimingPath path)
     {
         path.ToRegister();
         return path;
