@@ -42,10 +42,7 @@ public sealed class SynthesisTests
         string root = folder.File("out");
         outputs.Commit(root, "hdl", "yosys", "vivado");
 
-        var (code, log) = Ghdl.Run(yosys, "-q -l yosys/synth.log -s yosys/synth.ys", root, timeoutSeconds: 300);
-        Assert.AreEqual(0, code, "yosys failed:\n" + Tail(log));
-        string synthLog = File.ReadAllText(Path.Combine(root, "yosys", "synth.log"));
-        var modules = Cells(synthLog[synthLog.LastIndexOf("Printing statistics.", StringComparison.Ordinal)..]);
+        var modules = SynthesizedModules(yosys, root);
         TestContext.WriteLine(string.Join("\n", modules.Select(m => m.Key + ": " + string.Join(", ", m.Value.Select(c => c.Key + " " + c.Value)))));
 
         long Count(Func<string, bool> module, string cell) => modules.Where(m => module(m.Key)).Sum(m => m.Value.GetValueOrDefault(cell));
@@ -99,10 +96,7 @@ public sealed class SynthesisTests
         string root = folder.File("out");
         outputs.Commit(root, "hdl", "yosys");
 
-        var (code, log) = Ghdl.Run(yosys, "-q -l yosys/synth.log -s yosys/synth.ys", root, timeoutSeconds: 300);
-        Assert.AreEqual(0, code, "yosys failed:\n" + Tail(log));
-        string synthLog = File.ReadAllText(Path.Combine(root, "yosys", "synth.log"));
-        var modules = Cells(synthLog[synthLog.LastIndexOf("Printing statistics.", StringComparison.Ordinal)..]);
+        var modules = SynthesizedModules(yosys, root);
         Assert.IsTrue(modules.TryGetValue(design.EngineEntity, out var engine), $"no module {design.EngineEntity} in the statistics");
         TestContext.WriteLine(design.EngineEntity + ": " + string.Join(", ", engine.Select(c => c.Key + " " + c.Value)));
         var (bram, dsp) = ResourceModel.Counted(ResourceModel.Modules(design, f => outputs.Text("hdl/" + f)).Single(m => m.Kind == ModuleKind.Engine));
@@ -133,6 +127,15 @@ public sealed class SynthesisTests
         var expected = File.ReadAllLines(Path.Combine(hdl, "vectors", top + "_expected.txt"));
         CollectionAssert.AreEqual(expected, File.ReadAllLines(Path.Combine(hdl, "vectors", top + "_out.txt")));
         TestContext.WriteLine($"{top}: {cycles.Length} windows, {cycles[0]} cycles each");
+    }
+
+    /// <summary>Runs the design's yosys/synth.ys in <paramref name="root"/>; the cell counts per module of its last statistics.</summary>
+    private static Dictionary<string, Dictionary<string, long>> SynthesizedModules(string yosys, string root)
+    {
+        var (code, log) = Ghdl.Run(yosys, "-q -l yosys/synth.log -s yosys/synth.ys", root, timeoutSeconds: 300);
+        Assert.AreEqual(0, code, "yosys failed:\n" + Tail(log));
+        string synthLog = File.ReadAllText(Path.Combine(root, "yosys", "synth.log"));
+        return Cells(synthLog[synthLog.LastIndexOf("Printing statistics.", StringComparison.Ordinal)..]);
     }
 
     /// <summary>Cell counts per module from Yosys' stat output.</summary>

@@ -18,7 +18,7 @@ public static class EngineTiming
     public static IEnumerable<TimingPath> Paths(HdlGenerator.Design design)
     {
         var engine = design.Engine ?? throw new ArgumentException("the design has no engine", nameof(design));
-        var engineLayers = design.Layers.Where(l => l.OnEngine).ToList();
+        var engineLayers = design.EngineLayers.ToList();
         int ab = engine.ABits, bb = engine.BBits, acc = engine.AccumulatorBits, m0 = engine.M0Bits;
         int requant = acc + m0;
         int addressBits = engineLayers.SelectMany(l => l.Sources.Append(l.Output)).Max(b => b.ElementAddressBits);

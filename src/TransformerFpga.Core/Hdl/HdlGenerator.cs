@@ -60,6 +60,10 @@ public static class HdlGenerator
         public string EngineEntity => Top + "_engine";
         /// <summary>The layers with a datapath of their own.</summary>
         public IEnumerable<LayerInfo> OwnDatapaths => Layers.Where(l => !l.OnEngine);
+        /// <summary>The layers the engine runs, in step order.</summary>
+        public IEnumerable<LayerInfo> EngineLayers => Layers.Where(l => l.OnEngine);
+        /// <summary>Whether an engine layer reads its second operand from a buffer (Q·Kᵀ, A·V) rather than the weight ROM.</summary>
+        public bool ReadsSecondSource(LayerInfo layer) => Engine?.JobOf(layer.Layer)?.BSource is not null;
     }
 
     /// <summary>The instance label of the engine in the top.</summary>
@@ -206,9 +210,9 @@ public static class HdlGenerator
     private static (int A, int B, int Write) EngineAddressBits(Design design)
     {
         var engine = design.Engine!;
-        var jobs = design.Layers.Where(l => l.OnEngine).ToList();
+        var jobs = design.EngineLayers.ToList();
         int a = jobs.Max(l => l.Sources[0].AddressBits);
-        int b = Math.Max(Vhdl.AddressBits(Math.Max(engine.WeightWords, 2)), jobs.Where(l => engine.JobOf(l.Layer)!.BSource is not null).Select(l => l.Sources[1].AddressBits).DefaultIfEmpty(1).Max());
+        int b = Math.Max(Vhdl.AddressBits(Math.Max(engine.WeightWords, 2)), jobs.Where(design.ReadsSecondSource).Select(l => l.Sources[1].AddressBits).DefaultIfEmpty(1).Max());
         int write = jobs.Max(l => l.Output.ElementAddressBits);
         return (a, b, write);
     }
@@ -244,7 +248,7 @@ public static class HdlGenerator
             if (layer.OnEngine)
             {
                 readers[layer.Sources[0]].Add((layer.Step, $"eng_a_addr({layer.Sources[0].AddressBits - 1} downto 0)"));
-                if (engine!.JobOf(layer.Layer)!.BSource is not null)
+                if (design.ReadsSecondSource(layer))
                     readers[layer.Sources[1]].Add((layer.Step, $"eng_b_addr({layer.Sources[1].AddressBits - 1} downto 0)"));
                 continue;
             }
@@ -390,7 +394,7 @@ public static class HdlGenerator
     private static IEnumerable<string> EngineInstance(Design design, Func<BufferInfo, bool> split)
     {
         var engine = design.Engine!;
-        var jobs = design.Layers.Where(l => l.OnEngine).ToList();
+        var jobs = design.EngineLayers.ToList();
         var lines = new List<string>
         {
             $"-- the shared MAC engine: steps {string.Join(", ", jobs.Select(l => l.Step))} ({engine.Lanes} lane{(engine.Lanes == 1 ? "" : "s")})",
@@ -403,7 +407,7 @@ public static class HdlGenerator
         foreach (var l in jobs) lines.Add($"  {Lanes(l.Sources[0], engine.ABits)} when {l.Step},");
         lines.Add("  (others => '0') when others;");
         lines.Add("with step select eng_b_data <=");
-        foreach (var l in jobs.Where(l => engine.JobOf(l.Layer)!.BSource is not null)) lines.Add($"  {Lanes(l.Sources[1], engine.BBits)} when {l.Step},");
+        foreach (var l in jobs.Where(design.ReadsSecondSource)) lines.Add($"  {Lanes(l.Sources[1], engine.BBits)} when {l.Step},");
         lines.Add("  (others => '0') when others;");
         foreach (var l in jobs)
         {
