@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Buffers.Binary;
 using System.Text;
 using TransformerFpga.Diagnostics;
@@ -237,6 +238,33 @@ public sealed class BadInputTests
         Assert.AreEqual(4, rows["encoder0.attn.q"].GetProperty("lanes").GetInt32());
         Assert.AreEqual(0, rows["encoder0.attn.q"].GetProperty("dsp").GetInt32(), "an engine layer's row holds its buffer only");
         StringAssert.Contains(File.ReadAllText(folder.File("out/report/summary.md")), "| engine |");
+    }
+
+    /// <summary>
+    /// With FpgaEngineLanes left open, the engine gets the most lanes with which the design fits: the same lanes an
+    /// explicit setting would need to fit, and no more (here an 80 % budget, which the most lanes the model allows exceed).
+    /// </summary>
+    [TestMethod]
+    public void EngineLanesLeftOpenAreTheMostThatFit()
+    {
+        (bool Fits, int Lanes) Build(string lanes)
+        {
+            using var folder = new TestFolder();
+            var setup = new Setup(folder);
+            setup.Settings(x => x with { Architecture = "Engine", EngineLanes = lanes, UtilizationLimitPercent = "80" });
+            var outcome = FpgaBuild.Run(setup.Request);
+            Assert.IsTrue(outcome.Success, string.Join("; ", outcome.Diagnostics));
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(folder.File("out/report/resources.json")));
+            var engine = json.RootElement.GetProperty("layers").EnumerateArray().Single(l => l.GetProperty("name").GetString() == "engine");
+            return (json.RootElement.GetProperty("fits").GetBoolean(), engine.GetProperty("lanes").GetInt32());
+        }
+        var explicitFits = new[] { 8, 4, 2, 1 }.ToDictionary(l => l, l => Build(l.ToString(CultureInfo.InvariantCulture)).Fits);
+        Assert.IsFalse(explicitFits[8], "the budget must exclude the most lanes for this test to mean anything");
+        int expected = explicitFits.Where(p => p.Value).Select(p => p.Key).DefaultIfEmpty(8).Max();
+        Assert.AreNotEqual(8, expected, "some lane count must fit");
+        var open = Build("");
+        Assert.AreEqual(expected, open.Lanes);
+        Assert.IsTrue(open.Fits);
     }
 
     /// <summary>A WeightResource item takes effect on linear layers (its VHDL carries the rom_style) and warns where there is no weight ROM.</summary>

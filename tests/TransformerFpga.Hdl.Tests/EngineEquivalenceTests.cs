@@ -15,14 +15,15 @@ public sealed class EngineEquivalenceTests
 {
     public TestContext TestContext { get; set; } = null!;
 
-    // (seed, window, features, dModel, heads, ffn, layers, norm, engine lanes, LUT lanes, min bits, max bits)
+    // (seed, window, features, dModel, heads, ffn, layers, norm, engine lanes, LUT lanes, min bits, max bits);
+    // 102, 104 and 105 have windows the lanes do not divide, so the probabilities and V are stored padded.
     public static IEnumerable<object[]> Cases =>
     [
         [101, 8, 2, 8, 1, 16, 1, "batch", 1, false, 2, 8],
-        [102, 8, 3, 8, 2, 16, 1, "batch", 4, false, 2, 8],
+        [102, 6, 3, 8, 2, 16, 1, "batch", 4, false, 2, 8],
         [103, 8, 1, 16, 2, 32, 2, "layer", 8, true, 2, 8],
-        [104, 16, 2, 16, 4, 32, 1, "layer", 4, false, 12, 16],
-        [105, 8, 7, 32, 4, 64, 1, "batch", 8, false, 2, 8],
+        [104, 10, 2, 16, 4, 32, 1, "layer", 4, false, 12, 16],
+        [105, 12, 7, 32, 4, 64, 1, "batch", 8, false, 2, 8],
         [106, 8, 2, 16, 1, 32, 1, "batch", 2, true, 2, 3],
     ];
 
@@ -35,11 +36,11 @@ public sealed class EngineEquivalenceTests
         HdlCase.Run(spec, seed, 4, minBits, maxBits, windows: 2, TestContext, engine: new EngineSettings(lanes, lutLanes));
     }
 
-    /// <summary>The sample's forecaster at uniform 8 bits on an 8-lane engine, over several test windows.</summary>
+    /// <summary>The sample's forecaster at uniform 8 bits on a 16-lane engine (its window of 24 padded to 32), over several test windows.</summary>
     [TestMethod]
     public void SampleIsBitExactOnTheEngine()
     {
         string path = Path.Combine(SynthesisTests.RepositoryRoot(), "samples", "SeattleTemperature", "model", "forecaster.json");
-        HdlCase.RunModel(ModelLoader.LoadConfig(path), _ => new LayerBits(8, 8), BufferResource.Auto, new EngineSettings(8), windows: 4, TestContext);
+        HdlCase.RunModel(ModelLoader.LoadConfig(path), _ => new LayerBits(8, 8), BufferResource.Auto, new EngineSettings(16), windows: 4, TestContext);
     }
 }

@@ -32,6 +32,9 @@ public sealed record EngineJob(
     /// <summary>Output bits (the saturation range).</summary>
     public int OutputBits => Layer.Output.Bits;
 
+    /// <summary>Words of <paramref name="lanes"/> elements that hold a row of <paramref name="length"/>, the last one padded with zeros.</summary>
+    public static int PaddedWords(long length, int lanes) => (int)((length + lanes - 1) / lanes);
+
     /// <summary>Throws when the engine's lanes do not split the job's dimension into whole words.</summary>
     internal static int WordsOf(QuantizedLayer layer, long length, string what, int lanes)
     {

@@ -90,12 +90,36 @@ public sealed class MacEngine
     public const int DefaultMaxLanes = 16;
 
     /// <summary>
-    /// The lane counts an engine for <paramref name="config"/> may have: powers of two that divide every reduction it
-    /// runs (the head dimension, the window, the FFN width and so d_model).
+    /// The lane counts an engine for <paramref name="config"/> may have: powers of two that divide the reductions over
+    /// features it runs (the head dimension, the FFN width and so d_model). The window need not: rows along it are
+    /// padded to whole words.
     /// </summary>
     public static IReadOnlyList<int> ValidLanes(Model.ModelConfig config) =>
         Enumerable.Range(0, 7).Select(k => 1 << k)
-            .Where(l => l <= Pipeline.LayerPlan.MaxLanes && config.HeadDim % l == 0 && config.Window % l == 0 && config.FfnDim % l == 0).ToList();
+            .Where(l => l <= Pipeline.LayerPlan.MaxLanes && config.HeadDim % l == 0 && config.FfnDim % l == 0).ToList();
+
+    /// <summary>
+    /// Elements <paramref name="layer"/>'s buffer holds in an engine design: its outputs, or more where the engine
+    /// reads or writes its rows padded to whole words (the probabilities and V of an attention).
+    /// </summary>
+    public long StoredElements(QuantizedLayer layer)
+    {
+        long elements = layer.Elements;
+        foreach (var job in Jobs)
+        {
+            if (job.ASource == layer) elements = Math.Max(elements, Lanes * (1 + (job.Heads - 1L) * job.AHead + (job.Rows - 1L) * job.ARow + job.Words - 1));
+            if (job.BSource == layer) elements = Math.Max(elements, Lanes * (1 + (job.Heads - 1L) * job.BHead + (job.Outputs - 1L) * job.BOutput + job.Words - 1));
+            if (job.Layer == layer) elements = Math.Max(elements, 1 + (job.Heads - 1L) * job.EHead + (job.Rows - 1L) * job.ERow + (job.Outputs - 1L) * job.EOutput);
+        }
+        return elements;
+    }
+
+    /// <summary>
+    /// Elements from one output row of <paramref name="layer"/> to the next where a job reads its rows padded to whole
+    /// words, or 0 when the rows lie back to back.
+    /// </summary>
+    public int OutputPitch(QuantizedLayer layer) =>
+        Jobs.FirstOrDefault(j => j.ASource == layer) is { } reader && reader.ARow * Lanes != layer.Columns ? reader.ARow * Lanes : 0;
 
     /// <summary>The job of <paramref name="layer"/>, or null when it keeps a datapath of its own.</summary>
     public EngineJob? JobOf(QuantizedLayer layer) => Jobs.FirstOrDefault(j => j.Layer == layer);

@@ -62,6 +62,24 @@ public static class AutoMapping
         return new Result(resolved, estimate(resolved), chosen.Select(m => m.Description).ToList());
     }
 
+    /// <summary>
+    /// <see cref="Resolve"/>, and for an engine whose lanes the project left open the most lanes, from the plan's
+    /// down by halves, with which the resolved design fits (the plan's when none does).
+    /// </summary>
+    public static Result ResolveEngineLanes(LayerPlan plan, Func<LayerPlan, DesignEstimate> estimate)
+    {
+        if (plan.Engine is not { LanesExplicit: false } engine) return Resolve(plan, estimate);
+        Result? widest = null;
+        for (int lanes = engine.Lanes; lanes >= 1; lanes /= 2)
+        {
+            var result = Resolve(plan.WithEngine(engine with { Lanes = lanes }), estimate);
+            widest ??= result;
+            if (result.Estimate.Fits)
+                return lanes == engine.Lanes ? result : result with { Switches = [$"engine: {lanes} lanes", .. result.Switches] };
+        }
+        return widest!;
+    }
+
     private sealed record Move(string Layer, string Description, Resources Delta, Func<LayerChoice, LayerChoice> Apply);
 
     private static IEnumerable<Move> Moves(List<string> layers, DesignEstimate before, DesignEstimate after, Func<string, string> describe, Func<LayerChoice, LayerChoice> apply)

@@ -58,7 +58,14 @@ public abstract class LayerDatapath
     /// <summary>Sets the template's constants and ROMs for this layer (its ports' widths are already set).</summary>
     /// <param name="outputBanks">Column banks of the output buffer (only kinds that <see cref="WritesBanks"/> take more than 1).</param>
     /// <param name="weights">Where the weight ROM goes (only kinds with <see cref="HasWeightRom"/> read it).</param>
-    public abstract void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto);
+    /// <param name="outputPitch">
+    /// Elements from one output row to the next in the buffer; 0 for the row's length. Only kinds that
+    /// <see cref="WritesPaddedRows"/> take another (an engine reads their rows in whole words of its lanes).
+    /// </param>
+    public abstract void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto, int outputPitch = 0);
+
+    /// <summary>Whether the template can leave a gap after each output row (see <see cref="Fill"/>'s outputPitch).</summary>
+    public virtual bool WritesPaddedRows => false;
 
     /// <summary>The resource model's structural features of the generated entity, first the constant 1.</summary>
     /// <param name="distributedSourceBits">Read-data bits the layer takes from buffers in LUT RAM (a feature of the kinds with lanes).</param>

@@ -27,7 +27,8 @@ public static class HdlGenerator
     /// Column banks: a buffer read by an attention layer with lanes is that many RAMs of Depth / Banks words
     /// (element e in bank e mod Banks, word e / Banks) read with one shared address, Banks elements per read.
     /// </param>
-    public sealed record BufferInfo(string Name, string Entity, string Signal, long Depth, int Width, BufferResource Resource, int Banks = 1)
+    /// <param name="RowPitch">Elements from one row to the next where rows are padded (see <see cref="MacEngine.OutputPitch"/>); 0 when back to back.</param>
+    public sealed record BufferInfo(string Name, string Entity, string Signal, long Depth, int Width, BufferResource Resource, int Banks = 1, int RowPitch = 0)
     {
         /// <summary>Words per bank (the depth of each RAM).</summary>
         public long BankDepth => Depth / Banks;
@@ -113,8 +114,12 @@ public static class HdlGenerator
             var choice = plan[layer.Name];
             // The engine's banks are separate RAMs: Auto decides on one bank's size there.
             int bankCount = banks.GetValueOrDefault(layer, 1);
-            var output = new BufferInfo(layer.Name, top + "_" + name + "_buf", "buf_" + name, layer.Elements, layer.Output.Bits,
-                HardwareModel.Buffer(engine is null ? layer.Elements : layer.Elements / bankCount, layer.Output.Bits, choice.Buffer), bankCount);
+            long depth = engine?.StoredElements(layer) ?? layer.Elements;
+            int pitch = engine?.OutputPitch(layer) ?? 0;
+            if (pitch != 0 && engine!.JobOf(layer) is null && layer.Datapath is not { WritesPaddedRows: true })
+                throw new NotSupportedException($"the engine reads the rows of '{layer.Name}' padded to whole words of {engine.Lanes} lanes, which its writer cannot provide");
+            var output = new BufferInfo(layer.Name, top + "_" + name + "_buf", "buf_" + name, depth, layer.Output.Bits,
+                HardwareModel.Buffer(engine is null ? depth : depth / bankCount, layer.Output.Bits, choice.Buffer), bankCount, pitch);
             byOwner[layer] = output;
             buffers.Add(output);
             var sources = layer.Sources.Count == 0 ? [input] : layer.Sources.Select(s => byOwner[s.BufferOwner]).ToList();
@@ -202,7 +207,7 @@ public static class HdlGenerator
                 .SetPortWidth($"src{k}_rd_data", elementAddresses ? source.Width : source.ReadWidth);
         }
         t.SetPortWidth("wr_addr", elementAddresses ? info.Output.ElementAddressBits : info.Output.AddressBits).SetPortWidth("wr_data", info.Output.Width);
-        info.Datapath.Fill(t, info.Lanes, info.LutMultipliers, elementAddresses ? 1 : info.Output.Banks, info.Weights);
+        info.Datapath.Fill(t, info.Lanes, info.LutMultipliers, elementAddresses ? 1 : info.Output.Banks, info.Weights, info.Output.RowPitch);
         return t.ToString();
     }
 

@@ -42,7 +42,7 @@ internal static class BuildPipeline
         var projectCoefficients = CurrentCoefficients(request);
         var estimator = new PlanEstimator(evaluation, topName, device, settings.Part, clock, limit, projectCoefficients);
         estimator.Add(plan, model);
-        var auto = AutoMapping.Resolve(plan, estimator.Estimate);
+        var auto = AutoMapping.ResolveEngineLanes(plan, estimator.Estimate);
         if (auto.Switches.Count > 0)
             progress("Auto layers moved to fit the budget: " + string.Join(", ", auto.Switches));
         plan = auto.Plan;

@@ -20,7 +20,11 @@ public sealed record LayerChoice(LayerBits Bits, BufferResource Buffer, int Lane
     BufferResource Weights = BufferResource.Auto);
 
 /// <summary>The Engine architecture's array: its MAC lanes (a power of two) and whether they are LUT multipliers instead of DSP48E1.</summary>
-public sealed record EngineSettings(int Lanes, bool LutMultipliers = false);
+/// <param name="LanesExplicit">
+/// The project set the lanes; when it did not, <see cref="Lanes"/> is the most the model allows and the build takes
+/// the most, up to that, with which the design fits (<see cref="Hardware.AutoMapping.ResolveEngineLanes"/>).
+/// </param>
+public sealed record EngineSettings(int Lanes, bool LutMultipliers = false, bool LanesExplicit = true);
 
 /// <summary>One metadata an item sets and the layers it selects, for the check that it changes something.</summary>
 public sealed record ItemSetting(string ItemType, string Identity, string Metadata, IReadOnlyList<string> Layers);

@@ -77,8 +77,8 @@ public sealed record ProjectInputs(ModelConfig Config, TransformerWeights Weight
         var valid = Engine.MacEngine.ValidLanes(config);
         if (value is int explicitLanes && !valid.Contains(explicitLanes))
             throw new FpgaException(ErrorCodes.InvalidLanes, projectFile,
-                $"FpgaEngineLanes is {explicitLanes}; the engine's lanes must be a power of two that divides the head dimension ({config.HeadDim}), the window ({config.Window}) and the FFN width ({config.FfnDim}): use one of {string.Join(", ", valid)}");
-        return (new EngineSettings(value ?? valid.Where(l => l <= Engine.MacEngine.DefaultMaxLanes).Max()), []);
+                $"FpgaEngineLanes is {explicitLanes}; the engine's lanes must be a power of two that divides the head dimension ({config.HeadDim}) and the FFN width ({config.FfnDim}): use one of {string.Join(", ", valid)}");
+        return (value is int set ? new EngineSettings(set) : new EngineSettings(valid.Where(l => l <= Engine.MacEngine.DefaultMaxLanes).Max(), LanesExplicit: false), []);
     }
 
     private static double ParsePositive(string raw, string property, string projectFile, double max)

@@ -31,12 +31,13 @@ public sealed class ContextHardware(ContextLayer layer) : LayerDatapath
     /// <summary>Signed width of the context accumulator: Window products of P and V at their bit widths.</summary>
     /// <summary>
     /// c[i, h·dh + c] on the engine: a = the probability row (row-major [head][query][key]), b = column h·dh + c of
-    /// V, which the V layer writes column-major; the output row-major [query][d_model].
+    /// V, which the V layer writes column-major; the output row-major [query][d_model]. Both operands' rows of Window
+    /// elements are padded to whole words (the softmax and the V layer leave the gaps at zero).
     /// </summary>
     public static Engine.EngineJob EngineJob(ContextLayer layer, int lanes)
     {
         int w = layer.Window, dh = layer.HeadDim;
-        int words = Engine.EngineJob.WordsOf(layer, w, "a window", lanes);
+        int words = Engine.EngineJob.PaddedWords(w, lanes);
         return new Engine.EngineJob(layer, layer.Heads, w, dh, words,
             layer.Sources[0].BufferOwner, w * words, words,
             layer.Sources[1].BufferOwner, dh * words, words, null, 0,
@@ -62,7 +63,7 @@ public sealed class ContextHardware(ContextLayer layer) : LayerDatapath
             layer.Output.Bits, IntegerMath.BitLength(counter), 0, 0, 0, lutMultipliers));
     }
 
-    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto) =>
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto, int outputPitch = 0) =>
         AttentionMac.Fill(template, layer.Heads, layer.Window, layer.Columns, layer.HeadDim, lanes, lutMultipliers, AccumulatorWidth(), layer.Requant);
 
     public override double[] Features(VhdlModule vhdl, double distributedSourceBits) => [.. AttentionResources.MacFeatures(vhdl, scores: false), distributedSourceBits];

@@ -63,7 +63,7 @@ public sealed class ScoresHardware(ScoresLayer layer) : LayerDatapath
             layer.Output.Bits, IntegerMath.BitLength(counter), 0, 0, MacTiming.SumStages(lanes), lutMultipliers));
     }
 
-    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto) =>
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto, int outputPitch = 0) =>
         AttentionMac.Fill(template, layer.Heads, layer.Window, layer.DModel, layer.HeadDim, lanes, lutMultipliers, AccumulatorWidth(), layer.Requant);
 
     public override double[] Features(VhdlModule vhdl, double distributedSourceBits) => [.. AttentionResources.MacFeatures(vhdl, scores: true), distributedSourceBits];

@@ -69,9 +69,12 @@ public sealed class SoftmaxHardware(SoftmaxLayer layer) : LayerDatapath
         return (sumBits, rBits, rqBits, SoftmaxLayer.ExpFractionBits + 1 + rqBits);
     }
 
-    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto)
+    public override bool WritesPaddedRows => true;
+
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto, int outputPitch = 0)
     {
         int w = layer.Columns;
+        if (outputPitch != 0 && outputPitch < w) throw new ArgumentOutOfRangeException(nameof(outputPitch));
         var (sumBits, rBits, _, _) = Widths();
         template.SetRegion("constants", Vhdl.Lines(
             Vhdl.Positive("ROWS", layer.Rows),
@@ -80,7 +83,8 @@ public sealed class SoftmaxHardware(SoftmaxLayer layer) : LayerDatapath
             Vhdl.Natural("IDX_SHIFT", layer.IndexShift),
             Vhdl.Positive("RECIP_BITS", SoftmaxLayer.ReciprocalBits),
             Vhdl.Positive("SUM_BITS", sumBits),
-            Vhdl.Positive("R_BITS", rBits)));
+            Vhdl.Positive("R_BITS", rBits),
+            Vhdl.Positive("OUT_PITCH", outputPitch == 0 ? w : outputPitch)));
         template.SetRegion("rom", Vhdl.Lines(
             Vhdl.Constant("EXP_TABLE", "exp_rom_t", Vhdl.Aggregate(layer.ExpTable.Select(e => Vhdl.UnsignedBits(e, 16)), "    ", 6, 2, Vhdl.UnsignedBits(0, 16)))));
     }

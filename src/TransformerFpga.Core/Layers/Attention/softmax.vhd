@@ -6,7 +6,8 @@
 -- Every element flows through one-adder / one-lookup / one-product stages (edges after its address):
 --   2 read data registered, 3 running max | max - s, 4 exp ROM, 5 sum | products e*RQ (RQ = R*Q
 --   computed once per row by shift and subtract, split 24 + rest bits), 6 partial products added,
---   7 rounding, 8 clamp to Q; written next edge.
+--   7 rounding, 8 clamp to Q; written next edge. Output rows start OUT_PITCH elements apart (an engine
+--   reads them in whole words; the gap is never written, so it keeps the RAM's initial zeros).
 -- Cycles: ROWS * (3 * WIN + RECIP_BITS + 5) + 8
 library ieee;
 use ieee.std_logic_1164.all;
@@ -38,6 +39,7 @@ architecture rtl of tfpga_softmax is
   constant RECIP_BITS : positive := 40;
   constant SUM_BITS   : positive := 18;
   constant R_BITS     : positive := 26;
+  constant OUT_PITCH  : positive := 4;
   -- tfpga:constants-end
   constant XB : positive := src0_rd_data'length;
   constant YB : positive := wr_data'length;
@@ -49,6 +51,7 @@ architecture rtl of tfpga_softmax is
   constant U_BITS  : positive := 16 + LO_BITS + HI_BITS;
   constant PR_BITS : positive := U_BITS - RECIP_BITS + 2;
   constant N  : positive := ROWS * WIN;
+  constant N_OUT : positive := (ROWS - 1) * OUT_PITCH + WIN;
   type exp_rom_t is array (0 to maximum(EXP_LEN, 2) - 1) of unsigned(15 downto 0);
   -- tfpga:rom-begin
   constant EXP_TABLE : exp_rom_t := (0 => "1000000000000000", 1 => "0100011000111000", 2 => "0001100110110100", 3 => "0000100101100111");
@@ -66,8 +69,8 @@ architecture rtl of tfpga_softmax is
   -- per-element flags, index = edges since the element's address
   signal max_v, max_first, max_last : std_logic_vector(1 to 2) := (others => '0');
   signal sum_v   : std_logic_vector(1 to 4) := (others => '0');
-  signal out_v, out_end : std_logic_vector(1 to 8) := (others => '0');
-  signal waddr   : natural range 0 to N - 1 := 0;
+  signal out_v, out_last, out_end : std_logic_vector(1 to 8) := (others => '0');
+  signal waddr   : natural range 0 to N_OUT - 1 := 0;
   signal x_q     : signed(XB - 1 downto 0) := (others => '0');
   signal mx_run  : signed(XB - 1 downto 0) := (others => '0');
   signal mx_row  : signed(XB - 1 downto 0) := (others => '0');
@@ -102,6 +105,7 @@ begin
       max_last  <= '0' & max_last(1);
       sum_v     <= '0' & sum_v(1 to 3);
       out_v     <= '0' & out_v(1 to 7);
+      out_last  <= '0' & out_last(1 to 7);
       out_end   <= '0' & out_end(1 to 7);
       -- 2: read data registered
       x_q <= src0_rd_data;
@@ -140,8 +144,12 @@ begin
       else
         p_q <= resize(pr, YB - 1);
       end if;
-      if out_v(8) = '1' and waddr /= N - 1 then
-        waddr <= waddr + 1;
+      if out_v(8) = '1' and out_end(8) = '0' then
+        if out_last(8) = '1' then
+          waddr <= waddr + OUT_PITCH - WIN + 1;
+        else
+          waddr <= waddr + 1;
+        end if;
       end if;
       done <= out_v(8) and out_end(8);
       -- R * Q = (R << (YB - 1)) - R, once quo holds R for the row's output pass
@@ -212,6 +220,7 @@ begin
         elsif state = OUTP then
           out_v(1) <= '1';
           if j = WIN - 1 then
+            out_last(1) <= '1';
             j <= 0;
             if row = ROWS - 1 then
               out_end(1) <= '1';

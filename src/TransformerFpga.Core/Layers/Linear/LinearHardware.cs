@@ -85,7 +85,7 @@ public sealed class LinearHardware(LinearLayer layer) : LayerDatapath
     /// The output buffer may be in column banks (the lanes of the attention layer reading it); with LUT multipliers
     /// the products are shifts and adds instead of "*" (DSP).
     /// </summary>
-    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto)
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto, int outputPitch = 0)
     {
         if (lanes < 1 || layer.Out % lanes != 0) throw new ArgumentOutOfRangeException(nameof(lanes));
         if (outputBanks < 1 || layer.Out % outputBanks != 0) throw new ArgumentOutOfRangeException(nameof(outputBanks));
@@ -129,6 +129,8 @@ public sealed class LinearHardware(LinearLayer layer) : LayerDatapath
     /// <summary>
     /// y = x·Wᵀ + b on the engine: one head, a row of x per r, the weights from the engine's ROM. The first layer
     /// (reading the input window, which the host writes row-major and unpadded) keeps its own datapath: null.
+    /// A transposed output (V, read by the context along the window) is column-major, each column padded to whole
+    /// words of the lanes.
     /// </summary>
     public static Engine.EngineJob? EngineJob(LinearLayer layer, int lanes, bool transposedOutput)
     {
@@ -137,7 +139,7 @@ public sealed class LinearHardware(LinearLayer layer) : LayerDatapath
         return new Engine.EngineJob(layer, 1, layer.Rows, layer.Out, words,
             layer.Sources[0].BufferOwner, 0, words,
             null, 0, words, layer.Weights, layer.WeightBits,
-            0, transposedOutput ? 1 : layer.Out, transposedOutput ? layer.Rows : 1,
+            0, transposedOutput ? 1 : layer.Out, transposedOutput ? Engine.EngineJob.PaddedWords(layer.Rows, lanes) * lanes : 1,
             layer.Bias, layer.Requant.Multiplier, layer.Requant.Shift, layer.Relu, new LinearHardware(layer).AccumulatorWidth());
     }
 

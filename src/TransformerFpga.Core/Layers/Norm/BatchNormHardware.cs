@@ -48,7 +48,7 @@ public sealed class BatchNormHardware(BatchNormLayer layer) : LayerDatapath
         return (m0Bits, ob, Math.Max(Vhdl.SignedWidth((1L << (xb - 1)) * maxM0 + maxOffset), Math.Max(xb + m0Bits, ob)) + 1);
     }
 
-    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto)
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto, int outputPitch = 0)
     {
         var (m0Bits, ob, sBits) = Widths();
         // Gains in sign-and-magnitude: the product multiplies magnitudes (one DSP48E1 for up to 24 × 17 bits).

@@ -162,7 +162,7 @@ public sealed class LayerNormHardware(LayerNormLayer layer) : LayerDatapath
         return path;
     }
 
-    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto)
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto, int outputPitch = 0)
     {
         var s = new Shape(layer, lutMultipliers);
         int gb = s.GainBits, bb = s.OffsetBits;

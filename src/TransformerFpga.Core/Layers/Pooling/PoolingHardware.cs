@@ -45,7 +45,7 @@ public sealed class PoolingHardware(AveragePoolLayer layer) : LayerDatapath
         return (Math.Max(Vhdl.SignedWidth(layer.Window * (1L << (xb - 1))), xb), Vhdl.SignedWidth(layer.Requant.Multiplier));
     }
 
-    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto)
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto, int outputPitch = 0)
     {
         // The template multiplies |sum| by the constant: 1/window times a ratio of scales is positive.
         if (layer.Requant.Multiplier < 0) throw new InvalidOperationException($"{layer.Name}: negative pooling multiplier");

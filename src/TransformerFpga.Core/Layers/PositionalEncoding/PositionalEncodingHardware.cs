@@ -48,7 +48,7 @@ public sealed class PositionalEncodingHardware(PositionalEncodingLayer layer) : 
         return (m0Bits, tb, Math.Max(Vhdl.SignedWidth((1L << (xb - 1)) * Math.Abs(m0) + maxTable), Math.Max(xb + m0Bits, tb)) + 1);
     }
 
-    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto)
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto, int outputPitch = 0)
     {
         long m0 = layer.Requant.Multiplier;
         // The template multiplies |x| by the constant: rescaling by a ratio of scales never flips a sign.

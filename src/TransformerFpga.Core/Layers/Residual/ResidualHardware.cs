@@ -47,7 +47,7 @@ public sealed class ResidualHardware(ResidualAddLayer layer) : LayerDatapath
         return (m0Bits, Math.Max(Vhdl.SignedWidth(bound), Math.Max(ab, bb) + m0Bits) + 1);
     }
 
-    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto)
+    public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto, int outputPitch = 0)
     {
         long ma = layer.Requant.Multipliers[0], mb = layer.Requant.Multipliers[1];
         // The template multiplies magnitudes by the constants: rescaling by a ratio of scales never flips a sign.
