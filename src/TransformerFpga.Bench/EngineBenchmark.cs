@@ -40,7 +40,7 @@ internal static class EngineBenchmark
                 var plan = LayerPlan.From(names, _ => new LayerChoice(new LayerBits(bits, bits), BufferResource.Auto, 1, MultiplierMapping.Auto));
                 string Cell(LayerPlan p)
                 {
-                    var e = Hardware.AutoMapping.Resolve(p, estimator.Estimate).Estimate;
+                    var e = Hardware.AutoMapping.ResolveEngineLanes(p, estimator.Estimate).Estimate;
                     var t = e.Total;
                     return string.Create(CultureInfo.InvariantCulture,
                         $"{(e.Fits ? "yes" : "no")}, {100.0 * t.Lut / device.Capacity.Lut:0} %, {t.Dsp} DSP, {t.Bram18} BRAM, {e.LatencyCycles:N0}");

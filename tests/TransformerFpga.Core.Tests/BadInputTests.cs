@@ -22,9 +22,9 @@ public sealed class BadInputTests
     /// <summary>A valid synthetic model in a project folder, and the request that builds it.</summary>
     private sealed class Setup
     {
-        public Setup(TestFolder folder)
+        public Setup(TestFolder folder, SyntheticModelSpec? spec = null)
         {
-            ModelPath = SyntheticModel.Write(folder.File("model"), new SyntheticModelSpec(), seed: 2);
+            ModelPath = SyntheticModel.Write(folder.File("model"), spec ?? new SyntheticModelSpec(), seed: 2);
             ProjectFile = folder.File("Hardware.csproj");
             File.WriteAllText(ProjectFile, "<Project />");
             Request = new BuildRequest(ProjectFile, ["model/synthetic.json"], [], [], [], new BuildSettings { OutputDir = folder.File("out"), BudgetAsWarning = true });
@@ -242,7 +242,7 @@ public sealed class BadInputTests
 
     /// <summary>
     /// With FpgaEngineLanes left open, the engine gets the most lanes with which the design fits: the same lanes an
-    /// explicit setting would need to fit, and no more (here an 80 % budget, which the most lanes the model allows exceed).
+    /// explicit setting would need to fit, and no more (here a 55 % budget, which the most lanes the model allows exceed).
     /// </summary>
     [TestMethod]
     public void EngineLanesLeftOpenAreTheMostThatFit()
@@ -251,7 +251,7 @@ public sealed class BadInputTests
         {
             using var folder = new TestFolder();
             var setup = new Setup(folder);
-            setup.Settings(x => x with { Architecture = "Engine", EngineLanes = lanes, UtilizationLimitPercent = "80" });
+            setup.Settings(x => x with { Architecture = "Engine", EngineLanes = lanes, UtilizationLimitPercent = "55" });
             var outcome = FpgaBuild.Run(setup.Request);
             Assert.IsTrue(outcome.Success, string.Join("; ", outcome.Diagnostics));
             using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(folder.File("out/report/resources.json")));
@@ -265,6 +265,31 @@ public sealed class BadInputTests
         var open = Build("");
         Assert.AreEqual(expected, open.Lanes);
         Assert.IsTrue(open.Fits);
+    }
+
+    /// <summary>
+    /// An engine whose DSP48E1 lanes overflow the part fits by the Auto rule moving the lanes lacking a DSP to LUT
+    /// multipliers: the sample's shape on 16 lanes needs 27 DSP48E1 with every lane on one.
+    /// </summary>
+    [TestMethod]
+    public void EngineLanesTheDspsLackMoveToLuts()
+    {
+        using var folder = new TestFolder();
+        var setup = new Setup(folder, new SyntheticModelSpec(Window: 24, InputFeatures: 3, DModel: 16, Heads: 1, FfnDim: 64));
+        setup.Settings(x => x with { Architecture = "Engine", EngineLanes = "16", BudgetAsWarning = false });
+        var outcome = FpgaBuild.Run(setup.Request);
+        Assert.IsTrue(outcome.Success, string.Join("; ", outcome.Diagnostics));
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(folder.File("out/report/resources.json")));
+        Assert.IsTrue(json.RootElement.GetProperty("fits").GetBoolean());
+        var engine = json.RootElement.GetProperty("layers").EnumerateArray().Single(l => l.GetProperty("name").GetString() == "engine");
+        Assert.AreEqual(16, engine.GetProperty("lanes").GetInt32());
+        var mapping = System.Text.RegularExpressions.Regex.Match(engine.GetProperty("multiplier").GetString()!, @"^DSP (\d+) \+ LUT (\d+)$");
+        Assert.IsTrue(mapping.Success, engine.GetProperty("multiplier").GetString());
+        int dspLanes = int.Parse(mapping.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.AreEqual(16, dspLanes + int.Parse(mapping.Groups[2].Value, CultureInfo.InvariantCulture));
+        Assert.AreEqual(dspLanes + 1, engine.GetProperty("dsp").GetInt32(), "a DSP48E1 per DSP lane and the requantizer's");
+        string vhdl = File.ReadAllText(Directory.EnumerateFiles(folder.File("out/hdl"), "*_engine.vhd").Single());
+        StringAssert.Matches(vhdl, new System.Text.RegularExpressions.Regex($@"constant DSP_LANES\s*: natural := {dspLanes};"));
     }
 
     /// <summary>A WeightResource item takes effect on linear layers (its VHDL carries the rom_style) and warns where there is no weight ROM.</summary>

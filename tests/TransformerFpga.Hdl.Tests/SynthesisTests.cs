@@ -75,11 +75,12 @@ public sealed class SynthesisTests
 
     /// <summary>
     /// The shared MAC engine goes through GHDL's synthesis and synth_xilinx, and its DSP48E1 and RAMB18 are what the
-    /// estimate counts: one DSP per lane and one for the requantizer (the rule gives none with LUT lanes; `resources fit … --engine` checks them too).
+    /// estimate counts: one DSP per DSP lane and one for the requantizer (`resources fit … --engine` checks them too), here
+    /// with one of four lanes in LUTs and the weight ROM forced into block RAM.
     /// </summary>
     [TestMethod]
-    [DataRow(4, false, 41)]
-    public void YosysMapsTheEngine(int lanes, bool lutLanes, int seed)
+    [DataRow(4, 1, "Block", 41)]
+    public void YosysMapsTheEngine(int lanes, int lutLanes, string weights, int seed)
     {
         string yosys = Tool("yosys");
         _ = Ghdl.Executable;
@@ -89,7 +90,7 @@ public sealed class SynthesisTests
         var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
         var model = evaluation.Quantize(_ => new LayerBits(8, 8));
         var plan = LayerPlan.From(IntegerTransformer.LayerNames(config), _ => new LayerChoice(new LayerBits(8, 8), BufferResource.Auto, 1, MultiplierMapping.Dsp))
-            .WithEngine(new EngineSettings(lanes, lutLanes));
+            .WithEngine(new EngineSettings(lanes, LutLanes: lutLanes, Weights: Enum.Parse<BufferResource>(weights)));
         var outputs = new OutputWriter();
         var design = HdlGenerator.Generate(model, plan, spec.Name, [], outputs);
         SynthesisScripts.Generate(design, "xc7s15ftgb196-1", 100, outputs);
@@ -100,7 +101,8 @@ public sealed class SynthesisTests
         Assert.IsTrue(modules.TryGetValue(design.EngineEntity, out var engine), $"no module {design.EngineEntity} in the statistics");
         TestContext.WriteLine(design.EngineEntity + ": " + string.Join(", ", engine.Select(c => c.Key + " " + c.Value)));
         var (bram, dsp) = ResourceModel.Counted(ResourceModel.Modules(design, f => outputs.Text("hdl/" + f)).Single(m => m.Kind == ModuleKind.Engine));
-        Assert.AreEqual(lutLanes ? 0 : lanes + 1, dsp, "the estimate's DSP48E1");
+        Assert.AreEqual(lanes - lutLanes + 1, dsp, "the estimate's DSP48E1");
+        if (weights == "Block") Assert.IsTrue(bram >= 1, "the weight ROM in block RAM");
         Assert.AreEqual(dsp, engine.GetValueOrDefault("DSP48E1"), "DSP48E1 in Yosys");
         Assert.AreEqual(bram, engine.GetValueOrDefault("RAMB18E1") + 2 * engine.GetValueOrDefault("RAMB36E1"), "RAMB18 in Yosys");
     }

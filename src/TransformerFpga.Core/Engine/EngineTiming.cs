@@ -42,11 +42,14 @@ public static class EngineTiming
         var rom = engine.WeightRom;
         if (RomBlocks.IsBlock(rom)) yield return MacTiming.Finish(TimingPath.FromBlockRam(outputRegister: false).Luts(1));
         else yield return MacTiming.Finish(MacTiming.RomRead(MacTiming.FanOut(TimingPath.FromRegister(), rom.Width * Math.Max(1, rom.Depth / 64)), rom.Depth));
-        if (engine.LutMultipliers)
+        if (engine.LutLanes > 0)
         {
             var (first, second) = MacTiming.TreeLevels(bb);
             yield return MacTiming.Finish(MacTiming.Adders(TimingPath.FromRegister().Luts(1), first, ab + bb));
             yield return MacTiming.Finish(MacTiming.Adders(TimingPath.FromRegister(), second, ab + bb));
+        }
+        if (engine.LutMultipliers)
+        {
             var (qFirst, qSecond) = MacTiming.TreeLevels(m0 + 1);
             yield return MacTiming.Finish(MacTiming.Adders(TimingPath.FromRegister(), qFirst, requant + 2));
             yield return MacTiming.Finish(MacTiming.Adders(TimingPath.FromRegister(), qSecond, requant + 2));
@@ -56,7 +59,7 @@ public static class EngineTiming
             // operand registers → DSP48E1 → MREG (at the combinational bound, as for the per-layer templates)
             yield return MacTiming.Finish(TimingPath.FromRegister().DspCombinational());
         }
-        var product = engine.LutMultipliers ? TimingPath.FromRegister() : TimingPath.FromDsp();
+        var product = engine.DspLanes == 0 ? TimingPath.FromRegister() : TimingPath.FromDsp();
         // lane sums of four: two adder levels per stage
         if (MacTiming.SumStages(engine.Lanes) > 0) yield return MacTiming.Finish(MacTiming.Adders(product, 2, acc));
         // the last sum (or P) with the bias or the running sum into the accumulator

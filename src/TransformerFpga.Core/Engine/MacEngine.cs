@@ -17,13 +17,18 @@ public sealed class MacEngine
     public const string Template = "engine.vhd";
     public const string TemplateEntity = "tfpga_engine";
 
+    /// <summary>The register engine.vhd reads its weight ROM into (the Yosys script finds the ROM as its driver).</summary>
+    public const string WeightReadRegister = "w_rom_q";
+
     /// <summary>Clocks besides the issues: loading the descriptor, then after the last issue read data, operands, product, P, the accumulator, the requantizer's seven stages and the write.</summary>
     public const int DrainCycles = 14;
 
-    private MacEngine(int lanes, bool lutMultipliers, IReadOnlyList<EngineJob> jobs)
+    private MacEngine(int lanes, bool lutMultipliers, int lutLanes, Pipeline.BufferResource weights, IReadOnlyList<EngineJob> jobs)
     {
         Lanes = lanes;
         LutMultipliers = lutMultipliers;
+        LutLanes = lutMultipliers ? lanes : Math.Clamp(lutLanes, 0, lanes);
+        Weights = weights;
         Jobs = jobs;
         int offset = 0, biasOffset = 0;
         var weightBase = new Dictionary<EngineJob, int>();
@@ -40,7 +45,16 @@ public sealed class MacEngine
     }
 
     public int Lanes { get; }
+    /// <summary>Every multiplier (the lanes' and the requantizer's) is LUTs.</summary>
     public bool LutMultipliers { get; }
+    /// <summary>Lanes whose multipliers are LUTs: the last ones; the others are DSP48E1.</summary>
+    public int LutLanes { get; }
+    /// <summary>Lanes on DSP48E1.</summary>
+    public int DspLanes => Lanes - LutLanes;
+    /// <summary>The weight ROM's memory (Auto: synthesis' rule).</summary>
+    public Pipeline.BufferResource Weights { get; }
+    /// <summary>The multipliers column of the reports: DSP, LUT, or how many lanes are which.</summary>
+    public string MultiplierMapping => LutLanes == 0 ? "DSP" : DspLanes == 0 ? "LUT" : $"DSP {DspLanes} + LUT {LutLanes}";
     /// <summary>The jobs in the order the sequencer runs them.</summary>
     public IReadOnlyList<EngineJob> Jobs { get; }
     /// <summary>First weight ROM word of each job that reads the ROM.</summary>
@@ -83,7 +97,7 @@ public sealed class MacEngine
                 throw new NotSupportedException($"layer '{layer.Name}' feeds an attention context, so it must run on the engine");
         }
         if (jobs.Count == 0) throw new NotSupportedException("the model has no layer the engine runs");
-        return new MacEngine(lanes, settings.LutMultipliers, jobs);
+        return new MacEngine(lanes, settings.LutMultipliers, settings.LutLanes, settings.Weights, jobs);
     }
 
     /// <summary>Lanes of an engine when FpgaEngineLanes is not set: the most that divide the model, up to this.</summary>
@@ -151,7 +165,7 @@ public sealed class MacEngine
                 if (words.Count < 2) zeros |= mask; // the zero padding word
                 varying += System.Numerics.BitOperations.PopCount((ulong)(ones & zeros));
             }
-            return new RomShape("WEIGHTS", Math.Max(words.Count, 2), width, varying);
+            return new RomShape("WEIGHTS", Math.Max(words.Count, 2), width, varying, Weights);
         }
     }
 
@@ -173,6 +187,7 @@ public sealed class MacEngine
         int weightDepth = Math.Max(weightWords.Count, 2), biasDepth = Math.Max(biasEntries.Count, 2);
         template.SetRegion("constants", Vhdl.Lines(
             Vhdl.Positive("LANES", Lanes),
+            Vhdl.Natural("DSP_LANES", DspLanes),
             Vhdl.Positive("ACC_BITS", AccumulatorBits),
             Vhdl.Positive("BIAS_BITS", BiasBits),
             Vhdl.Positive("M0_BITS", M0Bits),
@@ -204,8 +219,14 @@ public sealed class MacEngine
             Field("J_LIMIT_NEG", j => 1L << (j.OutputBits - 1)),
             Field("J_RELU", j => j.Relu ? 1 : 0)));
 
-        template.SetRegion("rom", Vhdl.Lines(
-            Vhdl.Constant("WEIGHTS", "wrom_t", Vhdl.Aggregate(weightWords, "    ", 4, 2, Word(_ => 0))),
-            Vhdl.Constant("BIAS", "brom_t", Vhdl.Aggregate(biasEntries, "    ", 8, 2, Vhdl.Bits(0, biasBits)))));
+        string weightRom = Vhdl.Aggregate(weightWords, "    ", 4, 2, Word(_ => 0));
+        string biasRom = Vhdl.Constant("BIAS", "brom_t", Vhdl.Aggregate(biasEntries, "    ", 8, 2, Vhdl.Bits(0, biasBits)));
+        template.SetRegion("rom", Weights == Pipeline.BufferResource.Auto
+            ? Vhdl.Lines(Vhdl.Constant("WEIGHTS", "wrom_t", weightRom), biasRom)
+            : Vhdl.Lines(
+                $"signal WEIGHTS : wrom_t := {weightRom};",
+                "attribute rom_style : string;",
+                $"attribute rom_style of WEIGHTS : signal is \"{HdlGenerator.RamStyle(Weights)}\";",
+                biasRom));
     }
 }

@@ -7,7 +7,7 @@
 -- One read of each operand per cycle gives LANES consecutive k: a from the step's first source (a buffer of LANES column banks, word
 -- h * A_H + r * A_R + j), b from the job's words of the weight ROM (linear) or from the step's second
 -- source (scores: K; context: V, written transposed), word B_BASE + h * B_H + n * B_N + j. The LANES
--- products are summed by a registered tree (four per stage) into one accumulator: one output every J
+-- products (lanes from DSP_LANES on in LUTs) are summed by a registered tree (four per stage) into one accumulator: one output every J
 -- cycles, one requantization per cycle at most. Output n of row r of head h is element
 -- h * E_H + r * E_R + n * E_N of the job's output buffer (the top splits it into bank and word).
 -- Every register-to-register path is one short step so that the engine meets 100 MHz: read address
@@ -46,6 +46,7 @@ end entity;
 architecture rtl of tfpga_engine is
   -- tfpga:constants-begin
   constant LANES       : positive := 2;
+  constant DSP_LANES   : natural := 2;
   constant ACC_BITS    : positive := 20;
   constant BIAS_BITS   : positive := 8;
   constant M0_BITS     : positive := 8;
@@ -212,7 +213,7 @@ begin
       b_q <= w_rom_q when c_b_rom = '1' else b_rd_data;
       -- stage 2: operands (DSP) or the first half of the adder tree (LUT); stage 3: products
       for l in 0 to LANES - 1 loop
-        if LUT_MUL then
+        if LUT_MUL or l >= DSP_LANES then
           parts(l) <= mul_tree_first(a_q((l + 1) * AB - 1 downto l * AB), b_q((l + 1) * BB - 1 downto l * BB));
           prod(l)  <= mul_tree_second(parts(l), MB);
         else

@@ -63,22 +63,76 @@ public static class AutoMapping
     }
 
     /// <summary>
-    /// <see cref="Resolve"/>, and for an engine whose lanes the project left open the most lanes, from the plan's
-    /// down by halves, with which the resolved design fits (the plan's when none does).
+    /// <see cref="Resolve"/> for an engine design, whose engine is Auto too: when the design does not fit, the engine
+    /// moves the lanes the DSP48E1 budget lacks to LUT multipliers, and its weight ROM to the other memory; and when the
+    /// project left the lanes open, it takes the most lanes, from the plan's down by halves, with which the design then
+    /// fits (the plan's lanes when none does).
     /// </summary>
     public static Result ResolveEngineLanes(LayerPlan plan, Func<LayerPlan, DesignEstimate> estimate)
     {
-        if (plan.Engine is not { LanesExplicit: false } engine) return Resolve(plan, estimate);
+        if (plan.Engine is not { } engine) return Resolve(plan, estimate);
         Result? widest = null;
         for (int lanes = engine.Lanes; lanes >= 1; lanes /= 2)
         {
-            var result = Resolve(plan.WithEngine(engine with { Lanes = lanes }), estimate);
+            var result = ResolveEngine(plan.WithEngine(engine with { Lanes = lanes }), estimate);
             widest ??= result;
-            if (result.Estimate.Fits)
+            if (result.Estimate.Fits || engine.LanesExplicit)
                 return lanes == engine.Lanes ? result : result with { Switches = [$"engine: {lanes} lanes", .. result.Switches] };
         }
         return widest!;
     }
+
+    /// <summary>
+    /// One lane count: as it is when it fits; otherwise, of the engine with the DSP48E1 lanes the budget lacks in LUTs,
+    /// with its weight ROM in block RAM or in LUTs, and both, the one that fits with the most room left (<see cref="Fuller"/>).
+    /// </summary>
+    private static Result ResolveEngine(LayerPlan plan, Func<LayerPlan, DesignEstimate> estimate)
+    {
+        var engine = plan.Engine!;
+        var first = Resolve(plan, estimate);
+        if (first.Estimate.Fits || engine.LutMultipliers && engine.Weights != BufferResource.Auto) return first;
+        var variants = new List<(EngineSettings Settings, string Switch)>();
+        // a lane takes one DSP48E1 (operands up to 25 × 18 bits); wider lanes free more than counted here
+        int lacking = Math.Max(0, first.Estimate.Total.Dsp - first.Estimate.Budget.Dsp);
+        var lut = engine with { LutLanes = Math.Min(engine.Lanes, engine.LutLanes + lacking) };
+        bool moveLanes = !engine.LutMultipliers && lacking > 0 && engine.LutLanes < engine.Lanes;
+        if (moveLanes) variants.Add((lut, $"engine: {lut.LutLanes} lanes in LUTs"));
+        if (engine.Weights == BufferResource.Auto)
+            foreach (var rom in new[] { BufferResource.Block, BufferResource.Distributed })
+            {
+                variants.Add((engine with { Weights = rom }, $"engine: weights in {RomMemory(rom)}"));
+                if (moveLanes) variants.Add((lut with { Weights = rom }, $"engine: {lut.LutLanes} lanes in LUTs, weights in {RomMemory(rom)}"));
+            }
+        // of the variants that fit, the one that leaves the most room
+        Result? best = null;
+        foreach (var (settings, description) in variants)
+        {
+            var result = Resolve(plan.WithEngine(settings), estimate);
+            if (result.Estimate.Fits && (best is null || Fuller(best, result)))
+                best = result with { Switches = [description, .. result.Switches] };
+        }
+        return best ?? first;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="a"/> leaves less room than <paramref name="b"/>: its fullest resource (as a share of the
+    /// part) is fuller, or on a tie the next fullest, and so on.
+    /// </summary>
+    private static bool Fuller(Result a, Result b)
+    {
+        double[] Shares(Result r)
+        {
+            var (t, c) = (r.Estimate.Total, r.Estimate.Device.Capacity);
+            return new[] { (double)t.Lut / c.Lut, (double)t.LutRam / c.LutRam, (double)t.Ff / c.Ff, (double)t.Bram18 / c.Bram18, (double)t.Dsp / c.Dsp }
+                .OrderDescending().ToArray();
+        }
+        var (x, y) = (Shares(a), Shares(b));
+        for (int i = 0; i < x.Length; i++)
+            if (Math.Abs(x[i] - y[i]) > 1e-12) return x[i] > y[i];
+        return false;
+    }
+
+    private static string RomMemory(BufferResource rom) => rom == BufferResource.Block ? "block RAM" : "LUTs";
 
     private sealed record Move(string Layer, string Description, Resources Delta, Func<LayerChoice, LayerChoice> Apply);
 

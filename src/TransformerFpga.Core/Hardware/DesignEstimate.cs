@@ -95,7 +95,7 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
             if (info is { OnEngine: true })
             {
                 rows.Add(new LayerEstimate(layer.Name, layer.WeightBits, layer.ActivationBits, engine!.Lanes, info.Output.Resource.ToString(), byEntity[info.Output.Entity],
-                    engine.Cycles(engine.JobOf(layer)!) + HardwareModel.HandoffCycles, engine.LutMultipliers ? "LUT" : "DSP", OnEngine: true));
+                    engine.Cycles(engine.JobOf(layer)!) + HardwareModel.HandoffCycles, engine.MultiplierMapping, OnEngine: true));
                 continue;
             }
             var resources = info is null ? new Resources() : byEntity[info.Entity] + byEntity[info.Output.Entity];
@@ -105,7 +105,7 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
                 multiplier, info is null ? null : LayerEstimate.RomOf(vhdlByEntity[info.Entity]), info?.Datapath.HasWeightRom ?? false));
         }
         if (engine is not null)
-            rows.Add(new LayerEstimate(ResourceModel.EngineRow, 0, 0, engine.Lanes, "None", byEntity[design.EngineEntity], 0, engine.LutMultipliers ? "LUT" : "DSP",
+            rows.Add(new LayerEstimate(ResourceModel.EngineRow, 0, 0, engine.Lanes, "None", byEntity[design.EngineEntity], 0, engine.MultiplierMapping,
                 LayerEstimate.RomOf(vhdlByEntity[design.EngineEntity])));
         rows.Add(new LayerEstimate("input", 0, design.Input.Width, 1, design.Input.Resource.ToString(), byEntity[design.Input.Entity], 0));
         rows.Add(new LayerEstimate("control", 0, 0, 1, "None", byEntity[design.Top], 0));

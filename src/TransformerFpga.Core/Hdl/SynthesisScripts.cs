@@ -25,7 +25,11 @@ public static class SynthesisScripts
         };
         foreach (var b in design.Buffers)
             ys.Add($"setattr -set ram_style \"{HdlGenerator.RamStyle(b.Resource)}\" {b.Entity}/m:mem");
-        var chosen = design.Layers.Where(l => l.Weights != BufferResource.Auto).ToList();
+        // (entity, instance label in the top, register the ROM is read into, memory) of every weight ROM the design chose
+        var chosen = design.Layers.Where(l => l.Weights != BufferResource.Auto)
+            .Select(l => (l.Entity, Label: HdlGenerator.InstanceLabel(l), Register: l.Datapath.WeightReadRegister!, l.Weights)).ToList();
+        if (design.Engine is { Weights: not BufferResource.Auto } engine)
+            chosen.Add((design.EngineEntity, HdlGenerator.EngineLabel, Engine.MacEngine.WeightReadRegister, engine.Weights));
         if (chosen.Count == 0)
             ys.Add($"synth_xilinx -family xc7 -noiopad -top {top}");
         else
@@ -36,11 +40,11 @@ public static class SynthesisScripts
             // otherwise change. The second selection is the same memory in a flattened run (synth_xilinx -flatten).
             ys.Add("# WeightResource items: the chosen weight ROMs' memories, set between collecting and mapping memories.");
             ys.Add($"synth_xilinx -family xc7 -noiopad -top {top} -run :map_memory");
-            foreach (var l in chosen)
+            foreach (var (entity, label, register, weights) in chosen)
             {
-                string style = l.Weights == BufferResource.Block ? "block" : "logic", register = l.Datapath.WeightReadRegister!;
-                ys.Add($"setattr -set rom_style \"{style}\" {l.Entity}/w:{register} %ci2 {l.Entity}/t:$mem_v2 %i");
-                ys.Add($"setattr -set rom_style \"{style}\" {top}/w:{HdlGenerator.InstanceLabel(l)}.{register} %ci2 {top}/t:$mem_v2 %i");
+                string style = weights == BufferResource.Block ? "block" : "logic";
+                ys.Add($"setattr -set rom_style \"{style}\" {entity}/w:{register} %ci2 {entity}/t:$mem_v2 %i");
+                ys.Add($"setattr -set rom_style \"{style}\" {top}/w:{label}.{register} %ci2 {top}/t:$mem_v2 %i");
             }
             ys.Add($"synth_xilinx -family xc7 -noiopad -top {top} -run map_memory:map_ffram");
             ys.Add("setattr -unset rom_style t:$mem_v2");

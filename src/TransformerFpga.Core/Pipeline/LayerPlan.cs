@@ -24,7 +24,9 @@ public sealed record LayerChoice(LayerBits Bits, BufferResource Buffer, int Lane
 /// The project set the lanes; when it did not, <see cref="Lanes"/> is the most the model allows and the build takes
 /// the most, up to that, with which the design fits (<see cref="Hardware.AutoMapping.ResolveEngineLanes"/>).
 /// </param>
-public sealed record EngineSettings(int Lanes, bool LutMultipliers = false, bool LanesExplicit = true);
+/// <param name="LutLanes">Lanes whose multipliers are LUTs, the rest DSP48E1 (all of them with <see cref="LutMultipliers"/>).</param>
+/// <param name="Weights">The memory of the engine's weight ROM; Auto leaves it to synthesis' cost rule.</param>
+public sealed record EngineSettings(int Lanes, bool LutMultipliers = false, bool LanesExplicit = true, int LutLanes = 0, BufferResource Weights = BufferResource.Auto);
 
 /// <summary>One metadata an item sets and the layers it selects, for the check that it changes something.</summary>
 public sealed record ItemSetting(string ItemType, string Identity, string Metadata, IReadOnlyList<string> Layers);
