@@ -14,25 +14,27 @@ public sealed class SoftmaxHardware(SoftmaxLayer layer) : LayerDatapath
     /// <summary>e·R·Q as two products (see <see cref="AttentionResources.SoftmaxDsp"/>).</summary>
     public override int MultiplierCount(int lanes) => 2;
 
-    /// <summary>Edges from a softmax output element's address to its write (see softmax.vhd).</summary>
-    public const int PipelineDepth = 9;
-
-    /// <summary>Edges from the last exp-sum address to the division's first step: the sum completes 5 edges after it.</summary>
-    public const int SumDrain = 5;
+    /// <summary>Restoring-division steps per row: two quotient bits each over the RECIP_BITS + 1 bits of 2^RECIP_BITS.</summary>
+    public static int DivisionSteps => (SoftmaxLayer.ReciprocalBits + 2) / 2;
 
     /// <summary>
-    /// Per row: max pass (W), exp-sum pass (W), sum drain (<see cref="SumDrain"/> - 1), restoring division
-    /// (RecipBits + 1), output pass (W); the next row starts while the output drains, and the last row's last
-    /// element is written <see cref="PipelineDepth"/> edges after its address.
+    /// Cycles of a row slot (see softmax.vhd): the front's two passes and its last e_j reaching the sum, or the back's
+    /// division and output reads, whichever is longer.
+    /// </summary>
+    public long Slot => Math.Max(2L * layer.Columns + 5, DivisionSteps + layer.Columns);
+
+    /// <summary>
+    /// ROWS + 1 slots (the front on row s while the back finishes row s - 1), the last one ending after the back's
+    /// division, its output reads and the five stages to the write: ROWS·SLOT + DIV_STEPS + W + 5.
     /// </summary>
     public override long Cycles(int lanes, bool lutMultipliers) =>
-        (long)layer.Rows * (3L * layer.Columns + SumDrain - 1 + SoftmaxLayer.ReciprocalBits + 1) + PipelineDepth - 1;
+        layer.Rows * Slot + DivisionSteps + layer.Columns + 5;
 
     /// <summary>
-    /// The longest register-to-register path of softmax.vhd: the address and division counters, read data, the
+    /// The longest register-to-register path of softmax.vhd: the address and slot counters, read data, the
     /// running max (compare, select), max - s, the exp ROM (EXP_LEN words) gated by its range compare, the row
-    /// sum, one restoring-division step (compare-subtract, select), R·Q by shift and subtract, the two products,
-    /// their sum from the DSP48E1 outputs, the rounding adder and the clamp to Q.
+    /// sum, two restoring-division steps (compare-subtract, select, twice), R·Q by shift and subtract, the e buffer
+    /// read (LUT RAM), the two products, their sum from the DSP48E1 outputs, the rounding adder and the clamp to Q.
     /// </summary>
     public override TimingPath CriticalPath(int lanes, bool lutMultipliers, BufferResource weights = BufferResource.Auto)
     {
@@ -46,13 +48,14 @@ public sealed class SoftmaxHardware(SoftmaxLayer layer) : LayerDatapath
         var exp = (compare.Nanoseconds > rom.Nanoseconds ? compare : rom).Luts(1);
         return PipelineTiming.Longest(
             PipelineTiming.Counter(Vhdl.AddressBits(layer.Elements)),
-            PipelineTiming.Counter(Vhdl.AddressBits(SoftmaxLayer.ReciprocalBits + 1)),
+            PipelineTiming.Counter(Vhdl.AddressBits(Slot)),
             PipelineTiming.ReadData(),
             PipelineTiming.Ended(TimingPath.FromRegister().Adder(xb).Luts(1)),
             PipelineTiming.Ended(TimingPath.FromRegister().Adder(xb + 1)),
             PipelineTiming.Ended(exp),
             PipelineTiming.Ended(TimingPath.FromRegister().Adder(w.SumBits)),
-            PipelineTiming.Ended(TimingPath.FromRegister().Adder(w.SumBits + 1).Luts(1)),
+            PipelineTiming.Ended(TimingPath.FromRegister().Adder(w.SumBits + 1).Luts(1).Adder(w.SumBits + 1).Luts(1)),
+            PipelineTiming.Ended(TimingPath.FromRegister().LutRamRead()),
             PipelineTiming.Ended(TimingPath.FromRegister().Adder(w.RqBits)),
             PipelineTiming.Product(),
             PipelineTiming.Ended(TimingPath.FromDsp().Adder(w.ProductBits)),
