@@ -42,7 +42,7 @@ public static class PaperBenchmark
 
     private sealed record Design(LayerPlan Plan, DesignEstimate Estimate);
 
-    private sealed record Row(int DModel, int Bits, double FloatMse, double IntegerMse, Design Earlier, Design EarlierAutoMultipliers, Design Ours, ExploredDesign? Explored);
+    private sealed record Row(int DModel, int Bits, double FloatMse, double IntegerMse, Design Earlier, Design EarlierAutoMultipliers, Design Ours, Design Engine, ExploredDesign? Explored);
 
     public static int Run(string[] args)
     {
@@ -96,7 +96,13 @@ public static class PaperBenchmark
                 var auto = AutoMapping.Resolve(LayerPlan.From(names, _ => new LayerChoice(uniform, BufferResource.Auto, 1, MultiplierMapping.Auto)), estimator.Estimate);
                 var ours = new Design(auto.Plan, auto.Estimate);
 
-                rows.Add(new Row(d, bits, result.FloatVsTarget.Mse, result.IntegerVsTarget.Mse, earlier, earlierAutoMultipliers, ours, BestExploredDesign(ModelPath(family, d), bits)));
+                // The Engine architecture as a build with FpgaEngineLanes left open resolves it (the same integer model: the same test MSE).
+                var lanes = Engine.MacEngine.ValidLanes(config).Where(l => l <= Engine.MacEngine.DefaultMaxLanes).Max();
+                var engineAuto = AutoMapping.ResolveEngineLanes(LayerPlan.From(names, _ => new LayerChoice(uniform, BufferResource.Auto, 1, MultiplierMapping.Auto))
+                    .WithEngine(new EngineSettings(lanes, LanesExplicit: false)), estimator.Estimate);
+                var engine = new Design(engineAuto.Plan, engineAuto.Estimate);
+
+                rows.Add(new Row(d, bits, result.FloatVsTarget.Mse, result.IntegerVsTarget.Mse, earlier, earlierAutoMultipliers, ours, engine, BestExploredDesign(ModelPath(family, d), bits)));
             }
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"d_model {d}: evaluated and estimated in {(clock.Elapsed - model).TotalSeconds:F1} s"));
         }
@@ -183,15 +189,16 @@ public static class PaperBenchmark
         text.AppendLine("Earlier template = every buffer Distributed (LUT RAM), multipliers on DSP48E1, uniform bits (this generator and estimator with those choices stand in for the predecessor's hardware).");
         text.AppendLine("Earlier + Auto multipliers = the earlier template with multipliers moved to LUTs by the estimator while over budget (buffers stay Distributed): the buffer choice alone is the difference to ours.");
         text.AppendLine("Ours = Auto buffers and Auto multipliers resolved by the estimator, uniform bits. MSE in °C² on the 1,735 test windows.");
+        text.AppendLine("Engine = FpgaArchitecture=Engine with FpgaEngineLanes left open (the most lanes up to 16 with which it fits, the engine's Auto rule), uniform bits: the same integer model as ours, so the same integer MSE.");
         text.AppendLine("FpgaExplore = the best design (objective Accuracy) of `dotnet build -t:FpgaExplore` with FpgaExploreBits up to the row's bits (4; 4;6; 4;6;8): bits per layer, buffers, lanes and multipliers searched; its bits, measured test MSE, resources and cycles.");
         text.AppendLine();
-        text.AppendLine("| d_model | float MSE | bits | integer MSE | earlier template | earlier + Auto multipliers | ours | cycles | FpgaExplore best design |");
-        text.AppendLine("|---:|---:|---:|---:|---|---|---|---:|---|");
+        text.AppendLine("| d_model | float MSE | bits | integer MSE | earlier template | earlier + Auto multipliers | ours | cycles | Engine: fits, lanes, cycles | FpgaExplore best design |");
+        text.AppendLine("|---:|---:|---:|---:|---|---|---|---:|---|---|");
         foreach (var r in rows)
         {
             // One lane everywhere: the buffer and multiplier choices do not change the latency.
             var cycles = new[] { r.Earlier, r.EarlierAutoMultipliers, r.Ours }.Select(x => x.Estimate.LatencyCycles).Distinct().Select(c => Line($"{c:N0}"));
-            text.AppendLine(Line($"| {r.DModel} | {r.FloatMse:0.0000} | {r.Bits} | {r.IntegerMse:0.0000} | {Fit(r.Earlier.Estimate)} | {Fit(r.EarlierAutoMultipliers.Estimate)} | {Fit(r.Ours.Estimate)} | {string.Join(" / ", cycles)} | {Explored(r.Explored)} |"));
+            text.AppendLine(Line($"| {r.DModel} | {r.FloatMse:0.0000} | {r.Bits} | {r.IntegerMse:0.0000} | {Fit(r.Earlier.Estimate)} | {Fit(r.EarlierAutoMultipliers.Estimate)} | {Fit(r.Ours.Estimate)} | {string.Join(" / ", cycles)} | {EngineCell(r.Engine)} | {Explored(r.Explored)} |"));
         }
         text.AppendLine();
         text.AppendLine($"Resources (LUT / LUTRAM / FF / BRAM18 / DSP; {device.Name.ToUpperInvariant()}: {Amounts(device.Capacity)}) and the choices Auto made:");
@@ -209,7 +216,7 @@ public static class PaperBenchmark
         static string List(List<Row> rows) => rows.Count > 0 ? " — " + string.Join(", ", rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"d {r.DModel} at {r.Bits} bit"))) : "";
         var rescued = rows.Where(r => !r.Earlier.Estimate.Fits && r.Ours.Estimate.Fits).ToList();
         var rescuedByBuffers = rows.Where(r => !r.EarlierAutoMultipliers.Estimate.Fits && r.Ours.Estimate.Fits).ToList();
-        text.AppendLine(Line($"Fit with the earlier template: {rows.Count(r => r.Earlier.Estimate.Fits)} of {rows.Count}; with Auto multipliers: {rows.Count(r => r.EarlierAutoMultipliers.Estimate.Fits)}; with ours: {rows.Count(r => r.Ours.Estimate.Fits)}."));
+        text.AppendLine(Line($"Fit with the earlier template: {rows.Count(r => r.Earlier.Estimate.Fits)} of {rows.Count}; with Auto multipliers: {rows.Count(r => r.EarlierAutoMultipliers.Estimate.Fits)}; with ours: {rows.Count(r => r.Ours.Estimate.Fits)}; with the Engine architecture: {rows.Count(r => r.Engine.Estimate.Fits)}."));
         text.AppendLine(Line($"Configurations that do not fit with the earlier template but fit with ours (buffer and multiplier choice): {rescued.Count} of {rows.Count}") + List(rescued) + ".");
         text.AppendLine(Line($"Of those, configurations that only the buffer choice makes deployable (no fit with all buffers Distributed even with Auto multipliers): {rescuedByBuffers.Count}") + List(rescuedByBuffers) + ".");
         var explored = rows.Where(r => r.Explored?.Fits == true).ToList();
@@ -223,6 +230,13 @@ public static class PaperBenchmark
     /// <summary>"yes" or "no: LUT +1,234, DSP +28" (the amount over the device's capacity).</summary>
     private static string Fit(DesignEstimate e) =>
         e.Fits ? "yes" : "no: " + string.Join(", ", e.OverBudget.Select(o => string.Create(CultureInfo.InvariantCulture, $"{o.Resource} +{o.Used - o.Available:N0}")));
+
+    /// <summary>"yes, 16 lanes (DSP 9 + LUT 7), 10,204" or the Fit text, the lanes and the cycles.</summary>
+    private static string EngineCell(Design d)
+    {
+        var row = d.Estimate.Layers.Single(l => l.Name == ResourceModel.EngineRow);
+        return string.Create(CultureInfo.InvariantCulture, $"{Fit(d.Estimate)}, {row.Lanes} lanes ({row.Multiplier}), {d.Estimate.LatencyCycles:N0}");
+    }
 
     private static string Amounts(Resources t) => string.Create(CultureInfo.InvariantCulture, $"{t.Lut:N0} / {t.LutRam:N0} / {t.Ff:N0} / {t.Bram18} / {t.Dsp}");
 

@@ -5,7 +5,8 @@ namespace TransformerFpga.Bench;
 
 /// <summary>
 /// Add `--wide` to draw the designs from the wide space (d_model up to 64, two encoder layers, attention lanes), `--engine`
-/// to build them in the Engine architecture (fit then refits the engine's coefficients only).
+/// to build them in the Engine architecture (fit then refits the engine's coefficients only), `--kind KIND` to refit one
+/// layer kind's coefficients only (after a change to its template), keeping the shipped ones of every other kind.
 /// `resources fit FOLDER FIRST[,FIRST…] COUNT OUT.json`: synthesizes COUNT generated designs (from each first seed) with Yosys, per module and
 /// flattened, and fits the resource model's coefficients to what each module takes in the flattened design.
 /// `resources table FOLDER FIRST COUNT [--abc9]`: synthesizes designs flattened (use seeds the fit never saw) and
@@ -24,6 +25,8 @@ public static class ResourceBenchmark
         int first = firsts[0], count = int.Parse(args[4], CultureInfo.InvariantCulture);
         var seeds = firsts.SelectMany(f => Enumerable.Range(f, count)).ToList();
         bool wide = args.Contains("--wide"), abc9 = args.Contains("--abc9"), engine = args.Contains("--engine");
+        int kindAt = Array.IndexOf(args, "--kind");
+        ModuleKind? onlyKind = kindAt > 0 ? Enum.Parse<ModuleKind>(args[kindAt + 1]) : engine ? ModuleKind.Engine : null;
         if (mode == "modules") return Modules(SynthesisCheck.Generate(first, Path.Combine(root, "d" + first.ToString(CultureInfo.InvariantCulture)), wide));
         var designs = seeds.Select(seed => SynthesisCheck.Generate(seed, Path.Combine(root, "d" + seed.ToString(CultureInfo.InvariantCulture)), wide, engine)).ToList();
         var runs = new List<(SynthesisCheck.GeneratedDesign Design, string What)>();
@@ -51,13 +54,13 @@ public static class ResourceBenchmark
         });
 
         var coefficients = ResourceCoefficients.Default;
-        if (mode == "fit" && engine)
+        if (mode == "fit" && onlyKind is { } kind)
         {
-            // Engine designs refit the engine's coefficients only; every other kind keeps the shipped ones.
+            // One kind refitted (Engine designs: the engine's); every other kind keeps the shipped coefficients.
             var shipped = ResourceCoefficients.Default;
-            coefficients = ResourceFit.Fit(designs.SelectMany(SynthesisCheck.FlattenedSamples).Where(s => s.Kind == ModuleKind.Engine),
-                shipped.Source + "; Engine: Yosys 0.23 synth_xilinx -flatten of generated Engine designs (seeds " + string.Join(", ", firsts.Select(f => f.ToString(CultureInfo.InvariantCulture) + "–"
-                + (f + count - 1).ToString(CultureInfo.InvariantCulture))) + (wide ? ", wide space" : "") + "), with the engine's multiplexers in the top", shipped);
+            coefficients = ResourceFit.Fit(designs.SelectMany(SynthesisCheck.FlattenedSamples).Where(s => s.Kind == kind),
+                shipped.Source + $"; {kind}: Yosys 0.23 synth_xilinx -flatten of generated {(engine ? "Engine " : "")}designs (seeds " + string.Join(", ", firsts.Select(f => f.ToString(CultureInfo.InvariantCulture) + "–"
+                + (f + count - 1).ToString(CultureInfo.InvariantCulture))) + (wide ? ", wide space" : "") + ")" + (engine ? ", with the engine's multiplexers in the top" : ""), shipped);
             coefficients.ErrorPercent = shipped.ErrorPercent;
             File.WriteAllText(args[5], coefficients.ToJson() + "\n");
             Console.WriteLine("in-sample (the designs the coefficients were fitted to), against flattened synthesis:");

@@ -13,18 +13,20 @@ namespace TransformerFpga.Engine;
 /// <param name="Weights">Row-major [Outputs][Words·lanes] weights of a linear layer; null when b is a buffer.</param>
 /// <param name="Bias">Bias per output n, or null (the sum starts from 0).</param>
 /// <param name="AccumulatorBits">Signed width that holds every partial and final sum of this job.</param>
+/// <param name="ASource">The layer whose buffer a is read from; null for the model's input window.</param>
+/// <param name="InputBits">Bits of the input window's elements (when <see cref="ASource"/> is null).</param>
 public sealed record EngineJob(
     QuantizedLayer Layer, int Heads, int Rows, int Outputs, int Words,
-    QuantizedLayer ASource, int AHead, int ARow,
+    QuantizedLayer? ASource, int AHead, int ARow,
     QuantizedLayer? BSource, int BHead, int BOutput, int[]? Weights, int WeightBits,
     int EHead, int ERow, int EOutput,
-    long[]? Bias, long M0, int Shift, bool Relu, int AccumulatorBits)
+    long[]? Bias, long M0, int Shift, bool Relu, int AccumulatorBits, int InputBits = 0)
 {
     /// <summary>Reads the job issues: one per cycle.</summary>
     public long Issues => (long)Heads * Rows * Outputs * Words;
 
     /// <summary>Bits of an a element (the source's activations).</summary>
-    public int ABits => ASource.Output.Bits;
+    public int ABits => ASource?.Output.Bits ?? InputBits;
 
     /// <summary>Bits of a b element: the weights, or the second source's activations.</summary>
     public int BBits => BSource?.Output.Bits ?? WeightBits;

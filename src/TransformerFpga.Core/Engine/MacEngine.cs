@@ -113,27 +113,30 @@ public sealed class MacEngine
             .Where(l => l <= Pipeline.LayerPlan.MaxLanes && config.HeadDim % l == 0 && config.FfnDim % l == 0).ToList();
 
     /// <summary>
-    /// Elements <paramref name="layer"/>'s buffer holds in an engine design: its outputs, or more where the engine
-    /// reads or writes its rows padded to whole words (the probabilities and V of an attention).
+    /// Elements <paramref name="layer"/>'s buffer (null: the input window's) holds in an engine design: its
+    /// <paramref name="elements"/>, or more where the engine reads or writes its rows padded to whole words (the input
+    /// window, the probabilities and V of an attention).
     /// </summary>
-    public long StoredElements(QuantizedLayer layer)
+    public long StoredElements(QuantizedLayer? layer, long elements)
     {
-        long elements = layer.Elements;
         foreach (var job in Jobs)
         {
             if (job.ASource == layer) elements = Math.Max(elements, Lanes * (1 + (job.Heads - 1L) * job.AHead + (job.Rows - 1L) * job.ARow + job.Words - 1));
-            if (job.BSource == layer) elements = Math.Max(elements, Lanes * (1 + (job.Heads - 1L) * job.BHead + (job.Outputs - 1L) * job.BOutput + job.Words - 1));
+            if (layer is not null && job.BSource == layer) elements = Math.Max(elements, Lanes * (1 + (job.Heads - 1L) * job.BHead + (job.Outputs - 1L) * job.BOutput + job.Words - 1));
             if (job.Layer == layer) elements = Math.Max(elements, 1 + (job.Heads - 1L) * job.EHead + (job.Rows - 1L) * job.ERow + (job.Outputs - 1L) * job.EOutput);
         }
         return elements;
     }
 
     /// <summary>
-    /// Elements from one output row of <paramref name="layer"/> to the next where a job reads its rows padded to whole
-    /// words, or 0 when the rows lie back to back.
+    /// Elements from one row of <paramref name="columns"/> of <paramref name="layer"/> (null: the input window) to the
+    /// next where a job reads its rows padded to whole words, or 0 when the rows lie back to back.
     /// </summary>
-    public int OutputPitch(QuantizedLayer layer) =>
-        Jobs.FirstOrDefault(j => j.ASource == layer) is { } reader && reader.ARow * Lanes != layer.Columns ? reader.ARow * Lanes : 0;
+    public int OutputPitch(QuantizedLayer? layer, int columns) =>
+        Jobs.FirstOrDefault(j => j.ASource == layer) is { } reader && reader.ARow * Lanes != columns ? reader.ARow * Lanes : 0;
+
+    /// <summary>Whether a job reads the model's input window (the embedding).</summary>
+    public bool ReadsInput => Jobs.Any(j => j.ASource is null);
 
     /// <summary>The job of <paramref name="layer"/>, or null when it keeps a datapath of its own.</summary>
     public EngineJob? JobOf(QuantizedLayer layer) => Jobs.FirstOrDefault(j => j.Layer == layer);

@@ -54,8 +54,13 @@ public static class HdlGenerator
 
     /// <summary>The structure of the design (used by the generator, the Yosys script and tests).</summary>
     /// <param name="Engine">The shared MAC engine of an Engine design; null when every layer has its own datapath (Layers).</param>
-    public sealed record Design(string Top, BufferInfo Input, IReadOnlyList<LayerInfo> Layers, IReadOnlyList<BufferInfo> Buffers, MacEngine? Engine = null)
+    /// <param name="InputElements">Elements of the input window the host writes through the x port (the input buffer may hold them padded).</param>
+    public sealed record Design(string Top, BufferInfo Input, IReadOnlyList<LayerInfo> Layers, IReadOnlyList<BufferInfo> Buffers, MacEngine? Engine, long InputElements)
     {
+        /// <summary>Width of the x port's element address.</summary>
+        public int XAddressBits => Vhdl.AddressBits(InputElements);
+        /// <summary>Whether the top maps the x port's element addresses to the input buffer's padded rows (the engine reads them in whole words).</summary>
+        public bool PadsInput => Input.RowPitch != 0;
         public BufferInfo OutputBuffer => Layers[^1].Output;
         /// <summary>The engine's entity (Engine designs).</summary>
         public string EngineEntity => Top + "_engine";
@@ -84,12 +89,15 @@ public static class HdlGenerator
     public static Design Plan(IntegerTransformer model, LayerPlan plan, string topName)
     {
         string top = Vhdl.TopIdentifier(topName);
-        var input = new BufferInfo("input", top + "_input_buf", "buf_input", model.InputElements, model.Input.Bits,
-            HardwareModel.Buffer(model.InputElements, model.Input.Bits, BufferResource.Auto));
+        var engine = plan.Engine is { } settings ? MacEngine.For(model, settings) : null;
+        // An engine reading the input window (the embedding) reads it in words of its lanes: banked, rows padded.
+        int inputBanks = engine is { ReadsInput: true, Lanes: > 1 } ? engine.Lanes : 1;
+        long inputDepth = engine?.StoredElements(null, model.InputElements) ?? model.InputElements;
+        var input = new BufferInfo("input", top + "_input_buf", "buf_input", inputDepth, model.Input.Bits,
+            HardwareModel.Buffer(inputDepth / inputBanks, model.Input.Bits, BufferResource.Auto), inputBanks, engine?.OutputPitch(null, model.Config.InputFeatures) ?? 0);
         var buffers = new List<BufferInfo> { input };
         var byOwner = new Dictionary<QuantizedLayer, BufferInfo>();
         var layers = new List<LayerInfo>();
-        var engine = plan.Engine is { } settings ? MacEngine.For(model, settings) : null;
         // Column banks of Q, K (read by scores) and V (read by context): the reader's lanes. In an engine design every
         // buffer the engine reads is in as many banks as it has lanes.
         var banks = new Dictionary<QuantizedLayer, int>();
@@ -114,8 +122,8 @@ public static class HdlGenerator
             var choice = plan[layer.Name];
             // The engine's banks are separate RAMs: Auto decides on one bank's size there.
             int bankCount = banks.GetValueOrDefault(layer, 1);
-            long depth = engine?.StoredElements(layer) ?? layer.Elements;
-            int pitch = engine?.OutputPitch(layer) ?? 0;
+            long depth = engine?.StoredElements(layer, layer.Elements) ?? layer.Elements;
+            int pitch = engine?.OutputPitch(layer, layer.Columns) ?? 0;
             if (pitch != 0 && engine!.JobOf(layer) is null && layer.Datapath is not { WritesPaddedRows: true })
                 throw new NotSupportedException($"the engine reads the rows of '{layer.Name}' padded to whole words of {engine.Lanes} lanes, which its writer cannot provide");
             var output = new BufferInfo(layer.Name, top + "_" + name + "_buf", "buf_" + name, depth, layer.Output.Bits,
@@ -128,7 +136,7 @@ public static class HdlGenerator
                 onEngine ? engine!.LutMultipliers : HardwareModel.LutMultipliers(choice),
                 !onEngine && layer.Datapath!.HasWeightRom ? choice.Weights : BufferResource.Auto, onEngine));
         }
-        return new Design(top, input, layers, buffers, engine);
+        return new Design(top, input, layers, buffers, engine, model.InputElements);
     }
 
     /// <summary>The layers whose buffers <paramref name="layer"/> reads in column banks, one bank per lane (see <see cref="LayerDatapath.BankedSources"/>).</summary>
@@ -237,7 +245,7 @@ public static class HdlGenerator
     private static string TopVhdl(Design design, IntegerTransformer model)
     {
         var t = VhdlTemplate.Load(TopFile).Rename("tfpga_top", design.Top)
-            .SetPortWidth("x_wr_addr", design.Input.AddressBits).SetPortWidth("x_wr_data", design.Input.Width)
+            .SetPortWidth("x_wr_addr", design.XAddressBits).SetPortWidth("x_wr_data", design.Input.Width)
             .SetPortWidth("y_rd_addr", design.OutputBuffer.AddressBits).SetPortWidth("y_rd_data", design.OutputBuffer.Width)
             .SetRegion("constants", [Vhdl.Positive("N_LAYERS", design.Layers.Count)]);
         var engine = design.Engine;
@@ -310,13 +318,41 @@ public static class HdlGenerator
             signals.Add($"signal eng_wr_addr : unsigned({writeBits - 1} downto 0);");
             signals.Add($"signal eng_wr_data : signed({engine.OutputBits - 1} downto 0);");
         }
-        t.SetRegion("signals", signals);
-
         var input = design.Input;
-        body.Add("-- the input window, written through the x port");
-        body.Add($"{input.Signal}_wr_en   <= x_wr_en;");
-        body.Add($"{input.Signal}_wr_addr <= unsigned(x_wr_addr);");
-        body.Add($"{input.Signal}_wr_data <= signed(x_wr_data);");
+        if (design.PadsInput)
+        {
+            // The host writes element r·F + f; the buffer holds it at r·pitch + f (a constant table), a clock later.
+            int features = model.Config.InputFeatures;
+            var padded = Enumerable.Range(0, (int)design.InputElements).Select(e => (long)(e / features) * input.RowPitch + e % features);
+            signals.Add($"type x_elements_t is array (0 to {design.InputElements - 1}) of natural range 0 to {input.Depth - 1};");
+            signals.Add(Vhdl.Constant("X_ELEMENT", "x_elements_t", Vhdl.Aggregate(padded.Select(Vhdl.Int), "    ", 16)));
+            signals.Add("signal x_wr_en_q   : std_logic := '0';");
+            signals.Add($"signal x_wr_elem_q : unsigned({input.ElementAddressBits - 1} downto 0) := (others => '0');");
+            signals.Add($"signal x_wr_data_q : signed({input.Width - 1} downto 0) := (others => '0');");
+            body.Add($"-- the input window, written through the x port into rows padded to {input.RowPitch.ToString(CultureInfo.InvariantCulture)} elements");
+            body.Add("process (clk)");
+            body.Add("begin");
+            body.Add("  if rising_edge(clk) then");
+            body.Add("    x_wr_en_q <= '0';");
+            body.Add($"    if x_wr_en = '1' and to_integer(unsigned(x_wr_addr)) < {design.InputElements.ToString(CultureInfo.InvariantCulture)} then");
+            body.Add("      x_wr_en_q   <= '1';");
+            body.Add($"      x_wr_elem_q <= to_unsigned(X_ELEMENT(to_integer(unsigned(x_wr_addr))), {input.ElementAddressBits});");
+            body.Add("    end if;");
+            body.Add("    x_wr_data_q <= signed(x_wr_data);");
+            body.Add("  end if;");
+            body.Add("end process;");
+            body.Add($"{input.Signal}_wr_en   <= x_wr_en_q;");
+            body.Add($"{input.Signal}_wr_elem <= x_wr_elem_q;");
+            body.Add($"{input.Signal}_wr_data <= x_wr_data_q;");
+        }
+        else
+        {
+            body.Add("-- the input window, written through the x port");
+            body.Add($"{input.Signal}_wr_en   <= x_wr_en;");
+            body.Add(Split(input) ? $"{input.Signal}_wr_elem <= resize(unsigned(x_wr_addr), {input.ElementAddressBits});" : $"{input.Signal}_wr_addr <= unsigned(x_wr_addr);");
+            body.Add($"{input.Signal}_wr_data <= signed(x_wr_data);");
+        }
+        t.SetRegion("signals", signals);
         body.Add("-- the outputs, read through the y port");
         body.Add($"{design.OutputBuffer.Signal}_rd_addr <= unsigned(y_rd_addr);");
         body.Add($"y_rd_data <= std_logic_vector({design.OutputBuffer.Signal}_rd_data);");
@@ -437,7 +473,7 @@ public static class HdlGenerator
                 Vhdl.Natural("N_WINDOWS", windows),
                 Vhdl.Positive("N_INPUTS", model.InputElements),
                 Vhdl.Positive("N_OUTPUTS", design.OutputBuffer.Depth),
-                Vhdl.Positive("X_AW", design.Input.AddressBits),
+                Vhdl.Positive("X_AW", design.XAddressBits),
                 Vhdl.Positive("X_DW", design.Input.Width),
                 Vhdl.Positive("Y_AW", design.OutputBuffer.AddressBits),
                 Vhdl.Positive("Y_DW", design.OutputBuffer.Width),

@@ -54,7 +54,7 @@ public static class HostInterface
             json.WriteNumber("bits", input.Bits);
             json.WriteNumber("min", input.Min);
             json.WriteNumber("max", input.Max);
-            json.WriteNumber("address_bits", design.Input.AddressBits);
+            json.WriteNumber("address_bits", design.XAddressBits);
             json.WriteNumber("words", model.InputElements);
             json.WriteString("order", "row-major [window][input_features]: x_wr_addr = t * input_features + f, t = 0 the oldest row");
             json.WriteString("formula", InputFormula);
@@ -135,7 +135,7 @@ public static class HostInterface
         Line($"#define {upper}_OUTPUT_FEATURES {I(model.Config.OutputFeatures)}");
         Line($"#define {upper}_INPUT_WORDS {I(model.InputElements)}");
         Line($"#define {upper}_X_BITS {I(model.Input.Bits)}");
-        Line($"#define {upper}_X_ADDRESS_BITS {I(design.Input.AddressBits)}");
+        Line($"#define {upper}_X_ADDRESS_BITS {I(design.XAddressBits)}");
         Line($"#define {upper}_X_MIN ({I(model.Input.Min)})");
         Line($"#define {upper}_X_MAX {I(model.Input.Max)}");
         Line($"#define {upper}_Y_BITS {I(model.OutputLayer.Output.Bits)}");

@@ -128,19 +128,26 @@ public sealed class LinearHardware(LinearLayer layer) : LayerDatapath
 
     /// <summary>
     /// y = x·Wᵀ + b on the engine: one head, a row of x per r, the weights from the engine's ROM. The first layer
-    /// (reading the input window, which the host writes row-major and unpadded) keeps its own datapath: null.
-    /// A transposed output (V, read by the context along the window) is column-major, each column padded to whole
-    /// words of the lanes.
+    /// reads the input window, whose rows the top stores padded to whole words of the lanes (its weight rows are
+    /// padded with zeros to match). A transposed output (V, read by the context along the window) is column-major,
+    /// each column padded to whole words of the lanes.
     /// </summary>
-    public static Engine.EngineJob? EngineJob(LinearLayer layer, int lanes, bool transposedOutput)
+    public static Engine.EngineJob EngineJob(LinearLayer layer, int lanes, bool transposedOutput)
     {
-        if (layer.Sources.Count == 0) return null;
-        int words = Engine.EngineJob.WordsOf(layer, layer.In, "an input length", lanes);
+        bool readsInput = layer.Sources.Count == 0;
+        int words = readsInput ? Engine.EngineJob.PaddedWords(layer.In, lanes) : Engine.EngineJob.WordsOf(layer, layer.In, "an input length", lanes);
+        var weights = layer.Weights;
+        if (words * lanes != layer.In)
+        {
+            weights = new int[layer.Out * words * lanes];
+            for (int n = 0; n < layer.Out; n++)
+                Array.Copy(layer.Weights, n * layer.In, weights, n * words * lanes, layer.In);
+        }
         return new Engine.EngineJob(layer, 1, layer.Rows, layer.Out, words,
-            layer.Sources[0].BufferOwner, 0, words,
-            null, 0, words, layer.Weights, layer.WeightBits,
+            readsInput ? null : layer.Sources[0].BufferOwner, 0, words,
+            null, 0, words, weights, layer.WeightBits,
             0, transposedOutput ? 1 : layer.Out, transposedOutput ? Engine.EngineJob.PaddedWords(layer.Rows, lanes) * lanes : 1,
-            layer.Bias, layer.Requant.Multiplier, layer.Requant.Shift, layer.Relu, new LinearHardware(layer).AccumulatorWidth());
+            layer.Bias, layer.Requant.Multiplier, layer.Requant.Shift, layer.Relu, new LinearHardware(layer).AccumulatorWidth(), layer.InputBits);
     }
 
     /// <summary>The weight ROM's name in linear.vhd (a constant, or a signal with a rom_style when the project chose its memory).</summary>

@@ -61,7 +61,7 @@ public sealed class LinearLayer : QuantizedLayer
 
     public override LayerDatapath Datapath => new LinearHardware(this);
 
-    public override Engine.EngineJob? EngineJob(int lanes, bool transposedOutput) => LinearHardware.EngineJob(this, lanes, transposedOutput);
+    public override Engine.EngineJob EngineJob(int lanes, bool transposedOutput) => LinearHardware.EngineJob(this, lanes, transposedOutput);
 
     public override void Simulate(SimulationWorkspace workspace)
     {
