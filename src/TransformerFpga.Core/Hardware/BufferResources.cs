@@ -22,8 +22,11 @@ public static class BufferResources
     public static int LutRam(VhdlModule m)
     {
         var (depth, width) = Shape(m);
-        return 4 * DepthTiles(depth, width) * WidthTiles(depth, width);
+        return LutRam(depth, width);
     }
+
+    /// <summary>LUTs of a depth × width RAM in LUT RAM with one write and one read port, tiled as <see cref="LutRam(VhdlModule)"/>.</summary>
+    public static int LutRam(long depth, int width) => 4 * DepthTiles(depth, width) * WidthTiles(depth, width);
 
     private static bool Uses64(long depth, int width) =>
         Ceiling(depth, 64) * Ceiling(width, 3) < Ceiling(depth, 32) * Ceiling(width, 6);

@@ -299,7 +299,10 @@ public static class Calibration
         {
             var kind = group.Key;
             var shipped = baseline.For(kind);
-            var rows = group.Select(m => (Features: ResourceModel.Features(m.Module, design), m.Measured, m.Module.Instances)).ToList();
+            // Counted LUT RAM (a datapath's small internal RAMs) is not the coefficients' to scale.
+            var rows = group.Select(m => (Features: ResourceModel.Features(m.Module, design),
+                Measured: m.Measured - new Resources(ResourceModel.CountedLutRam(m.Module), ResourceModel.CountedLutRam(m.Module), 0, 0, 0) * m.Module.Instances,
+                m.Module.Instances)).ToList();
             (double[], CoefficientChange) Fit(double[] c, Func<Resources, int> pick)
             {
                 double xy = 0, xx = 0, y = 0;

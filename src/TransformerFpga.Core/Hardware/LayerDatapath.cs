@@ -76,4 +76,7 @@ public abstract class LayerDatapath
 
     /// <summary>RAMB18 halves and DSP48E1 of the generated entity, by counting rules.</summary>
     public abstract (int Bram18, int Dsp) Counted(VhdlModule vhdl);
+
+    /// <summary>LUT RAM of small memories inside the entity, by the tiling rule of the buffers; added to the fitted LUT RAM and LUTs.</summary>
+    public virtual int CountedLutRam(VhdlModule vhdl) => 0;
 }

@@ -107,6 +107,13 @@ public static class ResourceModel
         _ => DatapathOf(module).Counted(module.Vhdl),
     };
 
+    /// <summary>LUT RAM a layer's entity holds in small internal memories, counted rather than fitted.</summary>
+    public static int CountedLutRam(DesignModule module) => module.Kind switch
+    {
+        ModuleKind.BlockBuffer or ModuleKind.DistributedBuffer or ModuleKind.Top or ModuleKind.Engine => 0,
+        _ => DatapathOf(module).CountedLutRam(module.Vhdl),
+    };
+
     /// <summary>The estimate of one module (all its instances) with fitted LUT, FF and LUT-RAM coefficients.</summary>
     public static Resources Estimate(DesignModule module, HdlGenerator.Design design, ResourceCoefficients coefficients)
     {
@@ -114,8 +121,9 @@ public static class ResourceModel
         var c = coefficients.For(module.Kind);
         double Dot(double[] w) { double s = 0; for (int i = 0; i < f.Length && i < w.Length; i++) s += w[i] * f[i]; return s; }
         var (bram, dsp) = Counted(module);
-        int lutRam = module.Kind == ModuleKind.DistributedBuffer ? BufferResources.LutRam(module.Vhdl) : (int)Math.Round(Math.Max(0, Dot(c.LutRam)));
-        int lut = (int)Math.Round(Math.Max(0, Dot(c.Lut)));
+        int counted = CountedLutRam(module);
+        int lutRam = module.Kind == ModuleKind.DistributedBuffer ? BufferResources.LutRam(module.Vhdl) : (int)Math.Round(Math.Max(0, Dot(c.LutRam))) + counted;
+        int lut = (int)Math.Round(Math.Max(0, Dot(c.Lut))) + counted;
         if (module.Kind == ModuleKind.DistributedBuffer) lut = Math.Max(lut, lutRam);
         return new Resources(lut, lutRam, (int)Math.Round(Math.Max(0, Dot(c.Ff))), bram, dsp) * module.Instances;
     }

@@ -38,7 +38,7 @@ public static class SynthesisScripts
             // reads, once synth_xilinx has collected memories and before it maps them; "logic" keeps a ROM out of block
             // RAM (Yosys' "distributed" means LUT RAM) and is dropped again before memories become logic, which it would
             // otherwise change. The second selection is the same memory in a flattened run (synth_xilinx -flatten).
-            ys.Add("# WeightResource items: the chosen weight ROMs' memories, set between collecting and mapping memories.");
+            ys.Add("# The weight ROMs whose memory was chosen (WeightResource items, the engine's Auto rule), set between collecting and mapping memories.");
             ys.Add($"synth_xilinx -family xc7 -noiopad -top {top} -run :map_memory");
             foreach (var (entity, label, register, weights) in chosen)
             {

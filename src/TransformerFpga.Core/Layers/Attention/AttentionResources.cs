@@ -37,9 +37,9 @@ public static class AttentionResources
         return (scores ? a / lanes : a, b);
     }
 
-    /// <summary>Softmax: [1, exp ROM bits/64, sum bits, reciprocal bits, R·Q bits, out, address bits, e buffer bits/64].</summary>
+    /// <summary>Softmax: [1, exp ROM bits/64, sum bits, reciprocal bits, R·Q bits, out, address bits] (its e buffer is counted, <see cref="SoftmaxHardware.CountedLutRam"/>).</summary>
     public static double[] SoftmaxFeatures(VhdlModule m) =>
-        [1, RomBlocks.LutRomBits(m) / 64.0, m["SUM_BITS"], m["RECIP_BITS"], SoftmaxRqBits(m), m.PortWidth("wr_data"), LinearResources.AddressBits(m), 2 * m["WIN"] * 16 / 64.0];
+        [1, RomBlocks.LutRomBits(m) / 64.0, m["SUM_BITS"], m["RECIP_BITS"], SoftmaxRqBits(m), m.PortWidth("wr_data"), LinearResources.AddressBits(m)];
 
     /// <summary>e·R·Q as two unsigned products e × RQ[23:0] and e × RQ[rest] (R·Q itself is a shift and subtract).</summary>
     public static int SoftmaxDsp(VhdlModule m)

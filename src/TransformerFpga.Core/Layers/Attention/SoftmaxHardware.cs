@@ -95,4 +95,7 @@ public sealed class SoftmaxHardware(SoftmaxLayer layer) : LayerDatapath
     public override double[] Features(VhdlModule vhdl, double distributedSourceBits) => AttentionResources.SoftmaxFeatures(vhdl);
 
     public override (int Bram18, int Dsp) Counted(VhdlModule vhdl) => (RomBlocks.Bram18(vhdl), AttentionResources.SoftmaxDsp(vhdl));
+
+    /// <summary>The e buffer: two rows of WIN 16-bit values.</summary>
+    public override int CountedLutRam(VhdlModule vhdl) => BufferResources.LutRam(2 * vhdl["WIN"], 16);
 }

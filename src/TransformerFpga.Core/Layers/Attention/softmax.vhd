@@ -149,18 +149,27 @@ begin
         end if;
       end if;
 
-      -- back 1: e buffer read; 2: the two partial products of e * R * Q; 3: added
+      -- back 1: e buffer read; 2: the two partial products of e * R * Q; 3: added. Stages 2-5 load only while
+      -- an element is in them (clock enables: the products' DSP48E1 and the wide adders idle between rows).
       eb_q <= e_buf(e_raddr);
-      pl <= eb_q * rq(LO_BITS - 1 downto 0);
-      ph <= eb_q * rq(LO_BITS + HI_BITS - 1 downto LO_BITS);
-      u <= resize(pl, U_BITS) + shift_left(resize(ph, U_BITS), LO_BITS);
+      if out_v(1) = '1' then
+        pl <= eb_q * rq(LO_BITS - 1 downto 0);
+        ph <= eb_q * rq(LO_BITS + HI_BITS - 1 downto LO_BITS);
+      end if;
+      if out_v(2) = '1' then
+        u <= resize(pl, U_BITS) + shift_left(resize(ph, U_BITS), LO_BITS);
+      end if;
       -- back 4: + 2^(RECIP_BITS-1), >> RECIP_BITS (only the bits from RECIP_BITS - 1 up take part)
-      pr <= shift_right(resize(u(U_BITS - 1 downto RECIP_BITS - 1), PR_BITS) + 1, 1);
+      if out_v(3) = '1' then
+        pr <= shift_right(resize(u(U_BITS - 1 downto RECIP_BITS - 1), PR_BITS) + 1, 1);
+      end if;
       -- back 5: min(Q, p)
-      if pr > Q then
-        p_q <= to_unsigned(Q, YB - 1);
-      else
-        p_q <= resize(pr, YB - 1);
+      if out_v(4) = '1' then
+        if pr > Q then
+          p_q <= to_unsigned(Q, YB - 1);
+        else
+          p_q <= resize(pr, YB - 1);
+        end if;
       end if;
       if out_v(5) = '1' and out_end(5) = '0' then
         if out_last(5) = '1' then
