@@ -156,12 +156,12 @@ public static class SynthesisCheck
             int logic = perModule.Lut - perModule.LutRam;
             // One entity per bank: the sample is one instance, as in Samples.
             // A datapath's small internal RAMs are counted like a distributed buffer's and fitted without them.
-            int counted = ResourceModel.CountedLutRam(module);
-            int memory = module.Kind == ModuleKind.DistributedBuffer || counted > 0 ? perModule.LutRam - ShiftRegisters(hierarchyCells[module.Entity]) : 0;
+            var counted = ResourceModel.CountedMemory(module);
+            int memory = module.Kind == ModuleKind.DistributedBuffer || counted.LutRam > 0 ? perModule.LutRam - ShiftRegisters(hierarchyCells[module.Entity]) : 0;
             int lutRam = memory + attributed.LutRam / module.Instances;
             var r = new Resources(logic + lutRam, lutRam, attributed.Ff / module.Instances, perModule.Bram18, perModule.Dsp);
             listed += r * module.Instances;
-            var sample = Sample(module, r - new Resources(counted, counted, 0, 0, 0));
+            var sample = Sample(module, r - counted);
             samples.Add(sample);
             if (sample.Kind != ModuleKind.Engine) yield return sample;
         }

@@ -301,7 +301,7 @@ public static class Calibration
             var shipped = baseline.For(kind);
             // Counted LUT RAM (a datapath's small internal RAMs) is not the coefficients' to scale.
             var rows = group.Select(m => (Features: ResourceModel.Features(m.Module, design),
-                Measured: m.Measured - new Resources(ResourceModel.CountedLutRam(m.Module), ResourceModel.CountedLutRam(m.Module), 0, 0, 0) * m.Module.Instances,
+                Measured: m.Measured - ResourceModel.CountedMemory(m.Module) * m.Module.Instances,
                 m.Module.Instances)).ToList();
             (double[], CoefficientChange) Fit(double[] c, Func<Resources, int> pick)
             {

@@ -114,6 +114,13 @@ public static class ResourceModel
         _ => DatapathOf(module).CountedLutRam(module.Vhdl),
     };
 
+    /// <summary>One instance's counted LUT RAM as resources (each LUT RAM is also a LUT): what fits and refits leave out of the coefficients.</summary>
+    public static Resources CountedMemory(DesignModule module)
+    {
+        int lutRam = CountedLutRam(module);
+        return new Resources(lutRam, lutRam, 0, 0, 0);
+    }
+
     /// <summary>The estimate of one module (all its instances) with fitted LUT, FF and LUT-RAM coefficients.</summary>
     public static Resources Estimate(DesignModule module, HdlGenerator.Design design, ResourceCoefficients coefficients)
     {
@@ -121,9 +128,9 @@ public static class ResourceModel
         var c = coefficients.For(module.Kind);
         double Dot(double[] w) { double s = 0; for (int i = 0; i < f.Length && i < w.Length; i++) s += w[i] * f[i]; return s; }
         var (bram, dsp) = Counted(module);
-        int counted = CountedLutRam(module);
-        int lutRam = module.Kind == ModuleKind.DistributedBuffer ? BufferResources.LutRam(module.Vhdl) : (int)Math.Round(Math.Max(0, Dot(c.LutRam))) + counted;
-        int lut = (int)Math.Round(Math.Max(0, Dot(c.Lut))) + counted;
+        var counted = CountedMemory(module);
+        int lutRam = module.Kind == ModuleKind.DistributedBuffer ? BufferResources.LutRam(module.Vhdl) : (int)Math.Round(Math.Max(0, Dot(c.LutRam))) + counted.LutRam;
+        int lut = (int)Math.Round(Math.Max(0, Dot(c.Lut))) + counted.Lut;
         if (module.Kind == ModuleKind.DistributedBuffer) lut = Math.Max(lut, lutRam);
         return new Resources(lut, lutRam, (int)Math.Round(Math.Max(0, Dot(c.Ff))), bram, dsp) * module.Instances;
     }
