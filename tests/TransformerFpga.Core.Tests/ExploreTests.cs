@@ -234,21 +234,38 @@ public sealed class ExploreTests
         Assert.IsFalse(Directory.Exists(folder.File("out/report")), "a canceled exploration writes nothing");
     }
 
-    /// <summary>The search covers Layers designs only: with FpgaArchitecture=Engine it says so (TFPGA033) instead of exploring another architecture than the project's.</summary>
+    /// <summary>
+    /// An Engine project explores too: its own design is measured as the build makes it (an engine), and the measured
+    /// designs' bits are costed on both architectures.
+    /// </summary>
     [TestMethod]
-    public void ExploringAnEngineDesignIsRefused()
+    public void AnEngineProjectIsExploredOnBothArchitectures()
     {
         using var folder = new TestFolder();
         var (project, _) = WriteModel(folder);
         var request = Request(project, folder.File("out"));
         request = request with { Build = request.Build with { Settings = request.Build.Settings with { Architecture = "Engine" } } };
         var outcome = DesignExploration.Run(request, search: Quick);
-        Assert.IsFalse(outcome.Success);
-        var error = outcome.Diagnostics.Single(d => d.Severity == Severity.Error);
-        Assert.AreEqual(ErrorCodes.NotAvailable, error.Code);
-        StringAssert.Contains(error.Message, "FpgaArchitecture=Layers");
-        Assert.IsFalse(Directory.Exists(folder.File("out/report")), "a refused exploration writes nothing");
+        Assert.IsTrue(outcome.Success, string.Join("\n", outcome.Diagnostics));
+        using var report = JsonDocument.Parse(File.ReadAllText(folder.File("out/report/explore.json")));
+        var designs = report.RootElement.GetProperty("designs").EnumerateArray().ToList();
+        var own = designs.Single(d => d.GetProperty("origin").GetString() == "project");
+        Assert.AreEqual("Engine", own.GetProperty("architecture").GetString());
+        Assert.IsTrue(designs.Any(d => d.GetProperty("architecture").GetString() == "Layers"));
+        // every Layers design's bits are measured on the engine as well, with the same simulated error
+        foreach (var layers in designs.Where(d => d.GetProperty("architecture").GetString() == "Layers"))
+        {
+            string bits = Bits(layers);
+            var engine = designs.Where(d => d.GetProperty("architecture").GetString() == "Engine" && Bits(d) == bits).ToList();
+            Assert.IsTrue(engine.Count > 0, "no engine design with the bits " + bits);
+            foreach (var e in engine)
+                Assert.AreEqual(layers.GetProperty("integer_vs_target").GetProperty("mse").GetRawText(), e.GetProperty("integer_vs_target").GetProperty("mse").GetRawText());
+        }
     }
+
+    private static string Bits(JsonElement design) => string.Join(";", design.GetProperty("layers").EnumerateArray()
+        .Where(l => l.GetProperty("name").GetString() is not ("engine" or "control"))
+        .Select(l => l.GetProperty("weight_bits").GetInt32().ToString(CultureInfo.InvariantCulture) + "/" + l.GetProperty("activation_bits").GetInt32().ToString(CultureInfo.InvariantCulture)));
 
     [TestMethod]
     public void CancellationDuringTheSearchStopsIt()
@@ -263,24 +280,36 @@ public sealed class ExploreTests
         Assert.IsFalse(File.Exists(folder.File("out/report/explore.json")));
     }
 
+    /// <summary>
+    /// Accuracy picks the least error (on this model a Layers design is the smaller of two with the same bits); Latency
+    /// the fewest cycles, which the engine gives: the props then set the architecture and the engine's lanes, and the
+    /// project's own other architecture does not survive the import.
+    /// </summary>
     [TestMethod]
-    public void ImportedPropsBuildTheReportedDesignWithTheReportedError()
+    [DataRow("Accuracy", "Engine")]
+    [DataRow("Latency", "Layers")]
+    public void ImportedPropsBuildTheReportedDesignWithTheReportedError(string objective, string projectArchitecture)
     {
         using var folder = new TestFolder();
         var (project, _) = WriteModel(folder);
         // 75 % of the part: 15 DSPs, the least this model needs (its softmax, residual, norm and pooling multipliers stay on DSPs).
-        var explore = DesignExploration.Run(Request(project, folder.File("out"), limit: "75"), search: Quick);
+        var explore = DesignExploration.Run(Request(project, folder.File("out"), objective: objective, limit: "75"), search: Quick);
         Assert.IsTrue(explore.Success, string.Join("\n", explore.Diagnostics));
         using var report = JsonDocument.Parse(File.ReadAllText(folder.File("out/report/explore.json")));
         var best = report.RootElement.GetProperty("designs")[report.RootElement.GetProperty("best").GetInt32()];
         Assert.IsTrue(best.GetProperty("fits").GetBoolean());
+        if (objective == "Latency") Assert.AreEqual("Engine", best.GetProperty("architecture").GetString(), "the engine has the fewest cycles");
 
-        // The project's items, then the imported ones (MSBuild appends an import's items after the items above it).
+        // The project's items, then the imported ones (MSBuild appends an import's items after the items above it, and
+        // the import's properties override the project's).
         var own = new LayerItem("encoder0.%2A", new Dictionary<string, string> { ["WeightBits"] = "3", ["ActivationBits"] = "5" });
-        var (precisions, buffers, parallelism) = ReadProps(folder.File("out/report/explore.props"));
-        var build = FpgaBuild.Run(new BuildRequest(project, ["model/synthetic.json"], [Unescaped(own), .. precisions], buffers, parallelism,
-            new BuildSettings { OutputDir = folder.File("out"), UtilizationLimitPercent = "75" }));
+        var (properties, precisions, buffers, parallelism) = ReadProps(folder.File("out/report/explore.props"));
+        Assert.AreEqual(best.GetProperty("architecture").GetString(), properties["FpgaArchitecture"]);
+        var settings = new BuildSettings { OutputDir = folder.File("out"), UtilizationLimitPercent = "75", Architecture = projectArchitecture };
+        settings = settings with { Architecture = properties["FpgaArchitecture"], EngineLanes = properties.GetValueOrDefault("FpgaEngineLanes", "") };
+        var build = FpgaBuild.Run(new BuildRequest(project, ["model/synthetic.json"], [Unescaped(own), .. precisions], buffers, parallelism, settings));
         Assert.IsTrue(build.Success, string.Join("\n", build.Diagnostics));
+        Assert.IsFalse(build.Diagnostics.Any(d => d.Severity == Severity.Warning), "the props set nothing without effect: " + string.Join("\n", build.Diagnostics));
 
         using var simulation = JsonDocument.Parse(File.ReadAllText(folder.File("out/report/simulation.json")));
         Assert.AreEqual(best.GetProperty("integer_vs_target").GetProperty("mse").GetRawText(),
@@ -305,13 +334,14 @@ public sealed class ExploreTests
     private static LayerItem Unescaped(LayerItem item) => item with { Pattern = Regex.Replace(item.Pattern, "%([0-9A-Fa-f]{2})", m => ((char)Convert.ToInt32(m.Groups[1].Value, 16)).ToString()) };
 
     /// <summary>The items of explore.props as MSBuild hands them to the task (Include unescaped, metadata as written).</summary>
-    private static (List<LayerItem>, List<LayerItem>, List<LayerItem>) ReadProps(string path)
+    private static (Dictionary<string, string>, List<LayerItem>, List<LayerItem>, List<LayerItem>) ReadProps(string path)
     {
         var project = XDocument.Load(path).Root!;
         Assert.AreEqual("Project", project.Name.LocalName);
+        var properties = project.Elements("PropertyGroup").SelectMany(g => g.Elements()).ToDictionary(e => e.Name.LocalName, e => e.Value);
         List<LayerItem> Items(string type) => project.Descendants(type).Select(e => Unescaped(new LayerItem(e.Attribute("Include")!.Value,
             e.Attributes().Where(a => a.Name.LocalName != "Include").ToDictionary(a => a.Name.LocalName, a => a.Value)))).ToList();
-        return (Items("LayerPrecision"), Items("BufferResource"), Items("LayerParallelism"));
+        return (properties, Items("LayerPrecision"), Items("BufferResource"), Items("LayerParallelism"));
     }
 
     [TestMethod]
@@ -325,13 +355,14 @@ public sealed class ExploreTests
         var outcome = DesignExploration.Run(request, search: Quick);
         Assert.IsTrue(outcome.Success, string.Join("\n", outcome.Diagnostics));
         StringAssert.Contains(outcome.Summary!, "best (Latency)");
-        var (precisions, buffers, parallelism) = ReadProps(folder.File("out/report/explore.props"));
-        Assert.AreEqual(17, buffers.Count, "one BufferResource per hardware layer");
-        Assert.AreEqual(17, precisions.Count);
-        Assert.AreEqual(10, parallelism.Count, "one LayerParallelism per MAC layer");
-
         using var json = JsonDocument.Parse(File.ReadAllText(folder.File("out/report/explore.json")));
         var root = json.RootElement;
+        var (properties, precisions, buffers, parallelism) = ReadProps(folder.File("out/report/explore.props"));
+        Assert.AreEqual(17, buffers.Count, "one BufferResource per hardware layer");
+        Assert.AreEqual(17, precisions.Count);
+        // the fewest cycles are the engine's, whose MAC layers take no LayerParallelism
+        Assert.AreEqual("Engine", properties["FpgaArchitecture"]);
+        Assert.AreEqual(0, parallelism.Count, "no LayerParallelism for the engine's layers");
         Assert.AreEqual("Latency", root.GetProperty("objective").GetString());
         Assert.IsTrue(root.GetProperty("error_limit").GetDouble() > root.GetProperty("reference_error").GetDouble());
         var designs = root.GetProperty("designs").EnumerateArray().ToList();
@@ -346,7 +377,8 @@ public sealed class ExploreTests
                 foreach (string key in new[] { "name", "weight_bits", "activation_bits", "buffer_resource", "lanes", "multiplier", "lut", "lutram", "ff", "bram18", "dsp", "cycles" })
                     Assert.IsTrue(l.TryGetProperty(key, out _), "layer row without " + key);
         }
-        CollectionAssert.AreEquivalent(new[] { 4, 6, 8 }, designs.Where(d => d.GetProperty("origin").GetString() == "uniform").Select(d => d.GetProperty("uniform_bits").GetInt32()).ToList());
+        CollectionAssert.AreEquivalent(new[] { 4, 6, 8 }, designs.Where(d => d.GetProperty("origin").GetString() == "uniform" && d.GetProperty("architecture").GetString() == "Layers").Select(d => d.GetProperty("uniform_bits").GetInt32()).ToList());
+        CollectionAssert.AreEquivalent(new[] { 4, 6, 8 }, designs.Where(d => d.GetProperty("origin").GetString() == "uniform" && d.GetProperty("architecture").GetString() == "Engine").Select(d => d.GetProperty("uniform_bits").GetInt32()).Distinct().ToList());
         Assert.AreEqual(1, designs.Count(d => d.GetProperty("origin").GetString() == "project"));
         var best = designs[root.GetProperty("best").GetInt32()];
         Assert.IsTrue(best.GetProperty("fits").GetBoolean());
@@ -373,10 +405,12 @@ public sealed class ExploreTests
         var svg = XDocument.Parse(File.ReadAllText(folder.File("out/report/explore.svg")));
         Assert.AreEqual("svg", svg.Root!.Name.LocalName);
         var texts = svg.Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value).ToList();
-        CollectionAssert.IsSubsetOf(new[] { "4 bit", "6 bit", "8 bit", "project" }, texts);
-        Assert.AreEqual(designs.Count - 4, svg.Root.Elements().Count(e => e.Name.LocalName == "circle" && e.Attribute("r")?.Value == "5" && e.Elements().Any(t => t.Name.LocalName == "title")),
+        CollectionAssert.IsSubsetOf(new[] { "4 bit", "6 bit", "8 bit", "8 bit engine", "project" }, texts);
+        int uniform = designs.Count(d => d.GetProperty("origin").GetString() == "uniform");
+        Assert.IsTrue(uniform >= 6, "the uniform designs on both architectures");
+        Assert.AreEqual(designs.Count - uniform - 1, svg.Root.Elements().Count(e => e.Name.LocalName == "circle" && e.Attribute("r")?.Value == "5" && e.Elements().Any(t => t.Name.LocalName == "title")),
             "one circle per search design");
-        Assert.AreEqual(3, svg.Root.Elements().Count(e => e.Name.LocalName == "rect" && e.Elements().Any(t => t.Name.LocalName == "title")), "one square per uniform design");
+        Assert.AreEqual(uniform, svg.Root.Elements().Count(e => e.Name.LocalName == "rect" && e.Elements().Any(t => t.Name.LocalName == "title")), "one square per uniform design");
     }
 
     [TestMethod]

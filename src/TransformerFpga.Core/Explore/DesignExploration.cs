@@ -41,7 +41,11 @@ public sealed record MeasuredDesign(int Id, DesignOrigin Origin, int UniformBits
         DesignOrigin.Uniform => string.Create(CultureInfo.InvariantCulture, $"uniform {UniformBits} bit"),
         DesignOrigin.Project => "project",
         _ => string.Create(CultureInfo.InvariantCulture, $"#{Id}"),
-    };
+    } + (Plan.Engine is not null && Origin != DesignOrigin.Project ? " engine" : "");
+
+    /// <summary>The architecture in words: Layers, or Engine with its lanes and their multipliers.</summary>
+    public string Architecture => Plan.Engine is null ? "Layers"
+        : string.Create(CultureInfo.InvariantCulture, $"Engine, {Plan.Engine.Lanes} lanes ({Estimate.Layers.FirstOrDefault(l => l.OnEngine)?.Multiplier ?? "DSP"})");
 }
 
 /// <summary>Everything the exploration found, for the reports.</summary>
@@ -114,9 +118,6 @@ public static class DesignExploration
         var watch = Stopwatch.StartNew();
         string projectFile = request.Build.ProjectFile;
         var inputs = ProjectInputs.Resolve(request.Build);
-        if (inputs.Plan.Engine is not null)
-            throw new FpgaException(ErrorCodes.NotAvailable, projectFile,
-                "FpgaExplore searches designs of the Layers architecture only in this version, and FpgaArchitecture is Engine; run it as dotnet build -t:FpgaExplore -p:FpgaArchitecture=Layers");
         var options = ExploreOptions.Parse(request.Settings, projectFile);
         cancellation.ThrowIfCancellationRequested();
 
@@ -126,7 +127,7 @@ public static class DesignExploration
         var coefficients = Calibration.ForProject(request.Build.ProjectDirectory);
         var estimator = new PlanEstimator(evaluation, inputs.TopName, inputs.Device, inputs.Part, inputs.ClockMHz, inputs.LimitPercent, coefficients);
         inputs.Plan.ValidateLanes(estimator.Model(inputs.Plan), projectFile);
-        var projectPlan = AutoMapping.Resolve(inputs.Plan, estimator.Estimate).Plan;
+        var projectPlan = AutoMapping.ResolveEngineLanes(inputs.Plan, estimator.Estimate).Plan;
         var budget = DesignEstimate.Scale(inputs.Device.Capacity, inputs.LimitPercent);
 
         var space = DesignSpace.Create(evaluation.Quantize, options.Bits, name => inputs.Plan[name].Weights);
@@ -171,12 +172,16 @@ public static class DesignExploration
         plans.AddRange(chosen.Select(d => new Candidate(DesignOrigin.Search, 0, space.Plan(d.Genome), d)));
         plans.AddRange(uniform);
         plans.Add(new Candidate(DesignOrigin.Project, 0, projectPlan, null));
+        var engineLanes = Engine.MacEngine.ValidLanes(inputs.Config).Where(l => l <= Engine.MacEngine.DefaultMaxLanes).ToList();
+        progress(string.Create(CultureInfo.InvariantCulture, $"explore: the same bits on the Engine architecture, {string.Join("/", engineLanes)} lanes"));
+        plans.AddRange(EngineDesigns(plans, engineLanes, estimator, order, cancellation));
         var designs = Measure(plans, evaluation, estimator, simulated, validated, cancellation);
         double referenceTestError = Simulate(evaluation, [UniformBits(space, ExploreOptions.ReferenceBits)], simulated, cancellation)[0].IntegerVsTarget.Mse;
 
         // The search's costs are the estimator's by construction (DesignCosts); say so loudly if a design disagrees.
-        int mismatched = plans.Select((p, i) => (p.Design, e: designs[i].Estimate))
-            .Count(x => x.Design is not null && costs.Cost(x.Design.Genome) != new DesignCost(x.e.Total, x.e.LatencyCycles));
+        // (it costs Layers designs; the Engine designs are the estimator's own)
+        int mismatched = plans.Select((p, i) => (Candidate: p, e: designs[i].Estimate))
+            .Count(x => x.Candidate.Design is { } d && x.Candidate.Plan.Engine is null && costs.Cost(d.Genome) != new DesignCost(x.e.Total, x.e.LatencyCycles));
         if (mismatched > 0)
             progress(string.Create(CultureInfo.InvariantCulture, $"explore: the search's resource model differed from the estimate for {mismatched} designs; the reports use the estimate"));
 
@@ -278,6 +283,49 @@ public static class DesignExploration
         chosen.AddRange(Spread(result.Front, chosen, MaxMeasured - chosen.Count, widestError * SpreadErrorCeiling).ToList());
         return chosen;
     }
+
+    /// <summary>
+    /// The searched and uniform designs' bits on the Engine architecture: of the engine's lanes (<paramref name="lanes"/>) and the
+    /// buffers (the design's own, or each by the build's Auto rule), the best for the objective and, when that is another,
+    /// the one with the fewest cycles that fits. Each is what `dotnet build` makes of explore.props' items for it
+    /// (FpgaEngineLanes set, every buffer explicit): the engine's own Auto rule (DSP48E1 or LUT lanes, the weight ROM's
+    /// memory) runs as in a build, on the buffers such a build reads. The simulated error is the Layers design's, the
+    /// engine being bit-exact to the same simulator.
+    /// </summary>
+    private static List<Candidate> EngineDesigns(IReadOnlyList<Candidate> measured, IReadOnlyList<int> lanes, PlanEstimator estimator, DesignOrder order, CancellationToken cancellation)
+    {
+        var layers = measured.Where(c => c.Plan.Engine is null && c.Origin != DesignOrigin.Project).ToList();
+        var keys = layers.Select(c => ChoicesKey(c.Plan)).ToList();
+        var distinct = layers.Where((c, i) => keys.IndexOf(keys[i]) == i).ToList();
+        var found = new List<Candidate>[distinct.Count];
+        var fastest = DesignOrder.Latency(double.PositiveInfinity);
+        Parallel.For(0, distinct.Count, new ParallelOptions { CancellationToken = cancellation }, i =>
+        {
+            var c = distinct[i];
+            var variants = new List<(LayerPlan Plan, DesignScore Score)>();
+            foreach (var buffers in new[] { c.Plan, c.Plan.With(n => c.Plan[n] with { Buffer = BufferResource.Auto }) })
+                foreach (int l in lanes)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    var first = AutoMapping.ResolveEngineLanes(buffers.WithEngine(new EngineSettings(l)), estimator.Estimate);
+                    var rows = first.Estimate.Layers.ToDictionary(r => r.Name, StringComparer.Ordinal);
+                    // the buffers as explore.props writes them, the engine as the project then sets it: what a build resolves
+                    var written = c.Plan.With(n => c.Plan[n] with { Buffer = rows.TryGetValue(n, out var r) && r.BufferResource is "Block" or "Distributed" ? Enum.Parse<BufferResource>(r.BufferResource) : c.Plan[n].Buffer });
+                    var resolved = AutoMapping.ResolveEngineLanes(written.WithEngine(new EngineSettings(l)), estimator.Estimate);
+                    var e = resolved.Estimate;
+                    // the same bits, so the same error: the orders decide by fit, area and cycles
+                    variants.Add((resolved.Plan, new DesignScore(0, e.Device.AreaFraction(e.Total), e.LatencyCycles, DesignEstimate.Overflow(e.Total, e.Budget))));
+                }
+            var best = variants.OrderBy(v => v.Score, order).First();
+            var quickest = variants.OrderBy(v => v.Score, fastest).First();
+            found[i] = [c with { Plan = best.Plan }, .. ReferenceEquals(best.Plan, quickest.Plan) || !quickest.Score.Fits ? [] : new[] { c with { Plan = quickest.Plan } }];
+        });
+        return found.SelectMany(f => f).ToList();
+    }
+
+    /// <summary>A key equal for plans with the same bits and buffers (the choices an Engine design keeps from a Layers one).</summary>
+    private static string ChoicesKey(LayerPlan p) =>
+        BitsKey(p) + "|" + string.Join(";", p.LayerNames.Select(n => p[n].Buffer.ToString()));
 
     /// <summary>Simulates (each distinct set of bits once) and estimates every candidate.</summary>
     private static List<MeasuredDesign> Measure(List<Candidate> candidates, ModelEvaluation evaluation, PlanEstimator estimator,

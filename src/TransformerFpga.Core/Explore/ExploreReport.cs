@@ -103,6 +103,12 @@ public static class ExploreReport
                 json.WriteBoolean("on_front", r.Front.Contains(d.Id));
                 json.WriteBoolean("best", r.Best == d.Id);
                 json.WriteBoolean("fits", d.Estimate.Fits);
+                json.WriteString("architecture", d.Plan.Engine is null ? "Layers" : "Engine");
+                if (d.Plan.Engine is { } engine)
+                {
+                    json.WriteNumber("engine_lanes", engine.Lanes);
+                    json.WriteString("engine_multipliers", d.Estimate.Layers.First(l => l.OnEngine).Multiplier);
+                }
                 json.WriteNumber("validation_mse", d.ValidationError);
                 json.WriteStartObject("integer_vs_target");
                 json.WriteNumber("mse", d.Simulation.IntegerVsTarget.Mse);
@@ -143,9 +149,11 @@ public static class ExploreReport
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
-    /// <summary>"Dsp" or "Lut" for a layer with MAC multipliers, "None" for the others (and the input and control rows).</summary>
+    /// <summary>"Dsp" or "Lut" for a layer with MAC multipliers, "Engine" for one on the shared engine, "None" for the others (and the input and control rows).</summary>
     private static string Multiplier(ExploreResult r, MeasuredDesign d, string layer) =>
-        !IsMac(r, layer) ? "None" : d.Plan[layer].Multiplier == MultiplierMapping.Lut ? "Lut" : "Dsp";
+        !IsMac(r, layer) ? "None" : OnEngine(d, layer) ? "Engine" : d.Plan[layer].Multiplier == MultiplierMapping.Lut ? "Lut" : "Dsp";
+
+    private static bool OnEngine(MeasuredDesign d, string layer) => d.Estimate.Layers.Any(l => l.Name == layer && l.OnEngine);
 
     /// <summary>A layer with MAC multipliers (linear, Q·Kᵀ, A·V): Lanes and Multiplier of LayerParallelism apply to it.</summary>
     private static bool IsMac(ExploreResult r, string layer) => r.Space.Layers.Any(l => l.Name == layer && l.Multipliers.Count > 1);
@@ -205,14 +213,14 @@ public static class ExploreReport
 
         md.Append("## Measured designs\n\n");
         md.Append("Every design below was simulated on the validation windows and on the whole test set and estimated like a build. ★ = best, ● = on the Pareto front of validation error × LUT-equivalent area × cycles among the designs that fit; \"predicted\" is the search's validation error.\n\n");
-        md.Append("| design | | validation MSE | test MSE | vs 8 bit (test) | predicted | LUT-eq. area | LUT | LUTRAM | FF | BRAM18 | DSP | cycles | µs | fits | bits (weight/activation) |\n");
-        md.Append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
+        md.Append("| design | | validation MSE | test MSE | vs 8 bit (test) | predicted | LUT-eq. area | LUT | LUTRAM | FF | BRAM18 | DSP | cycles | µs | fits | architecture | bits (weight/activation) |\n");
+        md.Append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|\n");
         foreach (var d in r.Designs)
         {
             var t = d.Estimate.Total;
             string mark = (r.Best == d.Id ? "★" : "") + (r.Front.Contains(d.Id) ? "●" : "");
             md.Append(string.Create(CultureInfo.InvariantCulture,
-                $"| {d.Label} | {mark} | {d.ValidationError:G4} | {d.Error:G4} | {Percent(r, d)} | {(d.PredictedError is double p ? p.ToString("G4", CultureInfo.InvariantCulture) : "")} | {N((long)Math.Round(d.LutEquivalent))} | {N(t.Lut)} | {N(t.LutRam)} | {N(t.Ff)} | {t.Bram18} | {t.Dsp} | {N(d.Cycles)} | {d.Cycles / r.ClockMHz:0.#} | {(d.Estimate.Fits ? "yes" : "no")} | {BitsSummary(r, d)} |\n"));
+                $"| {d.Label} | {mark} | {d.ValidationError:G4} | {d.Error:G4} | {Percent(r, d)} | {(d.PredictedError is double p ? p.ToString("G4", CultureInfo.InvariantCulture) : "")} | {N((long)Math.Round(d.LutEquivalent))} | {N(t.Lut)} | {N(t.LutRam)} | {N(t.Ff)} | {t.Bram18} | {t.Dsp} | {N(d.Cycles)} | {d.Cycles / r.ClockMHz:0.#} | {(d.Estimate.Fits ? "yes" : "no")} | {d.Architecture} | {BitsSummary(r, d)} |\n"));
         }
         md.Append('\n');
 
@@ -220,6 +228,7 @@ public static class ExploreReport
         {
             var b = r.Designs[id];
             md.Append("## The best design, per layer\n\n");
+            md.Append("Architecture: ").Append(b.Architecture).Append(".\n\n");
             md.Append("| layer | bits (w/a) | buffer | lanes | multiplier | LUT | LUTRAM | FF | BRAM18 | DSP | cycles |\n");
             md.Append("|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|\n");
             foreach (var l in b.Estimate.Layers)
@@ -229,7 +238,10 @@ public static class ExploreReport
             md.Append("## Using the result\n\n");
             md.Append("Copy `explore.props` beside the project file and import it after the project's own items, for example as the last line inside `<Project>`:\n\n");
             md.Append("```xml\n<Import Project=\"explore.props\" />\n```\n\n");
-            md.Append("It sets every hardware layer's `LayerPrecision`, `BufferResource` and `LayerParallelism` explicitly, so `dotnet build` then makes exactly this design: the same estimate, and report/simulation.json's `integer_vs_target.mse` equal to the test MSE above.\n\n");
+            md.Append(b.Plan.Engine is null
+                ? "It sets `FpgaArchitecture` (Layers) and every hardware layer's `LayerPrecision`, `BufferResource` and `LayerParallelism` explicitly, "
+                : "It sets `FpgaArchitecture` (Engine), `FpgaEngineLanes` and every hardware layer's `LayerPrecision` and `BufferResource` explicitly (the engine's own Auto rule then chooses its DSP48E1 or LUT lanes and its weight memory as above), ");
+            md.Append("so `dotnet build` then makes exactly this design: the same estimate, and report/simulation.json's `integer_vs_target.mse` equal to the test MSE above.\n\n");
         }
 
         md.Append("## How it was found\n\n");
@@ -242,7 +254,7 @@ public static class ExploreReport
         md.Append(string.Create(CultureInfo.InvariantCulture,
             $"- Search: NSGA-II (population {r.Search.Population}, {r.Search.Generations} generations, fixed seed) over predicted error × area × cycles with the budget as a constraint, then an evolution ranked by the objective alone ({r.Search.ObjectivePopulation} × {r.Search.ObjectiveGenerations}) and a 1-opt descent from the {r.Search.PolishStarts} best designs; resources and cycles of every design exact (the estimator's modules, {N(r.ModulesEstimated)} estimated, and the latency model); {N(r.DesignsScored)} designs scored.\n"));
         md.Append(string.Create(CultureInfo.InvariantCulture,
-            $"- Measured: the best candidates for the objective with distinct bits, designs spread over the predicted front, the uniform designs (same bits everywhere, the rest chosen for the objective) and the project's own design: {r.Designs.Count} designs, {r.Simulations} simulations in all.\n"));
+            $"- Measured: the best candidates for the objective with distinct bits, designs spread over the predicted front, the uniform designs (same bits everywhere, the rest chosen for the objective) and the project's own design; the search's and uniform designs' bits also on the Engine architecture (the search itself costs Layers designs), with the engine's lanes and the buffers (the design's own or the Auto rule's) that are best for the objective and, where that is another, the fastest that fits: {r.Designs.Count} designs, {r.Simulations} simulations in all.\n"));
         return md.ToString();
     }
 
@@ -314,7 +326,7 @@ public static class ExploreReport
                 double labelY = y - 7;
                 while (labels.Any(l => Math.Abs(l.X - (x + 9)) < 45 && Math.Abs(l.Y - labelY) < 11)) labelY += 11;
                 labels.Add((x + 9, labelY));
-                svg.Append($"<text x=\"{P(x + 9)}\" y=\"{P(labelY)}\" font-size=\"10\">{Esc(d.Origin == DesignOrigin.Uniform ? d.UniformBits.ToString(CultureInfo.InvariantCulture) + " bit" : "project")}</text>\n");
+                svg.Append($"<text x=\"{P(x + 9)}\" y=\"{P(labelY)}\" font-size=\"10\">{Esc(d.Origin == DesignOrigin.Uniform ? d.UniformBits.ToString(CultureInfo.InvariantCulture) + " bit" + (d.Plan.Engine is null ? "" : " engine") : "project")}</text>\n");
             }
             if (r.Best == d.Id)
                 svg.Append($"<circle cx=\"{P(x)}\" cy=\"{P(y)}\" r=\"10\" fill=\"none\" stroke=\"#d62728\" stroke-width=\"2\"><title>best: {tip}</title></circle>\n");
@@ -379,8 +391,9 @@ public static class ExploreReport
     private static string Esc(string text) => SecurityElement.Escape(text) ?? "";
 
     /// <summary>
-    /// The best design as MSBuild items: LayerPrecision (WeightBits only for layers that have them), BufferResource and,
-    /// for the MAC layers, LayerParallelism (Lanes, Multiplier), one item per hardware layer by its exact name.
+    /// The best design as MSBuild properties and items: FpgaArchitecture (and for the Engine FpgaEngineLanes), LayerPrecision
+    /// (WeightBits only for layers that have them), BufferResource and, for the MAC layers not on the engine,
+    /// LayerParallelism (Lanes, Multiplier), one item per hardware layer by its exact name.
     /// </summary>
     public static string Props(ExploreResult r, MeasuredDesign best)
     {
@@ -396,6 +409,12 @@ public static class ExploreReport
         sb.Append("    <Import Project=\"explore.props\" />\n");
         sb.Append("-->\n");
         sb.Append("<Project>\n");
+        sb.Append("  <PropertyGroup>\n");
+        if (best.Plan.Engine is { } engine)
+            sb.Append("    <FpgaArchitecture>Engine</FpgaArchitecture>\n    <FpgaEngineLanes>").Append(engine.Lanes.ToString(CultureInfo.InvariantCulture)).Append("</FpgaEngineLanes>\n");
+        else
+            sb.Append("    <FpgaArchitecture>Layers</FpgaArchitecture>\n");
+        sb.Append("  </PropertyGroup>\n");
         var rows = HardwareRows(r, best);
         sb.Append("  <ItemGroup>\n");
         foreach (var l in rows)
@@ -406,7 +425,7 @@ public static class ExploreReport
         foreach (var l in rows)
             sb.Append("    <BufferResource Include=\"").Append(Attribute(MsBuildEscape(l.Name))).Append("\" Resource=\"").Append(Attribute(l.BufferResource)).Append("\" />\n");
         sb.Append("  </ItemGroup>\n  <ItemGroup>\n");
-        foreach (var l in rows.Where(l => IsMac(r, l.Name)))
+        foreach (var l in rows.Where(l => IsMac(r, l.Name) && !l.OnEngine))
             sb.Append("    <LayerParallelism Include=\"").Append(Attribute(MsBuildEscape(l.Name))).Append("\" Lanes=\"").Append(l.Lanes.ToString(CultureInfo.InvariantCulture))
               .Append("\" Multiplier=\"").Append(Multiplier(r, best, l.Name)).Append("\" />\n");
         sb.Append("  </ItemGroup>\n</Project>\n");
