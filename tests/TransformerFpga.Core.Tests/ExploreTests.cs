@@ -427,7 +427,7 @@ public sealed class ExploreTests
         Assert.IsTrue(outcome.Success, string.Join("\n", outcome.Diagnostics));
         using var json = JsonDocument.Parse(File.ReadAllText(folder.File("out/report/explore.json")));
         var designs = json.RootElement.GetProperty("designs").EnumerateArray().ToList();
-        double Validation(int bits) => designs.Single(d => d.GetProperty("origin").GetString() == "uniform" && d.GetProperty("uniform_bits").GetInt32() == bits).GetProperty("validation_mse").GetDouble();
+        double Validation(int bits) => designs.Single(d => d.GetProperty("origin").GetString() == "uniform" && d.GetProperty("uniform_bits").GetInt32() == bits && d.GetProperty("architecture").GetString() == "Layers").GetProperty("validation_mse").GetDouble();
         double threshold = Math.Max(Validation(2) - Validation(8), Validation(8));
         var pruned = new List<(string Layer, bool Weights)>();
         foreach (var layer in json.RootElement.GetProperty("sensitivity").EnumerateArray())
@@ -443,7 +443,7 @@ public sealed class ExploreTests
         foreach (var (layer, weights) in pruned)
         {
             Assert.IsTrue(designs.Where(d => d.GetProperty("origin").GetString() == "search").All(d => Bits(d, layer, weights) == 8), $"a search design uses the pruned {layer}");
-            Assert.AreEqual(2, Bits(designs.Single(d => d.GetProperty("origin").GetString() == "uniform" && d.GetProperty("uniform_bits").GetInt32() == 2), layer, weights));
+            Assert.AreEqual(2, Bits(designs.Single(d => d.GetProperty("origin").GetString() == "uniform" && d.GetProperty("uniform_bits").GetInt32() == 2 && d.GetProperty("architecture").GetString() == "Layers"), layer, weights));
         }
     }
 

@@ -30,8 +30,6 @@ public static class ErrorCodes
     /// <summary>Raised by the targets, not the tasks: .NET Framework MSBuild older than 18.0 cannot run the .NET task assembly.</summary>
     public const string UnsupportedMSBuild = "TFPGA032";
     public const string OutputWriteFailed = "TFPGA030";
-    /// <summary>The project asks for hardware this version does not build: FpgaArchitecture=Engine, WeightResource items.</summary>
-    public const string NotAvailable = "TFPGA033";
     public const string CalibrationReportMissing = "TFPGA040";
     public const string CalibrationReportMalformed = "TFPGA041";
     public const string CalibrationReportMismatch = "TFPGA042";

@@ -297,7 +297,7 @@ public static class DesignExploration
         var layers = measured.Where(c => c.Plan.Engine is null && c.Origin != DesignOrigin.Project).ToList();
         var keys = layers.Select(c => ChoicesKey(c.Plan)).ToList();
         var distinct = layers.Where((c, i) => keys.IndexOf(keys[i]) == i).ToList();
-        var found = new List<Candidate>[distinct.Count];
+        var found = new LayerPlan[distinct.Count][];
         var fastest = DesignOrder.Latency(double.PositiveInfinity);
         Parallel.For(0, distinct.Count, new ParallelOptions { CancellationToken = cancellation }, i =>
         {
@@ -318,9 +318,10 @@ public static class DesignExploration
                 }
             var best = variants.OrderBy(v => v.Score, order).First();
             var quickest = variants.OrderBy(v => v.Score, fastest).First();
-            found[i] = [c with { Plan = best.Plan }, .. ReferenceEquals(best.Plan, quickest.Plan) || !quickest.Score.Fits ? [] : new[] { c with { Plan = quickest.Plan } }];
+            found[i] = ReferenceEquals(best.Plan, quickest.Plan) || !quickest.Score.Fits ? [best.Plan] : [best.Plan, quickest.Plan];
         });
-        return found.SelectMany(f => f).ToList();
+        // one for each design, those with the same choices alike (as on Layers)
+        return layers.SelectMany((c, i) => found[distinct.IndexOf(layers[keys.IndexOf(keys[i])])].Select(plan => c with { Plan = plan })).ToList();
     }
 
     /// <summary>A key equal for plans with the same bits and buffers (the choices an Engine design keeps from a Layers one).</summary>
