@@ -57,7 +57,7 @@ public abstract class ProjectTask : Microsoft.Build.Utilities.Task, ICancelableT
             UtilizationLimitPercent = OrDefault(UtilizationLimitPercent, "100"),
             OutputDir = Path.GetFullPath(OutputDir, Path.GetDirectoryName(projectFile)!),
             TopName = string.IsNullOrWhiteSpace(TopName) ? null : TopName.Trim(),
-            Architecture = OrDefault(Architecture, "Layers"),
+            Architecture = OrDefault(Architecture, "Engine"),
             EngineLanes = EngineLanes.Trim(),
         };
         return new BuildRequest(projectFile, Models.Select(TaskItems.FullPath).ToList(), TaskItems.ToLayerItems(Precisions),

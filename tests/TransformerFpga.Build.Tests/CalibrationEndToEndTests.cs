@@ -13,9 +13,10 @@ public sealed class CalibrationEndToEndTests
     [TestMethod]
     public void CalibrationReportWritesTheFileThatLaterBuildsUse()
     {
-        var project = new HardwareProject(Consumption.ProjectSdk, "calibration").WriteProject();
+        // One datapath per layer: the report below has a row per layer entity.
+        var project = new HardwareProject(Consumption.ProjectSdk, "calibration").WriteProject(properties: "<FpgaArchitecture>Layers</FpgaArchitecture>");
         // The report of the design this project generates, with Vivado using 20 % more LUTs and 10 % fewer FFs than estimated.
-        var request = new BuildRequest(project.ProjectFile, ["model/m.json"], [], [], [], new BuildSettings { OutputDir = project.OutputDir });
+        var request = new BuildRequest(project.ProjectFile, ["model/m.json"], [], [], [], new BuildSettings { OutputDir = project.OutputDir, Architecture = "Layers" });
         var (design, modules) = VivadoReports.DesignOf(request);
         var rows = VivadoReports.Rows(design, modules, m => VivadoReports.Scaled(ResourceModel.Estimate(m, design, ResourceCoefficients.Default), 1.2, 0.9));
         Directory.CreateDirectory(Path.Combine(project.Directory, "vivado-out"));

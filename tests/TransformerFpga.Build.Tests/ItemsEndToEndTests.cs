@@ -58,7 +58,7 @@ public sealed class ItemsEndToEndTests
             <LayerPrecision Include="encoder0.attn" ActivationBits="6" />
             <LayerPrecision Include="encoder0.ffn.relu" ActivationBits="5" />
             <LayerParallelism Include="encoder0.attn.%2A" Lanes="2" />
-            """);
+            """, properties: "<FpgaArchitecture>Layers</FpgaArchitecture>"); // per-layer lanes: one datapath per layer
         var good = project.Build("-v:n");
         AssertSucceeded(good);
         StringAssert.Matches(good.Output, new Regex($@"\({LineOf(project, "encoder0.ffn.relu")}(?:,\d+)?\): warning TFPGA050: LayerPrecision 'encoder0.ffn.relu' sets ActivationBits, which has no effect"));

@@ -69,7 +69,9 @@ public sealed class RobustnessTests
     [TestMethod]
     public void FailedBuildKeepsPreviousDesignOutputs()
     {
-        var project = new HardwareProject(Consumption.ProjectSdk, "keepfailed").WriteProject(Items);
+        // One datapath per layer: the lanes check below is of a layer's own lanes (the engine's layers take the engine's).
+        const string Layers = "<FpgaArchitecture>Layers</FpgaArchitecture>";
+        var project = new HardwareProject(Consumption.ProjectSdk, "keepfailed").WriteProject(Items, properties: Layers);
         AssertSucceeded(project.Build());
         var first = Snapshot(project.OutputDir);
         var design = DesignOutputs(project.OutputDir);
@@ -78,25 +80,25 @@ public sealed class RobustnessTests
         byte[] weights = File.ReadAllBytes(project.Weights);
 
         // Invalid item metadata (checked before anything is computed).
-        project.WriteProject(Items + """<LayerPrecision Include="encoder0.attn.q" WeightBits="eight" />""");
+        project.WriteProject(Items + """<LayerPrecision Include="encoder0.attn.q" WeightBits="eight" />""", properties: Layers);
         AssertFailedWith(project.Build(), "TFPGA022", project.ProjectFile);
         AssertUntouched("WeightBits=\"eight\"");
 
         // Corrupt weights: the header is intact, the tensor data is cut short.
-        project.WriteProject(Items);
+        project.WriteProject(Items, properties: Layers);
         File.WriteAllBytes(project.Weights, weights[..(weights.Length - 64)]);
         AssertFailedWith(project.Build(), "TFPGA006", project.Weights, project.ModelJson);
         AssertUntouched("truncated weights");
 
         // Lanes that do not divide a layer (checked after quantization, before outputs are written).
         File.WriteAllBytes(project.Weights, weights);
-        project.WriteProject(Items + """<LayerParallelism Include="head" Lanes="3" />""");
+        project.WriteProject(Items + """<LayerParallelism Include="head" Lanes="3" />""", properties: Layers);
         AssertFailedWith(project.Build(), "TFPGA024", project.ProjectFile);
         AssertUntouched("Lanes=3 on a 1-output layer");
 
         // A budget the design cannot meet (1 % of the part), as an error (the test projects make overruns
         // warnings): fails with TFPGA1nn after report/ is written; the design folders must stay as they were.
-        project.WriteProject(Items);
+        project.WriteProject(Items, properties: Layers);
         var budget = project.Build("-p:FpgaUtilizationLimitPercent=1", "-p:FpgaBudgetAsWarning=false");
         Assert.AreNotEqual(0, budget.ExitCode, "a design over a 1 % budget built:\n" + budget.Output);
         AssertNoStackTrace(budget.Output);
@@ -104,7 +106,7 @@ public sealed class RobustnessTests
         AssertUntouched("a 1 % utilization limit");
 
         // Fixed again: the build succeeds and writes what the first build wrote.
-        project.WriteProject(Items);
+        project.WriteProject(Items, properties: Layers);
         AssertSucceeded(project.Build());
         AssertSameTree(first, Snapshot(project.OutputDir), "rebuild after the failures vs the first build");
 

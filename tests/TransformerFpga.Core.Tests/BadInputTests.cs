@@ -184,7 +184,7 @@ public sealed class BadInputTests
         var setup = new Setup(folder);
         SyntheticModel.Write(folder.File("model"), new SyntheticModelSpec(DModel: 32, FfnDim: 128, Name: "wide"), seed: 3);
         setup.Request = setup.Request with { ModelItems = ["model/wide.json"] };
-        setup.Settings(x => x with { DefaultBufferResource = "Distributed" });
+        setup.Settings(x => x with { DefaultBufferResource = "Distributed", Architecture = "Layers" });
         var outcome = FpgaBuild.Run(setup.Request);
         Assert.IsTrue(outcome.Success, string.Join("; ", outcome.Diagnostics));
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(folder.File("out/report/resources.json")));
@@ -299,6 +299,7 @@ public sealed class BadInputTests
         using var folder = new TestFolder();
         var setup = new Setup(folder);
         setup.Request = setup.Request with { WeightResources = [Item("encoder0.ffn", ("Resource", "Block")), Item("pool", ("Resource", "Distributed"))] };
+        setup.Settings(x => x with { Architecture = "Layers" });
         var outcome = FpgaBuild.Run(setup.Request);
         Assert.IsTrue(outcome.Success, string.Join("; ", outcome.Diagnostics));
         var warning = outcome.Diagnostics.Single(d => d.Code == ErrorCodes.SettingWithoutEffect);
@@ -386,7 +387,7 @@ public sealed class BudgetGateTests
         SyntheticModel.Write(folder.File("model"), new SyntheticModelSpec(Window: 24, InputFeatures: 3, DModel: 16, FfnDim: 64, Rows: 300), seed: 3);
         string project = folder.File("Hardware.csproj");
         File.WriteAllText(project, "<Project />");
-        var settings = new BuildSettings { OutputDir = folder.File("out") };
+        var settings = new BuildSettings { OutputDir = folder.File("out"), Architecture = "Layers" };
         var auto = FpgaBuild.Run(new BuildRequest(project, ["model/synthetic.json"], [], [], [], settings));
         Assert.IsTrue(auto.Success, string.Join("\n", auto.Diagnostics));
         StringAssert.Contains(auto.Summary!, "fits xc7s15ftgb196-1 with ");
@@ -430,7 +431,7 @@ public sealed class BudgetGateTests
         SyntheticModel.Write(folder.File("model"), new SyntheticModelSpec(Window: 8, InputFeatures: 3, DModel: 64, Heads: 1, FfnDim: 256, Rows: 300), seed: 5);
         string project = folder.File("Hardware.csproj");
         File.WriteAllText(project, "<Project />");
-        var settings = new BuildSettings { OutputDir = folder.File("out"), DefaultBufferResource = "Distributed" };
+        var settings = new BuildSettings { OutputDir = folder.File("out"), DefaultBufferResource = "Distributed", Architecture = "Layers" };
         var failed = FpgaBuild.Run(new BuildRequest(project, ["model/synthetic.json"], [], [], [], settings));
 
         Assert.IsFalse(failed.Success);

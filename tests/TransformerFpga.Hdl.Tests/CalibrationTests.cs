@@ -34,8 +34,9 @@ public sealed class CalibrationTests
         string project = folder.File("hw.csproj");
         File.WriteAllText(project, "<Project />");
         return new BuildRequest(project, [Path.GetRelativePath(folder.Path, model)], [], [], [],
-            // A part large enough that the Auto rule changes nothing: the report is made from the design as generated.
-            new BuildSettings { OutputDir = folder.File(output), DefaultLanes = lanes, BudgetAsWarning = true, CalibrationReport = report, Part = "xc7a100tcsg324-1" });
+            // A part large enough that the Auto rule changes nothing: the report is made from the design as generated;
+            // one datapath per layer, so that the report has a row per layer entity.
+            new BuildSettings { OutputDir = folder.File(output), DefaultLanes = lanes, BudgetAsWarning = true, CalibrationReport = report, Part = "xc7a100tcsg324-1", Architecture = "Layers" });
     }
 
     /// <summary>Writes a report whose modules measure the shipped estimate × the kind's factors; returns its path.</summary>

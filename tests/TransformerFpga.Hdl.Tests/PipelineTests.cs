@@ -9,10 +9,11 @@ namespace TransformerFpga.Hdl.Tests;
 [TestClass]
 public sealed class PipelineTests
 {
+    /// <summary>The Layers architecture: these tests are about per-layer lanes.</summary>
     private static BuildRequest Request(string projectFile, string model, string output, string lanes = "1", string? top = null,
         IReadOnlyList<LayerItem>? parallelism = null) =>
         new(projectFile, [Path.GetRelativePath(Path.GetDirectoryName(projectFile)!, model)], [], [], parallelism ?? [],
-            new BuildSettings { OutputDir = output, DefaultLanes = lanes, TopName = top, BudgetAsWarning = true });
+            new BuildSettings { OutputDir = output, DefaultLanes = lanes, TopName = top, BudgetAsWarning = true, Architecture = "Layers" });
 
     /// <summary>The build writes hdl/ whose testbench passes, with ≥ 8 windows, the cycles of the latency model and a sanitized top name.</summary>
     [TestMethod]

@@ -19,13 +19,14 @@ public sealed class PowerTests
 {
     public TestContext TestContext { get; set; } = null!;
 
+    /// <summary>One datapath per layer (Layers): the power reports below have a row per layer entity.</summary>
     private static BuildRequest Request(TestFolder folder, string? powerReport = null, string buffers = "Block", string clock = "100")
     {
         string model = SyntheticModel.Write(folder.File("model"), new SyntheticModelSpec(Window: 8, DModel: 8, Heads: 1, FfnDim: 16), seed: 11);
         string project = folder.File("hw.csproj");
         File.WriteAllText(project, "<Project />");
         return new BuildRequest(project, [Path.GetRelativePath(folder.Path, model)], [], [], [],
-            new BuildSettings { OutputDir = folder.File("out"), DefaultBufferResource = buffers, ClockMHz = clock, BudgetAsWarning = true, PowerReport = powerReport });
+            new BuildSettings { OutputDir = folder.File("out"), DefaultBufferResource = buffers, ClockMHz = clock, BudgetAsWarning = true, PowerReport = powerReport, Architecture = "Layers" });
     }
 
     private static JsonElement Resources(TestFolder folder) => JsonDocument.Parse(File.ReadAllText(folder.File("out/report/resources.json"))).RootElement;

@@ -107,7 +107,10 @@ public sealed class SynthesisTests
         Assert.AreEqual(bram, engine.GetValueOrDefault("RAMB18E1") + 2 * engine.GetValueOrDefault("RAMB36E1"), "RAMB18 in Yosys");
     }
 
-    /// <summary>The bundled sample, built like a user's project, passes its testbench on ≥ 8 windows in the latency model's cycles.</summary>
+    /// <summary>
+    /// The bundled sample, built like a user's project in the Layers architecture (EngineEquivalenceTests runs its Engine
+    /// design), passes its testbench on ≥ 8 windows in the latency model's cycles.
+    /// </summary>
     [TestMethod]
     public void SeattleSampleIsBitExactInGhdl()
     {
@@ -116,7 +119,7 @@ public sealed class SynthesisTests
         using var folder = new TestFolder();
         string project = Path.Combine(sample, "SeattleTemperature.csproj");
         var request = new BuildRequest(project, ["model/forecaster.json"], [], [], [],
-            new BuildSettings { OutputDir = folder.File("out"), DefaultLanes = "4", BudgetAsWarning = true });
+            new BuildSettings { OutputDir = folder.File("out"), DefaultLanes = "4", BudgetAsWarning = true, Architecture = "Layers" });
         var outcome = FpgaBuild.Run(request);
         Assert.IsTrue(outcome.Success, string.Join("\n", outcome.Diagnostics.Select(d => d.Code + " " + d.Message)));
         string hdl = folder.File("out/hdl");

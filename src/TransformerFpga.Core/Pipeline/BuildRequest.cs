@@ -42,8 +42,8 @@ public sealed record BuildSettings
     public string? PowerReport { get; init; }
     /// <summary>@(FpgaConstraints): the user's XDC files (pins, I/O standards), relative to the project folder or absolute; none = out-of-context Vivado flow.</summary>
     public IReadOnlyList<string> BoardConstraints { get; init; } = [];
-    /// <summary>FpgaArchitecture: `Layers` (one datapath per layer, the default) or `Engine` (one shared MAC engine).</summary>
-    public string Architecture { get; init; } = "Layers";
+    /// <summary>FpgaArchitecture: `Engine` (one shared MAC engine, the default) or `Layers` (one datapath per layer).</summary>
+    public string Architecture { get; init; } = "Engine";
     /// <summary>FpgaEngineLanes: the MAC lanes of the Engine architecture; empty = not set.</summary>
     public string EngineLanes { get; init; } = "";
 }

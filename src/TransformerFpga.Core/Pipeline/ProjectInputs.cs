@@ -54,9 +54,10 @@ public sealed record ProjectInputs(ModelConfig Config, TransformerWeights Weight
     }
 
     /// <summary>
-    /// FpgaArchitecture: Layers (the default, one datapath per layer) or Engine (one shared MAC engine, whose lanes
-    /// FpgaEngineLanes sets: a power of two that divides the model's head dimension, window and FFN width; by default
-    /// the largest such up to <see cref="Engine.MacEngine.DefaultMaxLanes"/>). FpgaEngineLanes without the Engine is a warning (TFPGA050).
+    /// FpgaArchitecture: Engine (the default: one shared MAC engine, whose lanes FpgaEngineLanes sets: a power of two
+    /// that divides the model's head dimension and FFN width; by default the largest such up to
+    /// <see cref="Engine.MacEngine.DefaultMaxLanes"/>) or Layers (one datapath per layer). FpgaEngineLanes without the
+    /// Engine is a warning (TFPGA050).
     /// </summary>
     private static (EngineSettings? Engine, IReadOnlyList<FpgaDiagnostic> Warnings) Architecture(BuildRequest request, ModelConfig config)
     {
