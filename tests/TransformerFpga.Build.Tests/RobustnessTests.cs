@@ -124,8 +124,10 @@ public sealed class RobustnessTests
     [TestMethod]
     public void KilledBuildLeavesEveryFileOldOrNewAndTheNextBuildRepairs()
     {
-        // Larger than the default model: FpgaGenerate runs for about a second and writes ~50 files.
-        var shape = new ModelShape { Window = 24, DModel = 32, Ffn = 128, CalibrationRows = 1500, TestRows = 300, ModelName = "big" };
+        // Larger than the default model: FpgaGenerate runs for a few seconds and writes ~50 files. Its simulation of the
+        // test windows comes between the progress line the kills wait for and the first write, so enough of them leave
+        // time to find the task host on a loaded machine (300 rows were too few under load: the build finished first).
+        var shape = new ModelShape { Window = 24, DModel = 32, Ffn = 128, CalibrationRows = 1500, TestRows = 1500, ModelName = "big" };
         var project = new HardwareProject(Consumption.ProjectSdk, "killed", shape).WriteProject();
         // A large part, and overruns as warnings: this test is about writing files, not about fitting a
         // budget (an overrun also makes the build search for a fix, which takes time).
