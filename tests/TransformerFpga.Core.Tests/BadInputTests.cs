@@ -424,23 +424,31 @@ public sealed class BudgetGateTests
         StringAssert.Contains(pinned.Diagnostics.First(d => d.Code == "TFPGA105").Message, "<LayerParallelism Include=\"");
     }
 
+    /// <summary>
+    /// On Layers the suggestion moves a weight ROM; on the Engine, whose one weight ROM no single layer's change
+    /// shrinks, it is one datapath per layer (the property) and then the same kind of items.
+    /// </summary>
     [TestMethod]
-    public void UniformEightBitDModel64AllDistributedFailsAndTheSuggestedChangeFits()
+    [DataRow("Layers")]
+    [DataRow("Engine")]
+    public void UniformEightBitDModel64AllDistributedFailsAndTheSuggestedChangeFits(string architecture)
     {
         using var folder = new TestFolder();
         SyntheticModel.Write(folder.File("model"), new SyntheticModelSpec(Window: 8, InputFeatures: 3, DModel: 64, Heads: 1, FfnDim: 256, Rows: 300), seed: 5);
         string project = folder.File("Hardware.csproj");
         File.WriteAllText(project, "<Project />");
-        var settings = new BuildSettings { OutputDir = folder.File("out"), DefaultBufferResource = "Distributed", Architecture = "Layers" };
+        var settings = new BuildSettings { OutputDir = folder.File("out"), DefaultBufferResource = "Distributed", Architecture = architecture };
         var failed = FpgaBuild.Run(new BuildRequest(project, ["model/synthetic.json"], [], [], [], settings));
 
         Assert.IsFalse(failed.Success);
         var errors = failed.Diagnostics.Where(d => d.Severity == Severity.Error).ToList();
         Assert.IsTrue(errors.Count > 0 && errors.All(e => e.Code.StartsWith("TFPGA1", StringComparison.Ordinal)), string.Join("\n", failed.Diagnostics));
         string message = errors[0].Message;
-        const string marker = "smallest change found that fits, as items to paste into the project: ";
+        const string marker = "smallest change found that fits, ";
         StringAssert.Contains(message, marker);
-        string suggestion = message[(message.IndexOf(marker, StringComparison.Ordinal) + marker.Length)..message.LastIndexOf(" → ", StringComparison.Ordinal)];
+        int start = message.IndexOf(": ", message.IndexOf(marker, StringComparison.Ordinal), StringComparison.Ordinal) + 2;
+        string suggestion = message[start..message.LastIndexOf(" → ", StringComparison.Ordinal)];
+        StringAssert.Contains(message, architecture == "Engine" ? "as a property and items to paste" : "as items to paste into the project: ");
 
         // Apply the suggestion as a user would: paste the items into the project (here: parse them as MSBuild would).
         var precisions = new List<LayerItem>();
@@ -451,6 +459,11 @@ public sealed class BudgetGateTests
         Assert.IsTrue(items.Count > 0, suggestion);
         foreach (var element in items)
         {
+            if (element.Name.LocalName == "FpgaArchitecture")
+            {
+                settings = settings with { Architecture = element.Value };
+                continue;
+            }
             var metadata = element.Attributes().Where(a => a.Name.LocalName != "Include").ToDictionary(a => a.Name.LocalName, a => a.Value);
             var item = new LayerItem(element.Attribute("Include")!.Value, metadata);
             switch (element.Name.LocalName)

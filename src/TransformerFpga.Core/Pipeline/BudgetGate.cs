@@ -31,9 +31,13 @@ public static class BudgetGate
         var over = design.OverBudget;
         if (over.Count == 0) return [];
         var (changes, fitted) = SearchFix(design, plan, estimate, cancellation);
+        if (fitted is null && plan.Engine is not null) (changes, fitted) = LayersFix(plan, estimate, cancellation);
         string fix = fitted is null
             ? "no single-layer change of buffer memory, lanes, multipliers or bits found that fits; run `dotnet build -t:FpgaExplore` to search every layer's choices at once, reduce dModel/ffnDim or choose a larger part (FpgaPart)"
-            : "smallest change found that fits, as items to paste into the project: " + string.Join(" ", changes.Select(c => c.Item)) + " → " + fitted.SummaryLine()
+            : "smallest change found that fits, " + (changes[0].Item.StartsWith("<Fpga", StringComparison.Ordinal)
+                ? "as a property and items to paste into the project (the property into a PropertyGroup): "
+                : "as items to paste into the project: ")
+              + string.Join(" ", changes.Select(c => c.Item)) + " → " + fitted.SummaryLine()
               + string.Create(CultureInfo.InvariantCulture, $"; test MSE {testMse(changes[^1].Plan):G4} (now {currentTestMse:G4})");
         var diagnostics = new List<FpgaDiagnostic>();
         foreach (var (resource, used, available) in over)
@@ -118,6 +122,20 @@ public static class BudgetGate
             current = estimate(currentPlan);
         }
         return current.Fits ? (applied, current) : (applied, null);
+    }
+
+    /// <summary>
+    /// For an Engine design that no single-layer change makes fit: one datapath per layer instead (the engine's weights
+    /// live in one ROM as wide as its widest layer, so no one layer's change shrinks it), as the build's Auto rule
+    /// makes it, then the single-layer changes of <see cref="SearchFix"/> on that design.
+    /// </summary>
+    private static (IReadOnlyList<Change> Changes, DesignEstimate? Fitted) LayersFix(LayerPlan plan, Func<LayerPlan, DesignEstimate> estimate, CancellationToken cancellation)
+    {
+        var layers = AutoMapping.Resolve(plan.WithEngine(null), estimate);
+        var architecture = new Change("<FpgaArchitecture>Layers</FpgaArchitecture>", layers.Plan);
+        if (layers.Estimate.Fits) return ([architecture], layers.Estimate);
+        var (changes, fitted) = SearchFix(layers.Estimate, layers.Plan, estimate, cancellation);
+        return fitted is null ? ([], null) : ([architecture, .. changes], fitted);
     }
 
     public const int MaxChanges = 12;
