@@ -307,11 +307,14 @@ public static class DesignExploration
                 foreach (int l in lanes)
                 {
                     cancellation.ThrowIfCancellationRequested();
-                    var first = AutoMapping.ResolveEngineLanes(buffers.WithEngine(new EngineSettings(l)), estimator.Estimate);
-                    var rows = first.Estimate.Layers.ToDictionary(r => r.Name, StringComparer.Ordinal);
-                    // the buffers as explore.props writes them, the engine as the project then sets it: what a build resolves
-                    var written = c.Plan.With(n => c.Plan[n] with { Buffer = rows.TryGetValue(n, out var r) && r.BufferResource is "Block" or "Distributed" ? Enum.Parse<BufferResource>(r.BufferResource) : c.Plan[n].Buffer });
-                    var resolved = AutoMapping.ResolveEngineLanes(written.WithEngine(new EngineSettings(l)), estimator.Estimate);
+                    var resolved = AutoMapping.ResolveEngineLanes(buffers.WithEngine(new EngineSettings(l)), estimator.Estimate);
+                    if (!ReferenceEquals(buffers, c.Plan))
+                    {
+                        // the buffers as explore.props writes them, the engine as the project then sets it: what a build resolves
+                        var rows = resolved.Estimate.Layers.ToDictionary(r => r.Name, StringComparer.Ordinal);
+                        var written = c.Plan.With(n => c.Plan[n] with { Buffer = rows.TryGetValue(n, out var r) && r.BufferResource is "Block" or "Distributed" ? Enum.Parse<BufferResource>(r.BufferResource) : c.Plan[n].Buffer });
+                        resolved = AutoMapping.ResolveEngineLanes(written.WithEngine(new EngineSettings(l)), estimator.Estimate);
+                    }
                     var e = resolved.Estimate;
                     // the same bits, so the same error: the orders decide by fit, area and cycles
                     variants.Add((resolved.Plan, new DesignScore(0, e.Device.AreaFraction(e.Total), e.LatencyCycles, DesignEstimate.Overflow(e.Total, e.Budget))));
