@@ -235,8 +235,9 @@ public sealed class ExploreTests
     }
 
     /// <summary>
-    /// An Engine project explores too: its own design is measured as the build makes it (an engine), and the measured
-    /// designs' bits are costed on both architectures.
+    /// An Engine project explores too: its own design is measured as the build makes it (an engine), and every measured
+    /// Layers design's bits are costed on the engine as well. (That the two share a test error is by construction, one
+    /// simulation per set of bits; that the engine computes what the simulator does is EngineEquivalenceTests' in GHDL.)
     /// </summary>
     [TestMethod]
     public void AnEngineProjectIsExploredOnBothArchitectures()
@@ -252,14 +253,10 @@ public sealed class ExploreTests
         var own = designs.Single(d => d.GetProperty("origin").GetString() == "project");
         Assert.AreEqual("Engine", own.GetProperty("architecture").GetString());
         Assert.IsTrue(designs.Any(d => d.GetProperty("architecture").GetString() == "Layers"));
-        // every Layers design's bits are measured on the engine as well, with the same simulated error
         foreach (var layers in designs.Where(d => d.GetProperty("architecture").GetString() == "Layers"))
         {
             string bits = Bits(layers);
-            var engine = designs.Where(d => d.GetProperty("architecture").GetString() == "Engine" && Bits(d) == bits).ToList();
-            Assert.IsTrue(engine.Count > 0, "no engine design with the bits " + bits);
-            foreach (var e in engine)
-                Assert.AreEqual(layers.GetProperty("integer_vs_target").GetProperty("mse").GetRawText(), e.GetProperty("integer_vs_target").GetProperty("mse").GetRawText());
+            Assert.IsTrue(designs.Any(d => d.GetProperty("architecture").GetString() == "Engine" && Bits(d) == bits), "no engine design with the bits " + bits);
         }
     }
 
@@ -281,9 +278,8 @@ public sealed class ExploreTests
     }
 
     /// <summary>
-    /// Accuracy picks the least error (on this model a Layers design is the smaller of two with the same bits); Latency
-    /// the fewest cycles, which the engine gives: the props then set the architecture and the engine's lanes, and the
-    /// project's own other architecture does not survive the import.
+    /// Accuracy picks the least error, Latency the fewest cycles, which the engine gives: the props set the architecture
+    /// (and the engine's lanes), which overrides the project's own (here the other one for Latency).
     /// </summary>
     [TestMethod]
     [DataRow("Accuracy", "Engine")]
@@ -293,7 +289,9 @@ public sealed class ExploreTests
         using var folder = new TestFolder();
         var (project, _) = WriteModel(folder);
         // 75 % of the part: 15 DSPs, the least this model needs (its softmax, residual, norm and pooling multipliers stay on DSPs).
-        var explore = DesignExploration.Run(Request(project, folder.File("out"), objective: objective, limit: "75"), search: Quick);
+        var request = Request(project, folder.File("out"), objective: objective, limit: "75");
+        request = request with { Build = request.Build with { Settings = request.Build.Settings with { Architecture = projectArchitecture } } };
+        var explore = DesignExploration.Run(request, search: Quick);
         Assert.IsTrue(explore.Success, string.Join("\n", explore.Diagnostics));
         using var report = JsonDocument.Parse(File.ReadAllText(folder.File("out/report/explore.json")));
         var best = report.RootElement.GetProperty("designs")[report.RootElement.GetProperty("best").GetInt32()];
@@ -305,8 +303,7 @@ public sealed class ExploreTests
         var own = new LayerItem("encoder0.%2A", new Dictionary<string, string> { ["WeightBits"] = "3", ["ActivationBits"] = "5" });
         var (properties, precisions, buffers, parallelism) = ReadProps(folder.File("out/report/explore.props"));
         Assert.AreEqual(best.GetProperty("architecture").GetString(), properties["FpgaArchitecture"]);
-        var settings = new BuildSettings { OutputDir = folder.File("out"), UtilizationLimitPercent = "75", Architecture = projectArchitecture };
-        settings = settings with { Architecture = properties["FpgaArchitecture"], EngineLanes = properties.GetValueOrDefault("FpgaEngineLanes", "") };
+        var settings = request.Build.Settings with { Architecture = properties["FpgaArchitecture"], EngineLanes = properties.GetValueOrDefault("FpgaEngineLanes", "") };
         var build = FpgaBuild.Run(new BuildRequest(project, ["model/synthetic.json"], [Unescaped(own), .. precisions], buffers, parallelism, settings));
         Assert.IsTrue(build.Success, string.Join("\n", build.Diagnostics));
         Assert.IsFalse(build.Diagnostics.Any(d => d.Severity == Severity.Warning), "the props set nothing without effect: " + string.Join("\n", build.Diagnostics));

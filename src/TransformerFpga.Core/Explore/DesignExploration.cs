@@ -43,9 +43,12 @@ public sealed record MeasuredDesign(int Id, DesignOrigin Origin, int UniformBits
         _ => string.Create(CultureInfo.InvariantCulture, $"#{Id}"),
     } + (Plan.Engine is not null && Origin != DesignOrigin.Project ? " engine" : "");
 
+    /// <summary>The engine's multipliers (DSP, LUT or how many lanes are which), or null for a Layers design.</summary>
+    public string? EngineMultipliers => Estimate.Layers.FirstOrDefault(l => l.OnEngine)?.Multiplier;
+
     /// <summary>The architecture in words: Layers, or Engine with its lanes and their multipliers.</summary>
     public string Architecture => Plan.Engine is null ? "Layers"
-        : string.Create(CultureInfo.InvariantCulture, $"Engine, {Plan.Engine.Lanes} lanes ({Estimate.Layers.FirstOrDefault(l => l.OnEngine)?.Multiplier ?? "DSP"})");
+        : string.Create(CultureInfo.InvariantCulture, $"Engine, {Plan.Engine.Lanes} lanes ({EngineMultipliers})");
 }
 
 /// <summary>Everything the exploration found, for the reports.</summary>
@@ -295,8 +298,7 @@ public static class DesignExploration
     private static List<Candidate> EngineDesigns(IReadOnlyList<Candidate> measured, IReadOnlyList<int> lanes, PlanEstimator estimator, DesignOrder order, CancellationToken cancellation)
     {
         var layers = measured.Where(c => c.Plan.Engine is null && c.Origin != DesignOrigin.Project).ToList();
-        var keys = layers.Select(c => ChoicesKey(c.Plan)).ToList();
-        var distinct = layers.Where((c, i) => keys.IndexOf(keys[i]) == i).ToList();
+        var distinct = layers.DistinctBy(c => ChoicesKey(c.Plan)).ToList();
         var found = new LayerPlan[distinct.Count][];
         var fastest = DesignOrder.Latency(double.PositiveInfinity);
         Parallel.For(0, distinct.Count, new ParallelOptions { CancellationToken = cancellation }, i =>
@@ -324,7 +326,8 @@ public static class DesignExploration
             found[i] = ReferenceEquals(best.Plan, quickest.Plan) || !quickest.Score.Fits ? [best.Plan] : [best.Plan, quickest.Plan];
         });
         // one for each design, those with the same choices alike (as on Layers)
-        return layers.SelectMany((c, i) => found[distinct.IndexOf(layers[keys.IndexOf(keys[i])])].Select(plan => c with { Plan = plan })).ToList();
+        var byChoices = distinct.Select((c, i) => (Key: ChoicesKey(c.Plan), Plans: found[i])).ToDictionary(x => x.Key, x => x.Plans, StringComparer.Ordinal);
+        return layers.SelectMany(c => byChoices[ChoicesKey(c.Plan)].Select(plan => c with { Plan = plan })).ToList();
     }
 
     /// <summary>A key equal for plans with the same bits and buffers (the choices an Engine design keeps from a Layers one).</summary>

@@ -107,7 +107,7 @@ public static class ExploreReport
                 if (d.Plan.Engine is { } engine)
                 {
                     json.WriteNumber("engine_lanes", engine.Lanes);
-                    json.WriteString("engine_multipliers", d.Estimate.Layers.First(l => l.OnEngine).Multiplier);
+                    json.WriteString("engine_multipliers", d.EngineMultipliers);
                 }
                 json.WriteNumber("validation_mse", d.ValidationError);
                 json.WriteStartObject("integer_vs_target");

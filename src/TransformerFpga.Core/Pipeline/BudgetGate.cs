@@ -19,8 +19,8 @@ public static class BudgetGate
     /// <summary>A design that fits, but within the estimate's worst error of the budget.</summary>
     public const string EdgeCode = "TFPGA110";
 
-    /// <summary>A change to the plan, as the MSBuild item that makes it.</summary>
-    public sealed record Change(string Item, LayerPlan Plan, string Layer = "", int Kind = -1);
+    /// <summary>A change to the plan, as the MSBuild item (or, with <paramref name="Property"/>, the property) that makes it.</summary>
+    public sealed record Change(string Item, LayerPlan Plan, string Layer = "", int Kind = -1, bool Property = false);
 
     /// <param name="estimate">Estimates a plan (regenerating its hardware).</param>
     /// <param name="testMse">Simulates a plan on the test windows: the integer model's test MSE (the suggestion says what it costs).</param>
@@ -34,7 +34,7 @@ public static class BudgetGate
         if (fitted is null && plan.Engine is not null) (changes, fitted) = LayersFix(plan, estimate, cancellation);
         string fix = fitted is null
             ? "no single-layer change of buffer memory, lanes, multipliers or bits found that fits; run `dotnet build -t:FpgaExplore` to search every layer's choices at once, reduce dModel/ffnDim or choose a larger part (FpgaPart)"
-            : "smallest change found that fits, " + (changes[0].Item.StartsWith("<Fpga", StringComparison.Ordinal)
+            : "smallest change found that fits, " + (changes.Any(c => c.Property)
                 ? "as a property and items to paste into the project (the property into a PropertyGroup): "
                 : "as items to paste into the project: ")
               + string.Join(" ", changes.Select(c => c.Item)) + " → " + fitted.SummaryLine()
@@ -132,7 +132,7 @@ public static class BudgetGate
     private static (IReadOnlyList<Change> Changes, DesignEstimate? Fitted) LayersFix(LayerPlan plan, Func<LayerPlan, DesignEstimate> estimate, CancellationToken cancellation)
     {
         var layers = AutoMapping.Resolve(plan.WithEngine(null), estimate);
-        var architecture = new Change("<FpgaArchitecture>Layers</FpgaArchitecture>", layers.Plan);
+        var architecture = new Change("<FpgaArchitecture>Layers</FpgaArchitecture>", layers.Plan, Property: true);
         if (layers.Estimate.Fits) return ([architecture], layers.Estimate);
         var (changes, fitted) = SearchFix(layers.Estimate, layers.Plan, estimate, cancellation);
         return fitted is null ? ([], null) : ([architecture, .. changes], fitted);
