@@ -22,6 +22,12 @@ public sealed record EngineJob(
     int EHead, int ERow, int EOutput,
     long[]? Bias, long M0, int Shift, bool Relu, int AccumulatorBits, int InputBits = 0)
 {
+    /// <summary>The element-wise layers the job's write-back runs on its outputs, in order (see <see cref="EngineElementOp"/>).</summary>
+    public IReadOnlyList<EngineElementOp> WriteBack { get; init; } = [];
+
+    /// <summary>The layer whose buffer the job writes: its own, or the last write-back layer's.</summary>
+    public QuantizedLayer Writes => WriteBack.Count == 0 ? Layer : WriteBack[^1].Layer;
+
     /// <summary>Reads the job issues: one per cycle.</summary>
     public long Issues => (long)Heads * Rows * Outputs * Words;
 
@@ -31,8 +37,11 @@ public sealed record EngineJob(
     /// <summary>Bits of a b element: the weights, or the second source's activations.</summary>
     public int BBits => BSource?.Output.Bits ?? WeightBits;
 
-    /// <summary>Output bits (the saturation range).</summary>
+    /// <summary>Output bits (the requantizer's saturation range).</summary>
     public int OutputBits => Layer.Output.Bits;
+
+    /// <summary>Bits of the widest value the job writes or passes between its write-back stages.</summary>
+    public int WrittenBits => WriteBack.Select(op => op.OutputBits).Append(OutputBits).Max();
 
     /// <summary>Words of <paramref name="lanes"/> elements that hold a row of <paramref name="length"/>, the last one padded with zeros.</summary>
     public static int PaddedWords(long length, int lanes) => (int)((length + lanes - 1) / lanes);

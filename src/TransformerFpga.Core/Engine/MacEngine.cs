@@ -23,6 +23,12 @@ public sealed class MacEngine
     /// <summary>Clocks besides the issues: loading the descriptor, then after the last issue read data, operands, product, P, the accumulator, the requantizer's seven stages and the write.</summary>
     public const int DrainCycles = 14;
 
+    /// <summary>Write-back stages at most per job (engine.vhd E_STAGES): a residual add and a batch norm after it.</summary>
+    public const int MaxWriteBackStages = 2;
+
+    /// <summary>Clocks an element spends in one write-back stage (engine.vhd E_DEPTH).</summary>
+    public const int WriteBackDepth = 10;
+
     private MacEngine(int lanes, bool lutMultipliers, int lutLanes, Pipeline.BufferResource weights, IReadOnlyList<EngineJob> jobs)
     {
         Lanes = lanes;
@@ -72,10 +78,20 @@ public sealed class MacEngine
     public int AccumulatorBits => Math.Max(Jobs.Max(j => j.AccumulatorBits), ABits + BBits + IntegerMath.BitLength(Lanes));
     public int BiasBits => Vhdl.SignedWidth(Jobs.Where(j => j.Bias is not null).SelectMany(j => j.Bias!).Select(Math.Abs).DefaultIfEmpty(0).Max());
     public int M0Bits => Math.Max(1, IntegerMath.BitLength(Jobs.Max(j => j.M0)));
-    public int OutputBits => Jobs.Max(j => j.OutputBits);
+    /// <summary>Bits of the engine's write data and of its write-back stages' values.</summary>
+    public int OutputBits => Jobs.Max(j => j.WrittenBits);
+
+    /// <summary>Write-back stages the engine has: the most any job uses.</summary>
+    public int WriteBackStages => Jobs.Max(j => j.WriteBack.Count);
 
     /// <summary>Clocks from the edge that samples start to the edge after which done is high.</summary>
-    public long Cycles(EngineJob job) => job.Issues + DrainCycles + Layers.Linear.MacTiming.SumStages(Lanes);
+    public long Cycles(EngineJob job) => job.Issues + DrainCycles + Layers.Linear.MacTiming.SumStages(Lanes) + (long)WriteBackDepth * job.WriteBack.Count;
+
+    /// <summary>The job whose write-back runs <paramref name="layer"/>, or null.</summary>
+    public EngineJob? WriteBackOf(QuantizedLayer layer) => Jobs.FirstOrDefault(j => j.WriteBack.Any(op => op.Layer == layer));
+
+    /// <summary>Bits of the residual operands the write-back reads (1 when none does).</summary>
+    public int ResidualBits => Jobs.SelectMany(j => j.WriteBack).Where(op => op.Residual is not null).Select(op => op.Residual!.Output.Bits).DefaultIfEmpty(1).Max();
 
     /// <summary>
     /// The jobs of the layers the engine runs, in layer order; the V of every attention is written column-major for
@@ -97,7 +113,29 @@ public sealed class MacEngine
                 throw new NotSupportedException($"layer '{layer.Name}' feeds an attention context, so it must run on the engine");
         }
         if (jobs.Count == 0) throw new NotSupportedException("the model has no layer the engine runs");
+        for (int k = 0; k < jobs.Count; k++) jobs[k] = jobs[k] with { WriteBack = WriteBackChain(model, jobs[k]) };
         return new MacEngine(lanes, settings.LutMultipliers, settings.LutLanes, settings.Weights, jobs);
+    }
+
+    /// <summary>
+    /// The element-wise layers that follow <paramref name="job"/>'s layer and can run in its write-back: each the only
+    /// reader of the layer before it (whose buffer is then never needed), at most <see cref="MaxWriteBackStages"/>, a
+    /// residual operand only in the first stage and never from a buffer the job itself reads.
+    /// </summary>
+    private static IReadOnlyList<EngineElementOp> WriteBackChain(IntegerTransformer model, EngineJob job)
+    {
+        var ops = new List<EngineElementOp>();
+        if (job.Heads != 1 || job.EOutput != 1 || job.ERow != job.Outputs) return ops;
+        var current = job.Layer;
+        while (ops.Count < MaxWriteBackStages && current != model.OutputLayer)
+        {
+            var readers = model.Layers.Where(l => l.Sources.Contains(current)).ToList();
+            if (readers.Count != 1 || readers[0].EngineWriteBack(current) is not { } op) break;
+            if (op.Residual is { } residual && (ops.Count > 0 || residual.BufferOwner == job.ASource || residual.BufferOwner == job.BSource)) break;
+            ops.Add(op);
+            current = op.Layer;
+        }
+        return ops;
     }
 
     /// <summary>Lanes of an engine when FpgaEngineLanes is not set: the most that divide the model, up to this.</summary>
@@ -123,7 +161,7 @@ public sealed class MacEngine
         {
             if (job.ASource == layer) elements = Math.Max(elements, Lanes * (1 + (job.Heads - 1L) * job.AHead + (job.Rows - 1L) * job.ARow + job.Words - 1));
             if (layer is not null && job.BSource == layer) elements = Math.Max(elements, Lanes * (1 + (job.Heads - 1L) * job.BHead + (job.Outputs - 1L) * job.BOutput + job.Words - 1));
-            if (job.Layer == layer) elements = Math.Max(elements, 1 + (job.Heads - 1L) * job.EHead + (job.Rows - 1L) * job.ERow + (job.Outputs - 1L) * job.EOutput);
+            if (job.Writes == layer) elements = Math.Max(elements, 1 + (job.Heads - 1L) * job.EHead + (job.Rows - 1L) * job.ERow + (job.Outputs - 1L) * job.EOutput);
         }
         return elements;
     }
@@ -169,6 +207,104 @@ public sealed class MacEngine
                 varying += System.Numerics.BitOperations.PopCount((ulong)(ones & zeros));
             }
             return new RomShape("WEIGHTS", Math.Max(words.Count, 2), width, varying, Weights);
+        }
+    }
+
+    /// <summary>The write-back stages' widths (see engine.vhd): gains, offsets, the residual multiplier and the sum that holds every stage's value.</summary>
+    public (int Gain, int Offset, int ResidualGain, int Sum) WriteBackWidths()
+    {
+        var ops = Jobs.SelectMany(j => j.WriteBack).ToList();
+        int gain = Math.Max(2, ops.SelectMany(op => op.Gains).Select(Vhdl.SignedWidth).DefaultIfEmpty(2).Max());
+        int offset = Math.Max(2, ops.SelectMany(op => op.Offsets).Select(Vhdl.SignedWidth).DefaultIfEmpty(2).Max());
+        long ms = ops.Select(op => op.ResidualGain).DefaultIfEmpty(0).Max();
+        int residualGain = Math.Max(1, IntegerMath.BitLength(ms));
+        int yb = OutputBits, sb = ResidualBits;
+        int sum = Math.Max(yb + gain, sb + residualGain + 1) + 1;
+        foreach (var job in Jobs)
+        {
+            int xb = job.OutputBits;
+            foreach (var op in job.WriteBack)
+            {
+                // |x·gain| + |s·MS| + |offset| for the widest x and s of the stage
+                var bound = (System.Numerics.BigInteger.One << (xb - 1)) * op.Gains.Max(g => Math.Abs(g))
+                    + (op.Residual is null ? 0 : (System.Numerics.BigInteger.One << (op.Residual.Output.Bits - 1)) * op.ResidualGain)
+                    + op.Offsets.Max(o => System.Numerics.BigInteger.Abs(o));
+                sum = Math.Max(sum, (int)bound.GetBitLength() + 1);
+                xb = op.OutputBits;
+            }
+        }
+        return (gain, offset, residualGain, sum);
+    }
+
+    /// <summary>The first entry of each (job, stage)'s gains and offsets in the stage's tables.</summary>
+    private (Dictionary<(EngineJob, int), int> Gain, Dictionary<(EngineJob, int), int> Offset) WriteBackBases()
+    {
+        var gain = new Dictionary<(EngineJob, int), int>();
+        var offset = new Dictionary<(EngineJob, int), int>();
+        for (int st = 0; st < MaxWriteBackStages; st++)
+        {
+            int g = 0, o = 0;
+            foreach (var job in Jobs.Where(j => j.WriteBack.Count > st))
+            {
+                gain[(job, st)] = g; g += job.WriteBack[st].Gains.Length;
+                offset[(job, st)] = o; o += job.WriteBack[st].Offsets.Length;
+            }
+        }
+        return (gain, offset);
+    }
+
+    private IEnumerable<string> WriteBackConstants()
+    {
+        var (gainBits, offsetBits, msBits, sumBits) = WriteBackWidths();
+        var (gainBase, offsetBase) = WriteBackBases();
+        int stages = WriteBackStages, slots = Math.Max(stages, 1);
+        string Vector(IEnumerable<long> values) => Vhdl.Aggregate(values.Select(Vhdl.Int), "    ", 16);
+        string PerJob(string name, Func<EngineJob, long> value) => Vhdl.Constant(name, "integer_vector", Vector(Jobs.Select(value)));
+        // per (job, stage), the stage's fields; 0 (and no rounding bit) where the job has no such stage
+        string PerStage(string name, Func<EngineJob, int, EngineElementOp, long> value, long none = 0) => Vhdl.Constant(name, "integer_vector",
+            Vector(Jobs.SelectMany(j => Enumerable.Range(0, slots).Select(st => st < j.WriteBack.Count ? value(j, st, j.WriteBack[st]) : none))));
+        return [
+            Vhdl.Natural("E_STAGES", stages),
+            Vhdl.Positive("E_SLOTS", slots),
+            Vhdl.Positive("E_GAIN_BITS", gainBits),
+            Vhdl.Positive("E_OFF_BITS", offsetBits),
+            Vhdl.Positive("E_MS_BITS", msBits),
+            Vhdl.Positive("E_SUM_BITS", sumBits),
+            Vhdl.Positive("E_G_DEPTH", WriteBackTableDepth(op => op.Gains.Length)),
+            Vhdl.Positive("E_O_DEPTH", WriteBackTableDepth(op => op.Offsets.Length)),
+            PerJob("J_OPS", j => j.WriteBack.Count),
+            PerJob("J_S_R", j => j.WriteBack.FirstOrDefault(op => op.Residual is not null)?.Residual is { } r ? RowPitch(r.BufferOwner) : 0),
+            PerStage("P_G_BASE", (j, st, _) => gainBase[(j, st)]),
+            PerStage("P_G_N", (_, _, op) => op.GainStep),
+            PerStage("P_O_BASE", (j, st, _) => offsetBase[(j, st)]),
+            PerStage("P_O_R", (_, _, op) => op.OffsetRow),
+            PerStage("P_O_N", (_, _, op) => op.OffsetStep),
+            PerStage("P_MS", (_, _, op) => op.ResidualGain),
+            // a shift past the sum's width rounds everything to 0, as shifting by one more does
+            PerStage("P_SHIFT", (_, _, op) => Math.Min(op.Shift, sumBits + 1)),
+            PerStage("P_HALF", (_, _, op) => op.Shift is > 0 && op.Shift <= sumBits + 1 ? op.Shift - 1 : -1, -1),
+            PerStage("P_LIMIT", (_, _, op) => (1L << (op.OutputBits - 1)) - 1),
+            PerStage("P_LIMIT_NEG", (_, _, op) => 1L << (op.OutputBits - 1)),
+        ];
+    }
+
+    /// <summary>Entries of the longest stage's table (every stage's is declared as long), at least two.</summary>
+    private int WriteBackTableDepth(Func<EngineElementOp, int> entries) =>
+        Math.Max(2, Enumerable.Range(0, MaxWriteBackStages).Max(st => Jobs.Where(j => j.WriteBack.Count > st).Sum(j => entries(j.WriteBack[st]))));
+
+    /// <summary>Elements from one row of <paramref name="layer"/>'s buffer to the next.</summary>
+    private int RowPitch(QuantizedLayer layer) => OutputPitch(layer, layer.Columns) is var pitch && pitch != 0 ? pitch : layer.Columns;
+
+    /// <summary>The write-back stages' gain and offset tables (E1_GAINS, E1_OFFSETS, E2_…), at least two entries each.</summary>
+    private IEnumerable<string> WriteBackRoms()
+    {
+        var (gainBits, offsetBits, _, _) = WriteBackWidths();
+        for (int st = 0; st < MaxWriteBackStages; st++)
+        {
+            var ops = Jobs.Where(j => j.WriteBack.Count > st).Select(j => j.WriteBack[st]).ToList();
+            string Table(IEnumerable<long> values, int bits, int depth) => Vhdl.Aggregate(values.Select(v => Vhdl.Bits(v, bits)), "    ", 8, depth, Vhdl.Bits(0, bits));
+            yield return Vhdl.Constant($"E{st + 1}_GAINS", "grom_t", Table(ops.SelectMany(op => op.Gains), gainBits, WriteBackTableDepth(op => op.Gains.Length)));
+            yield return Vhdl.Constant($"E{st + 1}_OFFSETS", "orom_t", Table(ops.SelectMany(op => op.Offsets), offsetBits, WriteBackTableDepth(op => op.Offsets.Length)));
         }
     }
 
@@ -220,16 +356,17 @@ public sealed class MacEngine
             Field("J_HALF", j => j.Shift is > 0 && j.Shift <= requantBits + 1 ? j.Shift - 1 : -1),
             Field("J_LIMIT", j => (1L << (j.OutputBits - 1)) - 1),
             Field("J_LIMIT_NEG", j => 1L << (j.OutputBits - 1)),
-            Field("J_RELU", j => j.Relu ? 1 : 0)));
+            Field("J_RELU", j => j.Relu ? 1 : 0)).Concat(Vhdl.Lines([.. WriteBackConstants()])));
 
+        var writeBackRoms = WriteBackRoms();
         string weightRom = Vhdl.Aggregate(weightWords, "    ", 4, 2, Word(_ => 0));
         string biasRom = Vhdl.Constant("BIAS", "brom_t", Vhdl.Aggregate(biasEntries, "    ", 8, 2, Vhdl.Bits(0, biasBits)));
         template.SetRegion("rom", Weights == Pipeline.BufferResource.Auto
-            ? Vhdl.Lines(Vhdl.Constant("WEIGHTS", "wrom_t", weightRom), biasRom)
-            : Vhdl.Lines(
+            ? Vhdl.Lines([Vhdl.Constant("WEIGHTS", "wrom_t", weightRom), biasRom, .. writeBackRoms])
+            : Vhdl.Lines([
                 $"signal WEIGHTS : wrom_t := {weightRom};",
                 "attribute rom_style : string;",
                 $"attribute rom_style of WEIGHTS : signal is \"{HdlGenerator.RamStyle(Weights)}\";",
-                biasRom));
+                biasRom, .. writeBackRoms]));
     }
 }

@@ -15,8 +15,15 @@
 -- the LUT multiplier's tree) -> products (MREG, or the second half) -> products out (PREG) ->
 -- TREE_STAGES sums -> accumulator -> magnitude -> magnitude * M0 (MREG) -> P -> + half -> shift ->
 -- clamp (to 2^(Y-1) - 1 = J_LIMIT, or 2^(Y-1) when negative, for Y output bits) -> sign and ReLU -> write.
+-- Write-back: a job may pass its outputs through up to E_STAGES element-wise layers before the write (a
+-- positional encoding, a residual add, a batch norm: J_OPS of them), each stage computing
+--   y = sat(round((x * GAIN(g) + s * MS + OFFSET(o)) * 2^-SHIFT)), g = G_BASE + n * G_N, o = O_BASE + r * O_R + n * O_N
+-- where s is element r * S_R + n of the step's residual source (read through s_rd_addr; stage 1 only) and the
+-- GAIN and OFFSET tables are the stage's registered ROMs. Per element: operands, products (MREG), P, the two
+-- products summed, + offset, magnitude, + half, shift, clamp, sign: E_DEPTH stages. The layers' own buffers
+-- are never written: the job writes the last one's.
 -- Cycles from the edge that samples start to the edge after which done is high:
---   H * R * N * J + 14 + TREE_STAGES (one of them loads the job's descriptor)
+--   H * R * N * J + 14 + TREE_STAGES + E_DEPTH * J_OPS (one of them loads the job's descriptor)
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -34,6 +41,8 @@ entity tfpga_engine is
     a_rd_data : in  signed(15 downto 0);
     b_rd_addr : out unsigned(3 downto 0);
     b_rd_data : in  signed(15 downto 0);
+    s_rd_addr : out unsigned(3 downto 0);
+    s_rd_data : in  signed(7 downto 0);
     wr_en     : out std_logic;
     wr_addr   : out unsigned(3 downto 0);
     wr_data   : out signed(7 downto 0)
@@ -76,6 +85,28 @@ architecture rtl of tfpga_engine is
   constant J_LIMIT     : integer_vector := (0 => 127);
   constant J_LIMIT_NEG : integer_vector := (0 => 128);
   constant J_RELU      : integer_vector := (0 => 0);
+  -- write-back: the job's element-wise stages and the residual source's row pitch; per job and stage (index
+  -- job * E_SLOTS + stage - 1) the tables' bases and steps, MS, shift, rounding bit and limits
+  constant E_STAGES    : natural := 0;
+  constant E_SLOTS     : positive := 1;
+  constant E_GAIN_BITS : positive := 2;
+  constant E_OFF_BITS  : positive := 2;
+  constant E_MS_BITS   : positive := 1;
+  constant E_SUM_BITS  : positive := 8;
+  constant E_G_DEPTH   : positive := 2;
+  constant E_O_DEPTH   : positive := 2;
+  constant J_OPS       : integer_vector := (0 => 0);
+  constant J_S_R       : integer_vector := (0 => 0);
+  constant P_G_BASE    : integer_vector := (0 => 0);
+  constant P_G_N       : integer_vector := (0 => 0);
+  constant P_O_BASE    : integer_vector := (0 => 0);
+  constant P_O_R       : integer_vector := (0 => 0);
+  constant P_O_N       : integer_vector := (0 => 0);
+  constant P_MS        : integer_vector := (0 => 0);
+  constant P_SHIFT     : integer_vector := (0 => 0);
+  constant P_HALF      : integer_vector := (0 => -1);
+  constant P_LIMIT     : integer_vector := (0 => 127);
+  constant P_LIMIT_NEG : integer_vector := (0 => 128);
   -- tfpga:constants-end
   constant AB      : positive := a_rd_data'length / LANES;
   constant BB      : positive := b_rd_data'length / LANES;
@@ -93,6 +124,17 @@ architecture rtl of tfpga_engine is
   -- requantizer: |sum| (ACC_BITS bits hold 2^(ACC_BITS-1)) times the job's positive M0
   constant QB      : positive := ACC_BITS + M0_BITS;
   constant Q_TREE  : positive := mul_tree_parts(M0_BITS + 1);
+  -- write-back stages: x (YB bits) * gain, s * MS, their sum and the offset in E_SUM_BITS
+  constant SB      : positive := s_rd_data'length;
+  constant S_MAX   : natural := 2 ** s_rd_addr'length - 1;
+  constant E_ARR   : positive := maximum(E_STAGES, 1);
+  constant GX_BITS : positive := YB + E_GAIN_BITS;
+  constant GS_BITS : positive := SB + E_MS_BITS + 1;
+  constant GX_TREE : positive := mul_tree_parts(E_GAIN_BITS);
+  constant GS_TREE : positive := mul_tree_parts(E_MS_BITS + 1);
+  -- stages of one element-wise layer: 1 operands, 2 products, 3 P, 4 sum, 5 + offset, 6 magnitude, 7 + half,
+  -- 8 shift, 9 clamp, 10 sign
+  constant E_DEPTH : positive := 10;
 
   -- tfpga:multiplier-begin
   constant LUT_MUL : boolean := false;
@@ -101,9 +143,16 @@ architecture rtl of tfpga_engine is
   -- One weight ROM word holds LANES consecutive weights of one output, lane l in bits (l+1)*BB-1 downto l*BB.
   type wrom_t is array (0 to W_DEPTH - 1) of signed(LANES * BB - 1 downto 0);
   type brom_t is array (0 to B_DEPTH - 1) of signed(BIAS_BITS - 1 downto 0);
+  -- the write-back stages' gain and offset tables (stage 1: E1_*, stage 2: E2_*)
+  type grom_t is array (0 to E_G_DEPTH - 1) of signed(E_GAIN_BITS - 1 downto 0);
+  type orom_t is array (0 to E_O_DEPTH - 1) of signed(E_OFF_BITS - 1 downto 0);
   -- tfpga:rom-begin
   constant WEIGHTS : wrom_t := (0 => "0001001100101101", 1 => "1111011100001001");
   constant BIAS : brom_t := (0 => "00000011", 1 => "00111000");
+  constant E1_GAINS : grom_t := (0 => "01", 1 => "01");
+  constant E1_OFFSETS : orom_t := (0 => "00", 1 => "00");
+  constant E2_GAINS : grom_t := (0 => "01", 1 => "01");
+  constant E2_OFFSETS : orom_t := (0 => "00", 1 => "00");
   -- tfpga:rom-end
 
   subtype count_t is natural range 0 to COUNT_MAX;
@@ -176,15 +225,78 @@ architecture rtl of tfpga_engine is
   signal q_clamp  : unsigned(YB - 1 downto 0) := (others => '0');
   signal rv       : std_logic := '0';
   signal res      : signed(YB - 1 downto 0) := (others => '0');
+  -- write-back stages (index: stage); per stage the element counters and table addresses of the next element,
+  -- its registered table entries, and its pipeline
+  subtype g_index_t is natural range 0 to E_G_DEPTH - 1;
+  subtype o_index_t is natural range 0 to E_O_DEPTH - 1;
+  type e_count_t is array (1 to E_ARR) of count_t;
+  type e_g_t is array (1 to E_ARR) of g_index_t;
+  type e_o_t is array (1 to E_ARR) of o_index_t;
+  type e_gain_t is array (1 to E_ARR) of signed(E_GAIN_BITS - 1 downto 0);
+  type e_off_t is array (1 to E_ARR) of signed(E_OFF_BITS - 1 downto 0);
+  type e_ms_t is array (1 to E_ARR) of unsigned(E_MS_BITS - 1 downto 0);
+  type e_x_t is array (1 to E_ARR) of signed(YB - 1 downto 0);
+  type e_s_t is array (1 to E_ARR) of signed(SB - 1 downto 0);
+  type e_gx_parts_t is array (1 to E_ARR) of signed(GX_TREE * GX_BITS - 1 downto 0);
+  type e_gs_parts_t is array (1 to E_ARR) of signed(GS_TREE * GS_BITS - 1 downto 0);
+  type e_gx_t is array (1 to E_ARR) of signed(GX_BITS - 1 downto 0);
+  type e_gs_t is array (1 to E_ARR) of signed(GS_BITS - 1 downto 0);
+  type e_sum_t is array (1 to E_ARR) of signed(E_SUM_BITS - 1 downto 0);
+  type e_mag_t is array (1 to E_ARR) of unsigned(E_SUM_BITS - 1 downto 0);
+  type e_wide_t is array (1 to E_ARR) of unsigned(E_SUM_BITS downto 0);
+  type e_shift_t is array (1 to E_ARR) of natural range 0 to E_SUM_BITS + 1;
+  type e_flags_t is array (1 to E_ARR) of std_logic_vector(1 to E_DEPTH);
+  -- the sign, from the stage that takes the magnitude (6) to the one that restores it (9)
+  type e_signs_t is array (1 to E_ARR) of std_logic_vector(6 to 9);
+  type e_limits_t is array (1 to E_ARR) of limits_t;
+  signal c_ops    : natural range 0 to E_ARR := 0;
+  signal c_s_r    : natural range 0 to S_MAX + 1 := 0;
+  signal c_g_base, c_g_n : e_g_t := (others => 0);
+  type e_o_step_t is array (1 to E_ARR) of natural range 0 to E_O_DEPTH;
+  signal c_o_r, c_o_n : e_o_step_t := (others => 0);
+  signal c_ms     : e_ms_t := (others => (others => '0'));
+  signal c_e_shift : e_shift_t := (others => 0);
+  signal c_e_half : e_wide_t := (others => (others => '0'));
+  signal c_e_limit : e_limits_t := (others => (others => (others => '0')));
+  signal en, er   : e_count_t := (others => 0);
+  signal e_g      : e_g_t := (others => 0);
+  signal e_o_row, e_o : e_o_t := (others => 0);
+  signal s_row, s_addr : natural range 0 to S_MAX := 0;
+  signal e_gain_q : e_gain_t := (others => (others => '0'));
+  signal e_off_q  : e_off_t := (others => (others => '0'));
+  signal e_valid  : e_flags_t := (others => (others => '0'));
+  signal e_neg    : e_signs_t := (others => (others => '0'));
+  signal e_x      : e_x_t := (others => (others => '0'));
+  signal e_s      : e_s_t := (others => (others => '0'));
+  signal e_gain   : e_gain_t := (others => (others => '0'));
+  signal e_ms     : e_ms_t := (others => (others => '0'));
+  signal e_gx_parts : e_gx_parts_t := (others => (others => '0'));
+  signal e_gs_parts : e_gs_parts_t := (others => (others => '0'));
+  signal e_gx, e_gx_p : e_gx_t := (others => (others => '0'));
+  signal e_gs, e_gs_p : e_gs_t := (others => (others => '0'));
+  -- the offset, from the operands (1) to the stage before its sum (4)
+  type e_offs_t is array (1 to E_ARR, 1 to 4) of signed(E_OFF_BITS - 1 downto 0);
+  signal e_off    : e_offs_t := (others => (others => (others => '0')));
+  signal e_sum, e_total : e_sum_t := (others => (others => '0'));
+  signal e_mag    : e_mag_t := (others => (others => '0'));
+  signal e_half, e_sh : e_wide_t := (others => (others => '0'));
+  signal e_clamp  : e_x_t := (others => (others => '0'));
+  signal e_y      : e_x_t := (others => (others => '0'));
+  -- the write: the requantizer's result or the last stage's (the job's J_OPS)
+  signal wv       : std_logic;
+  signal wd       : signed(YB - 1 downto 0);
   -- write side: output n of row r of head h at element w_e
   signal wh, wr, wn : count_t := 0;
   signal w_head, w_row, w_e : element_t := 0;
 begin
   a_rd_addr <= to_unsigned(a_addr, a_rd_addr'length);
   b_rd_addr <= to_unsigned(b_addr, b_rd_addr'length);
-  wr_en     <= rv;
+  s_rd_addr <= to_unsigned(s_addr, s_rd_addr'length);
+  wv        <= rv when c_ops = 0 else e_valid(c_ops)(E_DEPTH);
+  wd        <= res when c_ops = 0 else e_y(c_ops);
+  wr_en     <= wv;
   wr_addr   <= to_unsigned(w_e, wr_addr'length);
-  wr_data   <= res;
+  wr_data   <= wd;
 
   process (clk)
     variable issue : mac_flags_t;
@@ -192,6 +304,10 @@ begin
     variable count : positive;
     variable limit : unsigned(YB - 1 downto 0);
     variable neg   : signed(YB downto 0);
+    variable e_in  : std_logic;
+    variable e_pre : std_logic;
+    variable e_xin : signed(YB - 1 downto 0);
+    variable e_lim : unsigned(YB - 1 downto 0);
   begin
     if rising_edge(clk) then
       done  <= '0';
@@ -300,8 +416,89 @@ begin
         end if;
       end if;
 
-      -- write: res is written at this edge when rv is high
-      if rv = '1' then
+      -- write-back stages: stage st takes the requantizer's result (st = 1) or stage st - 1's when the job has
+      -- the stage; its table entries and the residual element are read at the edge before its operands (when
+      -- the element is one stage short)
+      for st in 1 to E_STAGES loop
+        if st = 1 then
+          e_in := rv; e_pre := q_valid(6); e_xin := res;
+        else
+          e_in := e_valid(st - 1)(E_DEPTH); e_pre := e_valid(st - 1)(E_DEPTH - 1); e_xin := e_y(st - 1);
+        end if;
+        if c_ops < st then
+          e_in := '0'; e_pre := '0';
+        end if;
+        if st = 1 then
+          e_gain_q(st) <= E1_GAINS(e_g(st));
+          e_off_q(st)  <= E1_OFFSETS(e_o(st));
+        else
+          e_gain_q(st) <= E2_GAINS(e_g(st));
+          e_off_q(st)  <= E2_OFFSETS(e_o(st));
+        end if;
+        -- the next element's table addresses (and the residual's), rows of N outputs
+        -- (after the job's last element nothing moves: every address stays in its table or buffer)
+        if e_pre = '1' then
+          if en(st) /= c_n then
+            en(st) <= en(st) + 1;
+            e_g(st) <= e_g(st) + c_g_n(st);
+            e_o(st) <= e_o(st) + c_o_n(st);
+            if st = 1 then s_addr <= s_addr + 1; end if;
+          elsif er(st) /= c_r then
+            en(st) <= 0;
+            er(st) <= er(st) + 1;
+            e_g(st) <= c_g_base(st);
+            e_o_row(st) <= e_o_row(st) + c_o_r(st);
+            e_o(st) <= e_o_row(st) + c_o_r(st);
+            if st = 1 then s_row <= s_row + c_s_r; s_addr <= s_row + c_s_r; end if;
+          end if;
+        end if;
+        e_valid(st) <= e_in & e_valid(st)(1 to E_DEPTH - 1);
+        -- 1: operands (DSP A/B registers)
+        e_x(st)    <= e_xin;
+        e_s(st)    <= s_rd_data when st = 1 else (others => '0');
+        e_gain(st) <= e_gain_q(st);
+        e_ms(st)   <= c_ms(st);
+        e_off(st, 1) <= e_off_q(st);
+        -- 2: products (MREG), or the LUT multiplier's first half; 3: P, or its second half
+        if LUT_MUL then
+          e_gx_parts(st) <= mul_tree_first(e_x(st), e_gain(st));
+          e_gs_parts(st) <= mul_tree_first(e_s(st), signed('0' & e_ms(st)));
+          e_gx_p(st) <= mul_tree_second(e_gx_parts(st), GX_BITS);
+          e_gs_p(st) <= mul_tree_second(e_gs_parts(st), GS_BITS);
+        else
+          e_gx(st) <= e_x(st) * e_gain(st);
+          e_gs(st) <= resize(e_s(st) * signed('0' & e_ms(st)), GS_BITS);
+          e_gx_p(st) <= e_gx(st);
+          e_gs_p(st) <= e_gs(st);
+        end if;
+        for k in 2 to 4 loop
+          e_off(st, k) <= e_off(st, k - 1);
+        end loop;
+        -- 4: the products' sum; 5: + offset
+        e_sum(st)   <= resize(e_gx_p(st), E_SUM_BITS) + resize(e_gs_p(st), E_SUM_BITS);
+        e_total(st) <= e_sum(st) + resize(e_off(st, 4), E_SUM_BITS);
+        -- 6: magnitude; 7: + half; 8: shift
+        e_mag(st)  <= magnitude(e_total(st));
+        e_neg(st)  <= e_total(st)(E_SUM_BITS - 1) & e_neg(st)(6 to 8);
+        e_half(st) <= resize(e_mag(st), E_SUM_BITS + 1) + c_e_half(st);
+        e_sh(st)   <= shift_right(e_half(st), c_e_shift(st));
+        -- 9: clamp to the layer's range; 10: sign
+        e_lim := c_e_limit(st)(1) when e_neg(st)(8) = '1' else c_e_limit(st)(0);
+        if e_sh(st) > resize(e_lim, E_SUM_BITS + 1) then
+          e_clamp(st) <= signed(e_lim);
+        else
+          e_clamp(st) <= signed(e_sh(st)(YB - 1 downto 0));
+        end if;
+        if e_neg(st)(9) = '1' then
+          neg := -signed(resize(unsigned(e_clamp(st)), YB + 1));
+          e_y(st) <= neg(YB - 1 downto 0);
+        else
+          e_y(st) <= e_clamp(st);
+        end if;
+      end loop;
+
+      -- write: the job's result is written at this edge when wv is high
+      if wv = '1' then
         if wn /= c_n then
           wn <= wn + 1; w_e <= w_e + c_e_n;
         elsif wr /= c_r then
@@ -344,6 +541,25 @@ begin
           c_limit <= (to_unsigned(J_LIMIT(job), YB), to_unsigned(J_LIMIT_NEG(job), YB));
           b_head <= J_B_BASE(job); b_row <= J_B_BASE(job); b_addr <= J_B_BASE(job);
           bidx <= J_BIAS(job);
+          c_ops <= J_OPS(job);
+          c_s_r <= J_S_R(job);
+          s_row <= 0; s_addr <= 0;
+          for st in 1 to E_STAGES loop
+            c_g_base(st) <= P_G_BASE(job * E_SLOTS + st - 1);
+            c_g_n(st)    <= P_G_N(job * E_SLOTS + st - 1);
+            c_o_r(st)    <= P_O_R(job * E_SLOTS + st - 1);
+            c_o_n(st)    <= P_O_N(job * E_SLOTS + st - 1);
+            c_ms(st)     <= to_unsigned(P_MS(job * E_SLOTS + st - 1), E_MS_BITS);
+            c_e_shift(st) <= P_SHIFT(job * E_SLOTS + st - 1);
+            for b in 0 to E_SUM_BITS loop
+              c_e_half(st)(b) <= '1' when P_HALF(job * E_SLOTS + st - 1) = b else '0';
+            end loop;
+            c_e_limit(st) <= (to_unsigned(P_LIMIT(job * E_SLOTS + st - 1), YB), to_unsigned(P_LIMIT_NEG(job * E_SLOTS + st - 1), YB));
+            en(st) <= 0; er(st) <= 0;
+            e_g(st) <= P_G_BASE(job * E_SLOTS + st - 1);
+            e_o_row(st) <= P_O_BASE(job * E_SLOTS + st - 1);
+            e_o(st) <= P_O_BASE(job * E_SLOTS + st - 1);
+          end loop;
           state <= RUN;
         when RUN =>
           if j /= c_j then

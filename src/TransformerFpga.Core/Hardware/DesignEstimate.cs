@@ -101,7 +101,7 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
             var resources = info is null ? new Resources() : byEntity[info.Entity] + byEntity[info.Output.Entity];
             string buffer = info is null ? "Fused" : info.Output.Resource.ToString();
             string? multiplier = info is null || !HardwareModel.HasLanes(layer) ? null : info.LutMultipliers ? "LUT" : "DSP";
-            rows.Add(new LayerEstimate(layer.Name, layer.WeightBits, layer.ActivationBits, HardwareModel.Lanes(layer, choice), buffer, resources, HardwareModel.Cycles(layer, choice),
+            rows.Add(new LayerEstimate(layer.Name, layer.WeightBits, layer.ActivationBits, HardwareModel.Lanes(layer, choice), buffer, resources, HardwareModel.Cycles(layer, plan, engine),
                 multiplier, info is null ? null : LayerEstimate.RomOf(vhdlByEntity[info.Entity]), info?.Datapath.HasWeightRom ?? false));
         }
         if (engine is not null)

@@ -83,12 +83,21 @@ public static class HardwareModel
         HasHardware(layer) ? LayerCycles(layer, Lanes(layer, choice), LutMultipliers(choice)) + HandoffCycles : 0;
 
     /// <summary>Clock cycles of one inference as the testbench counts them (start sample to done); the sum of <see cref="Cycles"/>.</summary>
-    /// <remarks>In an Engine design the engine's jobs take <see cref="Engine.MacEngine.Cycles"/> each instead of their layers' own datapaths'.</remarks>
+    /// <remarks>
+    /// In an Engine design the engine's jobs take <see cref="Engine.MacEngine.Cycles"/> each instead of their layers' own
+    /// datapaths', and the layers in a job's write-back take none of their own.
+    /// </remarks>
     public static long TotalCycles(IntegerTransformer model, LayerPlan plan)
     {
         var engine = plan.Engine is { } settings ? Engine.MacEngine.For(model, settings) : null;
-        return model.Layers.Sum(l => engine?.JobOf(l) is { } job ? engine.Cycles(job) + HandoffCycles : Cycles(l, plan[l.Name]));
+        return model.Layers.Sum(l => Cycles(l, plan, engine));
     }
+
+    /// <summary>A layer's share of the total latency in a design with <paramref name="engine"/> (null: Layers).</summary>
+    public static long Cycles(QuantizedLayer layer, LayerPlan plan, Engine.MacEngine? engine) =>
+        engine?.JobOf(layer) is { } job ? engine.Cycles(job) + HandoffCycles
+        : engine?.WriteBackOf(layer) is not null ? 0
+        : Cycles(layer, plan[layer.Name]);
 
     /// <summary>The memory a buffer uses: the plan's choice, or for Auto block RAM from <see cref="AutoBlockRamBits"/> bits on.</summary>
     public static BufferResource Buffer(long depth, int width, BufferResource choice) =>

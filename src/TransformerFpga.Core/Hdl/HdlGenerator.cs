@@ -70,6 +70,10 @@ public static class HdlGenerator
         public IEnumerable<LayerInfo> EngineLayers => Layers.Where(l => l.OnEngine);
         /// <summary>Whether an engine layer reads its second operand from a buffer (Q·Kᵀ, A·V) rather than the weight ROM.</summary>
         public bool ReadsSecondSource(LayerInfo layer) => Engine?.JobOf(layer.Layer)?.BSource is not null;
+        /// <summary>The buffer an engine layer's write-back reads its residual operand from, or null.</summary>
+        public BufferInfo? ResidualSource(LayerInfo layer) =>
+            Engine?.JobOf(layer.Layer)?.WriteBack.FirstOrDefault(op => op.Residual is not null)?.Residual is { } residual
+                ? Buffers.Single(b => b.Name == residual.BufferOwner.Name) : null;
     }
 
     /// <summary>The instance label of the engine in the top.</summary>
@@ -118,17 +122,21 @@ public static class HdlGenerator
         }
         foreach (var layer in model.Layers.Where(HardwareModel.HasHardware))
         {
-            string name = Vhdl.Identifier(layer.Name, "layer");
+            // A layer in an engine job's write-back has neither a datapath nor a buffer of its input: the job writes
+            // the last such layer's buffer.
+            if (engine?.WriteBackOf(layer) is not null) continue;
+            var stored = engine?.JobOf(layer)?.Writes ?? layer;
+            string name = Vhdl.Identifier(layer.Name, "layer"), bufferName = Vhdl.Identifier(stored.Name, "layer");
             var choice = plan[layer.Name];
             // The engine's banks are separate RAMs: Auto decides on one bank's size there.
-            int bankCount = banks.GetValueOrDefault(layer, 1);
-            long depth = engine?.StoredElements(layer, layer.Elements) ?? layer.Elements;
-            int pitch = engine?.OutputPitch(layer, layer.Columns) ?? 0;
+            int bankCount = banks.GetValueOrDefault(stored, 1);
+            long depth = engine?.StoredElements(stored, stored.Elements) ?? stored.Elements;
+            int pitch = engine?.OutputPitch(stored, stored.Columns) ?? 0;
             if (pitch != 0 && engine!.JobOf(layer) is null && layer.Datapath is not { WritesPaddedRows: true })
                 throw new NotSupportedException($"the engine reads the rows of '{layer.Name}' padded to whole words of {engine.Lanes} lanes, which its writer cannot provide");
-            var output = new BufferInfo(layer.Name, top + "_" + name + "_buf", "buf_" + name, depth, layer.Output.Bits,
-                HardwareModel.Buffer(engine is null ? depth : depth / bankCount, layer.Output.Bits, choice.Buffer), bankCount, pitch);
-            byOwner[layer] = output;
+            var output = new BufferInfo(stored.Name, top + "_" + bufferName + "_buf", "buf_" + bufferName, depth, stored.Output.Bits,
+                HardwareModel.Buffer(engine is null ? depth : depth / bankCount, stored.Output.Bits, plan[stored.Name].Buffer), bankCount, pitch);
+            byOwner[stored] = output;
             buffers.Add(output);
             var sources = layer.Sources.Count == 0 ? [input] : layer.Sources.Select(s => byOwner[s.BufferOwner]).ToList();
             bool onEngine = engine?.JobOf(layer) is not null;
@@ -230,6 +238,10 @@ public static class HdlGenerator
         return (a, b, write);
     }
 
+    /// <summary>Width of the engine's residual element address (1 when no write-back reads one).</summary>
+    private static int ResidualAddressBits(Design design) =>
+        design.EngineLayers.Select(design.ResidualSource).OfType<BufferInfo>().Select(b => b.ElementAddressBits).DefaultIfEmpty(1).Max();
+
     private static string EngineVhdl(Design design)
     {
         var engine = design.Engine!;
@@ -237,6 +249,7 @@ public static class HdlGenerator
         var t = VhdlTemplate.Load(MacEngine.Template).Rename(MacEngine.TemplateEntity, design.EngineEntity)
             .SetPortWidth("a_rd_addr", a).SetPortWidth("a_rd_data", engine.Lanes * engine.ABits)
             .SetPortWidth("b_rd_addr", b).SetPortWidth("b_rd_data", engine.Lanes * engine.BBits)
+            .SetPortWidth("s_rd_addr", ResidualAddressBits(design)).SetPortWidth("s_rd_data", engine.ResidualBits)
             .SetPortWidth("wr_addr", write).SetPortWidth("wr_data", engine.OutputBits).SetPortWidth("step", Vhdl.AddressBits(design.Layers.Count));
         engine.Fill(t, design.Layers.Count, job => design.Layers.Single(l => l.Layer == job.Layer).Step);
         return t.ToString();
@@ -263,6 +276,8 @@ public static class HdlGenerator
                 readers[layer.Sources[0]].Add((layer.Step, $"eng_a_addr({layer.Sources[0].AddressBits - 1} downto 0)"));
                 if (design.ReadsSecondSource(layer))
                     readers[layer.Sources[1]].Add((layer.Step, $"eng_b_addr({layer.Sources[1].AddressBits - 1} downto 0)"));
+                if (design.ResidualSource(layer) is { } residual)
+                    readers[residual].Add((layer.Step, Split(residual) ? Word("eng_s_addr", residual) : $"eng_s_addr({residual.AddressBits - 1} downto 0)"));
                 continue;
             }
             for (int k = 0; k < layer.Sources.Count; k++)
@@ -317,6 +332,15 @@ public static class HdlGenerator
             signals.Add("signal eng_wr_en   : std_logic;");
             signals.Add($"signal eng_wr_addr : unsigned({writeBits - 1} downto 0);");
             signals.Add($"signal eng_wr_data : signed({engine.OutputBits - 1} downto 0);");
+            signals.Add($"signal eng_s_addr  : unsigned({ResidualAddressBits(design) - 1} downto 0);");
+            signals.Add($"signal eng_s_data  : signed({engine.ResidualBits - 1} downto 0);");
+            foreach (var residual in ResidualSources(design).Where(Split))
+            {
+                string prefix = ResidualPrefix(residual);
+                signals.Add($"signal {prefix}_addr : unsigned({ResidualAddressBits(design) - 1} downto 0);");
+                signals.Add($"signal {prefix}_lane : unsigned({residual.BankBits - 1} downto 0) := (others => '0');");
+                signals.Add($"signal {prefix}_data : signed({residual.Width - 1} downto 0);");
+            }
         }
         var input = design.Input;
         if (design.PadsInput)
@@ -410,10 +434,24 @@ public static class HdlGenerator
             body.Add($"            wr_en => {own}_wr_en, wr_addr => {own}_wr_{(Split(layer.Output) ? "elem" : "addr")}, wr_data => {own}_wr_data);");
             body.Add("");
         }
-        if (engine is not null) body.AddRange(EngineInstance(design, Split));
+        if (engine is not null)
+        {
+            // the write-back's residual operands: one element of a banked buffer per read, as for a layer of its own
+            foreach (var residual in ResidualSources(design).Where(Split))
+            {
+                body.Add($"{ResidualPrefix(residual)}_addr <= eng_s_addr;");
+                body.AddRange(ElementRead(ResidualPrefix(residual), residual));
+            }
+            body.AddRange(EngineInstance(design, Split));
+        }
         t.SetRegion("instances", body);
         return t.ToString();
     }
+
+    /// <summary>The buffers the engine's write-back reads residual operands from.</summary>
+    private static IEnumerable<BufferInfo> ResidualSources(Design design) => design.EngineLayers.Select(design.ResidualSource).OfType<BufferInfo>().Distinct();
+
+    private static string ResidualPrefix(BufferInfo buffer) => "eng_s_" + buffer.Signal[4..];
 
     /// <summary>A layer's one-element read of a banked buffer: the bank its address chose, a clock later (when the data comes).</summary>
     private static IEnumerable<string> ElementRead(string prefix, BufferInfo b)
@@ -450,6 +488,11 @@ public static class HdlGenerator
         lines.Add("with step select eng_b_data <=");
         foreach (var l in jobs.Where(design.ReadsSecondSource)) lines.Add($"  {Lanes(l.Sources[1], engine.BBits)} when {l.Step},");
         lines.Add("  (others => '0') when others;");
+        lines.Add("with step select eng_s_data <=");
+        foreach (var l in jobs)
+            if (design.ResidualSource(l) is { } residual)
+                lines.Add($"  resize({(split(residual) ? ResidualPrefix(residual) + "_data" : residual.Signal + "_rd_data")}, {engine.ResidualBits}) when {l.Step},");
+        lines.Add("  (others => '0') when others;");
         foreach (var l in jobs)
         {
             var b = l.Output;
@@ -460,6 +503,7 @@ public static class HdlGenerator
         lines.Add($"{EngineLabel} : entity work.{design.EngineEntity}");
         lines.Add($"  port map (clk => clk, rst => rst, start => eng_start, step => to_unsigned(step, {Vhdl.AddressBits(design.Layers.Count)}), done => eng_done,");
         lines.Add("            a_rd_addr => eng_a_addr, a_rd_data => eng_a_data, b_rd_addr => eng_b_addr, b_rd_data => eng_b_data,");
+        lines.Add("            s_rd_addr => eng_s_addr, s_rd_data => eng_s_data,");
         lines.Add("            wr_en => eng_wr_en, wr_addr => eng_wr_addr, wr_data => eng_wr_data);");
         return lines;
     }

@@ -47,6 +47,12 @@ public abstract class QuantizedLayer
     /// <param name="transposedOutput">Write the output column-major (the V of attention, which the context reads by column).</param>
     public virtual Engine.EngineJob? EngineJob(int lanes, bool transposedOutput) => null;
 
+    /// <summary>
+    /// The layer as a stage of the engine's write-back, applied to <paramref name="input"/>'s outputs as the engine
+    /// writes them (FpgaArchitecture=Engine); null for kinds that are not element-wise or for that source.
+    /// </summary>
+    public virtual Engine.EngineElementOp? EngineWriteBack(QuantizedLayer input) => null;
+
     /// <summary>Computes this layer's buffer from its sources' buffers, integers only.</summary>
     public abstract void Simulate(SimulationWorkspace workspace);
 }

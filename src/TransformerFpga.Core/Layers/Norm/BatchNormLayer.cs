@@ -44,6 +44,11 @@ public sealed class BatchNormLayer : QuantizedLayer
 
     public override LayerDatapath Datapath => new BatchNormHardware(this);
 
+    /// <summary>x·M0[c] + B[c] for channel c = the output n.</summary>
+    public override Engine.EngineElementOp? EngineWriteBack(QuantizedLayer input) => input == Sources[0]
+        ? new Engine.EngineElementOp(this, Scale.Multipliers.ToArray(), 1, Offset, 0, 1, null, 0, Scale.Shift)
+        : null;
+
     public override void Simulate(SimulationWorkspace workspace)
     {
         var x = workspace.Of(Sources[0]);

@@ -32,6 +32,11 @@ public sealed class PositionalEncodingLayer : QuantizedLayer
 
     public override LayerDatapath Datapath => new PositionalEncodingHardware(this);
 
+    /// <summary>x·M0 plus the table entry of the element.</summary>
+    public override Engine.EngineElementOp? EngineWriteBack(QuantizedLayer input) => input == Sources[0]
+        ? new Engine.EngineElementOp(this, [Requant.Multiplier], 0, Table, Columns, 1, null, 0, Requant.Shift)
+        : null;
+
     public override void Simulate(SimulationWorkspace workspace)
     {
         var x = workspace.Of(Sources[0]);

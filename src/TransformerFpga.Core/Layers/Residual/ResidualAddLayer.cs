@@ -17,6 +17,14 @@ public sealed class ResidualAddLayer : QuantizedLayer
 
     public override LayerDatapath Datapath => new ResidualHardware(this);
 
+    /// <summary>The streamed source times its multiplier plus the other source's element times its own.</summary>
+    public override Engine.EngineElementOp? EngineWriteBack(QuantizedLayer input)
+    {
+        int k = input == Sources[1] ? 1 : input == Sources[0] ? 0 : -1;
+        if (k < 0 || Sources[0] == Sources[1]) return null;
+        return new Engine.EngineElementOp(this, [Requant.Multipliers[k]], 0, [0], 0, 0, Sources[1 - k], Requant.Multipliers[1 - k], Requant.Shift);
+    }
+
     public override void Simulate(SimulationWorkspace workspace)
     {
         var a = workspace.Of(Sources[0]);
