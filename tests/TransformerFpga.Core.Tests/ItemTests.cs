@@ -37,8 +37,8 @@ public sealed class ItemTests
         public IReadOnlyList<string> Layers { get; }
         public string InFolder(string relative) => _folder.File(relative);
 
-        public BuildRequest Request(LayerItem[]? precisions = null, LayerItem[]? buffers = null, LayerItem[]? parallelism = null) =>
-            new(ProjectFile, ["model/synthetic.json"], precisions ?? [], buffers ?? [], parallelism ?? [], new BuildSettings { OutputDir = _folder.File("out"), BudgetAsWarning = true });
+        public BuildRequest Request(LayerItem[]? precisions = null, LayerItem[]? buffers = null, LayerItem[]? parallelism = null, string architecture = "Engine") =>
+            new(ProjectFile, ["model/synthetic.json"], precisions ?? [], buffers ?? [], parallelism ?? [], new BuildSettings { OutputDir = _folder.File("out"), BudgetAsWarning = true, Architecture = architecture });
 
         public LayerPlan Plan(LayerItem[]? precisions = null, LayerItem[]? buffers = null, LayerItem[]? parallelism = null) =>
             LayerPlan.Resolve(Layers, Request(precisions, buffers, parallelism), ProjectFile);
@@ -181,7 +181,8 @@ public sealed class ItemTests
         var outcome = FpgaBuild.Run(project.Request(
             precisions: [Item("encoder0.ffn", ("WeightBits", "6")), Item("encoder0.ffn.relu", ("ActivationBits", "6")),
                 Item("encoder0.attn.softmax", ("WeightBits", "4"), ("ActivationBits", "8"))],
-            parallelism: [Item("encoder0.norm1", ("Multiplier", "Lut")), Item("encoder0.add1", ("Lanes", "2"), ("Multiplier", "Lut"))]));
+            parallelism: [Item("encoder0.norm1", ("Multiplier", "Lut")), Item("encoder0.add1", ("Lanes", "2"), ("Multiplier", "Lut"))],
+            architecture: "Layers"));
         Assert.IsTrue(outcome.Success, string.Join("\n", outcome.Diagnostics));
         var warnings = outcome.Diagnostics.Where(d => d.Code == ErrorCodes.SettingWithoutEffect).ToList();
         Assert.IsTrue(warnings.All(w => w.Severity == Severity.Warning));
@@ -200,6 +201,41 @@ public sealed class ItemTests
         }
         StringAssert.Contains(warnings[0].Message, "fused into encoder0.ffn.fc1");
         StringAssert.Contains(warnings[1].Message, "has no weights");
+    }
+
+    /// <summary>
+    /// On the engine, the batch norm after a residual add runs in the write-back of the linear layer before them: the
+    /// norm's multiplier mapping and the memories of the outputs passed on (the linear's, the add's) change nothing,
+    /// and the warning names where the memory is set; the norm's memory takes effect.
+    /// </summary>
+    [TestMethod]
+    public void SettingsOfLayersInTheEnginesWriteBackWarnWhereTheyChangeNothing()
+    {
+        using var project = new Project();
+        File.WriteAllText(project.ProjectFile, """
+            <Project>
+              <ItemGroup>
+                <BufferResource Include="encoder0.add1" Resource="Block" />
+                <BufferResource Include="encoder0.norm1" Resource="Block" />
+                <LayerParallelism Include="encoder0.norm1" Multiplier="Lut" />
+              </ItemGroup>
+            </Project>
+            """);
+        var outcome = FpgaBuild.Run(project.Request(
+            buffers: [Item("encoder0.add1", ("Resource", "Block")), Item("encoder0.norm1", ("Resource", "Block"))],
+            parallelism: [Item("encoder0.norm1", ("Multiplier", "Lut"))]));
+        Assert.IsTrue(outcome.Success, string.Join("\n", outcome.Diagnostics));
+        var warnings = outcome.Diagnostics.Where(d => d.Code == ErrorCodes.SettingWithoutEffect).ToList();
+        Assert.AreEqual(2, warnings.Count, string.Join("\n", warnings));
+        Assert.AreEqual(3, warnings[0].Line);
+        StringAssert.Contains(warnings[0].Message, "passes its output to encoder0.norm1 in the engine's write-back");
+        Assert.AreEqual(5, warnings[1].Line);
+        StringAssert.Contains(warnings[1].Message, "runs in the write-back of encoder0.attn.out");
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(project.InFolder("out/report/resources.json")));
+        var rows = json.RootElement.GetProperty("layers").EnumerateArray().ToDictionary(l => l.GetProperty("name").GetString()!, l => l.GetProperty("buffer_resource").GetString());
+        Assert.AreEqual("Block", rows["encoder0.norm1"]);
+        Assert.AreEqual("Fused", rows["encoder0.add1"]);
+        Assert.AreEqual("Fused", rows["encoder0.attn.out"]);
     }
 
     // ---- tensors ----

@@ -74,12 +74,41 @@ public static class EngineTiming
         yield return MacTiming.Finish(TimingPath.FromRegister().Luts(1).Adder(requant + 1).Luts(1));
         // sign restore (negation) and the ReLU select
         yield return MacTiming.Finish(TimingPath.FromRegister().Adder(engine.OutputBits + 1).Luts(1));
+        // write-back stages: the residual element through the bank and step multiplexers into its magnitude; a gain
+        // (block RAM latch or LUT ROM register) into its magnitude; the products' signs restored and summed; + offset;
+        // magnitude; + half; shift; clamp; sign; the tables' address counters
+        if (engine.WriteBackStages > 0)
+        {
+            var (gainBits, offsetBits, _, sumBits) = engine.WriteBackWidths();
+            var residuals = engine.Jobs.SelectMany(j => j.WriteBack).Where(op => op.Residual is not null).Select(op => op.Residual!.BufferOwner.Name).Distinct().ToList();
+            if (residuals.Count > 0)
+            {
+                var residualBuffers = design.Buffers.Where(b => residuals.Contains(b.Name)).ToList();
+                int bankLevels = residualBuffers.Max(b => b.Banks) > 1 ? 1 + Levels(residualBuffers.Max(b => b.Banks)) : 0;
+                var start = residualBuffers.Any(b => b.Resource == BufferResource.Block) ? TimingPath.FromBlockRam(outputRegister: false) : TimingPath.FromRegister();
+                yield return MacTiming.Finish(start.Luts(bankLevels + 1 + Levels(engine.Jobs.Count)).Adder(engine.ResidualBits + 1));
+            }
+            var tables = WriteBackTables(engine);
+            yield return MacTiming.Finish((tables.Any(RomBlocks.IsBlock) ? TimingPath.FromBlockRam(outputRegister: false) : TimingPath.FromRegister()).Adder(gainBits + 1));
+            yield return MacTiming.Finish((tables.Any(RomBlocks.IsBlock) ? TimingPath.FromBlockRam(outputRegister: false) : TimingPath.FromRegister()).Adder(offsetBits));
+            foreach (var table in tables.Where(t => !RomBlocks.IsBlock(t)))
+                yield return MacTiming.Finish(MacTiming.RomRead(TimingPath.FromRegister(), table.Depth));
+            yield return MacTiming.Finish((engine.LutMultipliers ? TimingPath.FromRegister() : TimingPath.FromDsp()).Adder(sumBits).Adder(sumBits));
+            yield return MacTiming.Finish(TimingPath.FromRegister().Adder(sumBits + 1));
+            yield return MacTiming.Finish(TimingPath.FromRegister().Luts((IntegerMath.BitLength(sumBits + 1) + 1) / 2));
+            yield return MacTiming.Finish(TimingPath.FromRegister().Luts(1).Adder(sumBits + 1).Luts(1));
+            yield return MacTiming.Finish(TimingPath.FromRegister().Adder(Vhdl.AddressBits(tables.Max(t => t.Depth))).Luts(2));
+        }
         // a layer of its own reading one element of a banked buffer: the bank chosen a clock before
         int banks = design.Buffers.Max(b => b.Banks);
         if (banks > 1)
             yield return MacTiming.Finish((design.Buffers.Any(b => b.Banks > 1 && b.Resource == BufferResource.Block) ? TimingPath.FromBlockRam(outputRegister: false) : TimingPath.FromRegister())
                 .Luts(1 + Levels(banks)));
     }
+
+    /// <summary>The write-back stages' gain and offset tables as synthesis sees them.</summary>
+    private static IReadOnlyList<RomShape> WriteBackTables(MacEngine engine) => VhdlModule.Parse(
+        string.Join("\n", ["-- tfpga:rom-begin", .. engine.WriteBackRomLines(), "-- tfpga:rom-end"])).Roms;
 
     /// <summary>4:1 multiplexer levels (one LUT6 each) that choose one of <paramref name="inputs"/>.</summary>
     private static int Levels(int inputs)

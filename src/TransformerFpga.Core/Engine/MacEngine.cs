@@ -265,6 +265,7 @@ public sealed class MacEngine
             Vector(Jobs.SelectMany(j => Enumerable.Range(0, slots).Select(st => st < j.WriteBack.Count ? value(j, st, j.WriteBack[st]) : none))));
         return [
             Vhdl.Natural("E_STAGES", stages),
+            Vhdl.Natural("E_RESIDUAL", Jobs.Any(j => j.WriteBack.Any(op => op.Residual is not null)) ? 1 : 0),
             Vhdl.Positive("E_SLOTS", slots),
             Vhdl.Positive("E_GAIN_BITS", gainBits),
             Vhdl.Positive("E_OFF_BITS", offsetBits),
@@ -296,6 +297,8 @@ public sealed class MacEngine
     private int RowPitch(QuantizedLayer layer) => OutputPitch(layer, layer.Columns) is var pitch && pitch != 0 ? pitch : layer.Columns;
 
     /// <summary>The write-back stages' gain and offset tables (E1_GAINS, E1_OFFSETS, E2_…), at least two entries each.</summary>
+    internal IEnumerable<string> WriteBackRomLines() => WriteBackRoms();
+
     private IEnumerable<string> WriteBackRoms()
     {
         var (gainBits, offsetBits, _, _) = WriteBackWidths();

@@ -18,9 +18,10 @@
 -- Write-back: a job may pass its outputs through up to E_STAGES element-wise layers before the write (a
 -- positional encoding, a residual add, a batch norm: J_OPS of them), each stage computing
 --   y = sat(round((x * GAIN(g) + s * MS + OFFSET(o)) * 2^-SHIFT)), g = G_BASE + n * G_N, o = O_BASE + r * O_R + n * O_N
--- where s is element r * S_R + n of the step's residual source (read through s_rd_addr; stage 1 only) and the
--- GAIN and OFFSET tables are the stage's registered ROMs. Per element: operands, products (MREG), P, the two
--- products summed, + offset, magnitude, + half, shift, clamp, sign: E_DEPTH stages. The layers' own buffers
+-- where s is element r * S_R + n of the step's residual source (read through s_rd_addr; stage 1 only, when
+-- E_RESIDUAL) and the
+-- GAIN and OFFSET tables are the stage's registered ROMs. Per element: magnitudes, products of magnitudes (MREG),
+-- P, their signed sum, + offset, magnitude, + half, shift, clamp, sign: E_DEPTH stages. The layers' own buffers
 -- are never written: the job writes the last one's.
 -- Cycles from the edge that samples start to the edge after which done is high:
 --   H * R * N * J + 14 + TREE_STAGES + E_DEPTH * J_OPS (one of them loads the job's descriptor)
@@ -88,6 +89,7 @@ architecture rtl of tfpga_engine is
   -- write-back: the job's element-wise stages and the residual source's row pitch; per job and stage (index
   -- job * E_SLOTS + stage - 1) the tables' bases and steps, MS, shift, rounding bit and limits
   constant E_STAGES    : natural := 0;
+  constant E_RESIDUAL  : natural := 0;
   constant E_SLOTS     : positive := 1;
   constant E_GAIN_BITS : positive := 2;
   constant E_OFF_BITS  : positive := 2;
@@ -128,12 +130,13 @@ architecture rtl of tfpga_engine is
   constant SB      : positive := s_rd_data'length;
   constant S_MAX   : natural := 2 ** s_rd_addr'length - 1;
   constant E_ARR   : positive := maximum(E_STAGES, 1);
+  -- products of magnitudes (|x| * |gain|, |s| * MS): unsigned, one DSP48E1 each
   constant GX_BITS : positive := YB + E_GAIN_BITS;
-  constant GS_BITS : positive := SB + E_MS_BITS + 1;
-  constant GX_TREE : positive := mul_tree_parts(E_GAIN_BITS);
+  constant GS_BITS : positive := SB + E_MS_BITS;
+  constant GX_TREE : positive := mul_tree_parts(E_GAIN_BITS + 1);
   constant GS_TREE : positive := mul_tree_parts(E_MS_BITS + 1);
-  -- stages of one element-wise layer: 1 operands, 2 products, 3 P, 4 sum, 5 + offset, 6 magnitude, 7 + half,
-  -- 8 shift, 9 clamp, 10 sign
+  -- stages of one element-wise layer: 1 magnitudes, 2 products, 3 P, 4 signed sum, 5 + offset, 6 magnitude,
+  -- 7 + half, 8 shift, 9 clamp, 10 sign
   constant E_DEPTH : positive := 10;
 
   -- tfpga:multiplier-begin
@@ -236,11 +239,15 @@ architecture rtl of tfpga_engine is
   type e_off_t is array (1 to E_ARR) of signed(E_OFF_BITS - 1 downto 0);
   type e_ms_t is array (1 to E_ARR) of unsigned(E_MS_BITS - 1 downto 0);
   type e_x_t is array (1 to E_ARR) of signed(YB - 1 downto 0);
-  type e_s_t is array (1 to E_ARR) of signed(SB - 1 downto 0);
-  type e_gx_parts_t is array (1 to E_ARR) of signed(GX_TREE * GX_BITS - 1 downto 0);
-  type e_gs_parts_t is array (1 to E_ARR) of signed(GS_TREE * GS_BITS - 1 downto 0);
-  type e_gx_t is array (1 to E_ARR) of signed(GX_BITS - 1 downto 0);
-  type e_gs_t is array (1 to E_ARR) of signed(GS_BITS - 1 downto 0);
+  type e_gx_parts_t is array (1 to E_ARR) of signed(GX_TREE * (GX_BITS + 2) - 1 downto 0);
+  type e_gs_parts_t is array (1 to E_ARR) of signed(GS_TREE * (GS_BITS + 2) - 1 downto 0);
+  type e_gx_t is array (1 to E_ARR) of unsigned(GX_BITS - 1 downto 0);
+  type e_gs_t is array (1 to E_ARR) of unsigned(GS_BITS - 1 downto 0);
+  type e_xm_t is array (1 to E_ARR) of unsigned(YB - 1 downto 0);
+  type e_sm_t is array (1 to E_ARR) of unsigned(SB - 1 downto 0);
+  type e_gm_t is array (1 to E_ARR) of unsigned(E_GAIN_BITS - 1 downto 0);
+  -- the products' signs, from the magnitudes (1) to the sum (3)
+  type e_product_signs_t is array (1 to E_ARR) of std_logic_vector(1 to 3);
   type e_sum_t is array (1 to E_ARR) of signed(E_SUM_BITS - 1 downto 0);
   type e_mag_t is array (1 to E_ARR) of unsigned(E_SUM_BITS - 1 downto 0);
   type e_wide_t is array (1 to E_ARR) of unsigned(E_SUM_BITS downto 0);
@@ -266,9 +273,10 @@ architecture rtl of tfpga_engine is
   signal e_off_q  : e_off_t := (others => (others => '0'));
   signal e_valid  : e_flags_t := (others => (others => '0'));
   signal e_neg    : e_signs_t := (others => (others => '0'));
-  signal e_x      : e_x_t := (others => (others => '0'));
-  signal e_s      : e_s_t := (others => (others => '0'));
-  signal e_gain   : e_gain_t := (others => (others => '0'));
+  signal e_xm     : e_xm_t := (others => (others => '0'));
+  signal e_sm     : e_sm_t := (others => (others => '0'));
+  signal e_gm     : e_gm_t := (others => (others => '0'));
+  signal e_sign, e_sign_s : e_product_signs_t := (others => (others => '0'));
   signal e_ms     : e_ms_t := (others => (others => '0'));
   signal e_gx_parts : e_gx_parts_t := (others => (others => '0'));
   signal e_gs_parts : e_gs_parts_t := (others => (others => '0'));
@@ -308,6 +316,7 @@ begin
     variable e_pre : std_logic;
     variable e_xin : signed(YB - 1 downto 0);
     variable e_lim : unsigned(YB - 1 downto 0);
+    variable e_a, e_b : signed(E_SUM_BITS - 1 downto 0);
   begin
     if rising_edge(clk) then
       done  <= '0';
@@ -453,29 +462,42 @@ begin
           end if;
         end if;
         e_valid(st) <= e_in & e_valid(st)(1 to E_DEPTH - 1);
-        -- 1: operands (DSP A/B registers)
-        e_x(st)    <= e_xin;
-        e_s(st)    <= s_rd_data when st = 1 else (others => '0');
-        e_gain(st) <= e_gain_q(st);
-        e_ms(st)   <= c_ms(st);
+        -- 1: magnitudes and the products' signs (the DSP48E1's A/B registers: unsigned products take one each)
+        e_xm(st) <= magnitude(e_xin);
+        e_gm(st) <= magnitude(e_gain_q(st));
+        e_sign(st)(1) <= e_xin(YB - 1) xor e_gain_q(st)(E_GAIN_BITS - 1);
+        if st = 1 and E_RESIDUAL = 1 then
+          e_sm(st) <= magnitude(s_rd_data);
+          e_sign_s(st)(1) <= s_rd_data(SB - 1);
+        else
+          e_sm(st) <= (others => '0');
+          e_sign_s(st)(1) <= '0';
+        end if;
+        e_ms(st) <= c_ms(st);
         e_off(st, 1) <= e_off_q(st);
         -- 2: products (MREG), or the LUT multiplier's first half; 3: P, or its second half
         if LUT_MUL then
-          e_gx_parts(st) <= mul_tree_first(e_x(st), e_gain(st));
-          e_gs_parts(st) <= mul_tree_first(e_s(st), signed('0' & e_ms(st)));
-          e_gx_p(st) <= mul_tree_second(e_gx_parts(st), GX_BITS);
-          e_gs_p(st) <= mul_tree_second(e_gs_parts(st), GS_BITS);
+          e_gx_parts(st) <= mul_tree_first(signed('0' & e_xm(st)), signed('0' & e_gm(st)));
+          e_gs_parts(st) <= mul_tree_first(signed('0' & e_sm(st)), signed('0' & e_ms(st)));
+          e_gx_p(st) <= unsigned(mul_tree_second(e_gx_parts(st), GX_BITS + 2)(GX_BITS - 1 downto 0));
+          e_gs_p(st) <= unsigned(mul_tree_second(e_gs_parts(st), GS_BITS + 2)(GS_BITS - 1 downto 0));
         else
-          e_gx(st) <= e_x(st) * e_gain(st);
-          e_gs(st) <= resize(e_s(st) * signed('0' & e_ms(st)), GS_BITS);
+          e_gx(st) <= e_xm(st) * e_gm(st);
+          e_gs(st) <= e_sm(st) * e_ms(st);
           e_gx_p(st) <= e_gx(st);
           e_gs_p(st) <= e_gs(st);
         end if;
         for k in 2 to 4 loop
           e_off(st, k) <= e_off(st, k - 1);
         end loop;
-        -- 4: the products' sum; 5: + offset
-        e_sum(st)   <= resize(e_gx_p(st), E_SUM_BITS) + resize(e_gs_p(st), E_SUM_BITS);
+        e_sign(st)(2 to 3) <= e_sign(st)(1 to 2);
+        e_sign_s(st)(2 to 3) <= e_sign_s(st)(1 to 2);
+        -- 4: the products' sum, signs restored; 5: + offset
+        e_a := signed(resize(e_gx_p(st), E_SUM_BITS));
+        e_b := signed(resize(e_gs_p(st), E_SUM_BITS));
+        if e_sign(st)(3) = '1' then e_a := -e_a; end if;
+        if e_sign_s(st)(3) = '1' then e_b := -e_b; end if;
+        e_sum(st)   <= e_a + e_b;
         e_total(st) <= e_sum(st) + resize(e_off(st, 4), E_SUM_BITS);
         -- 6: magnitude; 7: + half; 8: shift
         e_mag(st)  <= magnitude(e_total(st));

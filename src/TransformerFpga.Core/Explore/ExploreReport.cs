@@ -422,7 +422,8 @@ public static class ExploreReport
               .Append(IsWeighted(r, l.Name) ? " WeightBits=\"" + l.WeightBits.ToString(CultureInfo.InvariantCulture) + "\"" : "")
               .Append(" ActivationBits=\"").Append(l.ActivationBits.ToString(CultureInfo.InvariantCulture)).Append("\" />\n");
         sb.Append("  </ItemGroup>\n  <ItemGroup>\n");
-        foreach (var l in rows)
+        // a layer whose output is not stored (in the engine's write-back) has no buffer to choose
+        foreach (var l in rows.Where(l => l.BufferResource != DesignEstimate.Fused))
             sb.Append("    <BufferResource Include=\"").Append(Attribute(MsBuildEscape(l.Name))).Append("\" Resource=\"").Append(Attribute(l.BufferResource)).Append("\" />\n");
         sb.Append("  </ItemGroup>\n  <ItemGroup>\n");
         foreach (var l in rows.Where(l => IsMac(r, l.Name) && !l.OnEngine))

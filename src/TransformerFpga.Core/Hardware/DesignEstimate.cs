@@ -80,6 +80,9 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
         return sum;
     }
 
+    /// <summary>The buffer column of a layer whose output is not stored: a ReLU in its producer, a layer in the engine's write-back.</summary>
+    public const string Fused = "Fused";
+
     public static DesignEstimate Build(IntegerTransformer model, LayerPlan plan, HdlGenerator.Design design, Func<string, string> hdlFile,
         Device device, string part, double clockMHz, double limitPercent, ResourceCoefficients coefficients)
     {
@@ -94,12 +97,20 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
             var info = design.Layers.FirstOrDefault(l => l.Layer == layer);
             if (info is { OnEngine: true })
             {
-                rows.Add(new LayerEstimate(layer.Name, layer.WeightBits, layer.ActivationBits, engine!.Lanes, info.Output.Resource.ToString(), byEntity[info.Output.Entity],
-                    engine.Cycles(engine.JobOf(layer)!) + HardwareModel.HandoffCycles, engine.MultiplierMapping, OnEngine: true));
+                // A job with a write-back stores no output of its own: the last write-back layer's row holds the buffer.
+                bool stored = engine!.JobOf(layer)!.WriteBack.Count == 0;
+                rows.Add(new LayerEstimate(layer.Name, layer.WeightBits, layer.ActivationBits, engine.Lanes, stored ? info.Output.Resource.ToString() : Fused,
+                    stored ? byEntity[info.Output.Entity] : new Resources(), engine.Cycles(engine.JobOf(layer)!) + HardwareModel.HandoffCycles, engine.MultiplierMapping, OnEngine: true));
+                continue;
+            }
+            if (engine?.WriteBackOf(layer) is { } writer && writer.Writes == layer)
+            {
+                var output = design.Layers.Single(l => l.Layer == writer.Layer).Output;
+                rows.Add(new LayerEstimate(layer.Name, layer.WeightBits, layer.ActivationBits, 1, output.Resource.ToString(), byEntity[output.Entity], 0));
                 continue;
             }
             var resources = info is null ? new Resources() : byEntity[info.Entity] + byEntity[info.Output.Entity];
-            string buffer = info is null ? "Fused" : info.Output.Resource.ToString();
+            string buffer = info is null ? Fused : info.Output.Resource.ToString();
             string? multiplier = info is null || !HardwareModel.HasLanes(layer) ? null : info.LutMultipliers ? "LUT" : "DSP";
             rows.Add(new LayerEstimate(layer.Name, layer.WeightBits, layer.ActivationBits, HardwareModel.Lanes(layer, choice), buffer, resources, HardwareModel.Cycles(layer, plan, engine),
                 multiplier, info is null ? null : LayerEstimate.RomOf(vhdlByEntity[info.Entity]), info?.Datapath.HasWeightRom ?? false));

@@ -37,6 +37,8 @@ public static class ItemEffects
     {
         if (!HardwareModel.HasHardware(layer)) return false;
         if (engine?.JobOf(layer) is not null && (itemType == "WeightResource" || metadata is "Lanes" or "Multiplier")) return false;
+        if (itemType == "BufferResource" && !Stored(layer, engine)) return false;
+        if (engine?.WriteBackOf(layer) is not null && metadata is "Lanes" or "Multiplier") return false;
         // Only the linear layers have a weight ROM (the norms' gains and the tables are small and stay where synthesis puts them).
         if (itemType == "WeightResource") return layer.Datapath?.HasWeightRom ?? false;
         return metadata switch
@@ -50,8 +52,15 @@ public static class ItemEffects
         };
     }
 
+    /// <summary>Whether the layer's output is kept in a buffer: not where the engine passes it on to the write-back layer after it.</summary>
+    private static bool Stored(QuantizedLayer layer, Engine.MacEngine? engine) =>
+        engine is null || (engine.JobOf(layer) ?? engine.WriteBackOf(layer)) is not { } job || job.Writes == layer;
+
     private static string WhyNot(string itemType, string metadata, QuantizedLayer layer, Engine.MacEngine? engine) =>
         !HardwareModel.HasHardware(layer) ? $"is fused into {layer.BufferOwner.Name} and takes its settings; set them on {layer.BufferOwner.Name}"
+        : itemType == "BufferResource" && !Stored(layer, engine)
+            ? $"passes its output to {WrittenBy(layer, engine!).Name} in the engine's write-back, which keeps no buffer of it; set the memory on {WrittenBy(layer, engine!).Name}"
+        : engine?.WriteBackOf(layer) is { } job ? $"runs in the write-back of {job.Layer.Name} on the shared MAC engine"
         : engine?.JobOf(layer) is not null ? "runs on the shared MAC engine, whose lanes FpgaEngineLanes sets (its weights are in the engine's ROM)"
         : itemType == "WeightResource" ? "has no weight ROM"
         : metadata switch
@@ -61,4 +70,7 @@ public static class ItemEffects
             "Multiplier" => "has no MAC multipliers",
             _ => "ignores it",
         };
+
+    /// <summary>The layer whose buffer the engine job that runs <paramref name="layer"/> (or its write-back) writes.</summary>
+    private static QuantizedLayer WrittenBy(QuantizedLayer layer, Engine.MacEngine engine) => (engine.JobOf(layer) ?? engine.WriteBackOf(layer))!.Writes;
 }
