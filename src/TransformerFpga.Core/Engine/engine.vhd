@@ -300,8 +300,19 @@ begin
   a_rd_addr <= to_unsigned(a_addr, a_rd_addr'length);
   b_rd_addr <= to_unsigned(b_addr, b_rd_addr'length);
   s_rd_addr <= to_unsigned(s_addr, s_rd_addr'length);
-  wv        <= rv when c_ops = 0 else e_valid(c_ops)(E_DEPTH);
-  wd        <= res when c_ops = 0 else e_y(c_ops);
+  -- the write: the requantizer's result, or the job's last write-back stage's (a loop, so that no index leaves the
+  -- stages' range)
+  process (c_ops, rv, res, e_valid, e_y)
+  begin
+    wv <= rv;
+    wd <= res;
+    for st in 1 to E_STAGES loop
+      if c_ops = st then
+        wv <= e_valid(st)(E_DEPTH);
+        wd <= e_y(st);
+      end if;
+    end loop;
+  end process;
   wr_en     <= wv;
   wr_addr   <= to_unsigned(w_e, wr_addr'length);
   wr_data   <= wd;
