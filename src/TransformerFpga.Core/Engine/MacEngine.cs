@@ -94,8 +94,8 @@ public sealed class MacEngine
     public int ResidualBits => Jobs.SelectMany(j => j.WriteBack).Where(op => op.Residual is not null).Select(op => op.Residual!.Output.Bits).DefaultIfEmpty(1).Max();
 
     /// <summary>
-    /// The jobs of the layers the engine runs, in layer order; the V of every attention is written column-major for
-    /// its context. Throws NotSupportedException when the lanes are not a power of two or do not divide a job's
+    /// The jobs of the layers the engine runs, in layer order, with the element-wise layers after them in their
+    /// write-backs; the V of every attention is written column-major for its context, and a pool's input for the pool. Throws NotSupportedException when the lanes are not a power of two or do not divide a job's
     /// reduction (the message names the layer and the lane counts that would).
     /// </summary>
     public static MacEngine For(IntegerTransformer model, Pipeline.EngineSettings settings)
@@ -103,17 +103,24 @@ public sealed class MacEngine
         int lanes = settings.Lanes;
         if (lanes < 1 || (lanes & (lanes - 1)) != 0)
             throw new NotSupportedException($"the engine has {lanes} lanes; use a power of two (1, 2, 4, 8, 16, 32)");
-        var transposed = model.Layers.OfType<ContextLayer>().Select(c => c.Sources[1].BufferOwner).ToHashSet();
-        var jobs = new List<EngineJob>();
-        foreach (var layer in model.Layers.Where(HardwareModel.HasHardware))
-        {
-            var job = layer.EngineJob(lanes, transposed.Contains(layer));
-            if (job is not null) jobs.Add(job);
-            else if (transposed.Contains(layer))
-                throw new NotSupportedException($"layer '{layer.Name}' feeds an attention context, so it must run on the engine");
-        }
+        var jobs = model.Layers.Where(HardwareModel.HasHardware).Select(l => l.EngineJob(lanes, false)).OfType<EngineJob>().ToList();
         if (jobs.Count == 0) throw new NotSupportedException("the model has no layer the engine runs");
         for (int k = 0; k < jobs.Count; k++) jobs[k] = jobs[k] with { WriteBack = WriteBackChain(model, jobs[k]) };
+        // A job that reads a source column-major (a context's V, a pool's input) needs the engine to write that source
+        // so; where another writes it (a layer norm before the pool) the layer keeps its own datapath.
+        foreach (var reader in jobs.Where(j => j.Layer.EngineTransposedSource is not null).ToList())
+        {
+            var source = reader.Layer.EngineTransposedSource!.BufferOwner;
+            int writer = jobs.FindIndex(j => j.Writes == source);
+            if (writer < 0 || jobs[writer].Heads != 1)
+            {
+                if (reader.Layer is ContextLayer) throw new NotSupportedException($"layer '{source.Name}' feeds an attention context, so it must run on the engine");
+                jobs.Remove(reader);
+                continue;
+            }
+            if (jobs[writer].EOutput == 1)
+                jobs[writer] = jobs[writer].Layer.EngineJob(lanes, true)! with { WriteBack = jobs[writer].WriteBack };
+        }
         return new MacEngine(lanes, settings.LutMultipliers, settings.LutLanes, settings.Weights, jobs);
     }
 

@@ -53,6 +53,9 @@ public abstract class QuantizedLayer
     /// </summary>
     public virtual Engine.EngineElementOp? EngineWriteBack(QuantizedLayer input) => null;
 
+    /// <summary>The source whose buffer the layer's engine job reads column-major (the engine must write it so), or null.</summary>
+    public virtual QuantizedLayer? EngineTransposedSource => null;
+
     /// <summary>Computes this layer's buffer from its sources' buffers, integers only.</summary>
     public abstract void Simulate(SimulationWorkspace workspace);
 }

@@ -23,6 +23,9 @@ public sealed class ContextLayer : QuantizedLayer
     public static ContextLayer Quantize(string name, QuantizedLayer probabilities, QuantizedLayer v, int heads, QuantScale output) =>
         new(name, output, heads, Dyadic.For(probabilities.Output.Scale * v.Output.Scale / output.Scale), probabilities, v);
 
+    /// <summary>V, read by column.</summary>
+    public override QuantizedLayer? EngineTransposedSource => Sources[1];
+
     public override LayerDatapath Datapath => new ContextHardware(this);
 
     public override Engine.EngineJob EngineJob(int lanes, bool transposedOutput) => ContextHardware.EngineJob(this, lanes);

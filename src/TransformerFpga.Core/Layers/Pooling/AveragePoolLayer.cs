@@ -17,6 +17,21 @@ public sealed class AveragePoolLayer : QuantizedLayer
 
     public override LayerDatapath Datapath => new PoolingHardware(this);
 
+    /// <summary>The window's sums as a MAC job: channel c is row c of the input stored column-major (its window padded to whole words), times a word of ones.</summary>
+    public override QuantizedLayer? EngineTransposedSource => Sources[0];
+
+    public override Engine.EngineJob? EngineJob(int lanes, bool transposedOutput)
+    {
+        if (transposedOutput) return null;
+        int words = Engine.EngineJob.PaddedWords(Window, lanes);
+        int inputBits = Sources[0].Output.Bits;
+        return new Engine.EngineJob(this, 1, Columns, 1, words,
+            Sources[0].BufferOwner, 0, words,
+            null, 0, words, Enumerable.Repeat(1, words * lanes).ToArray(), 2,
+            0, 1, 1,
+            null, Requant.Multiplier, Requant.Shift, false, inputBits + IntegerMath.BitLength(Window) + 1);
+    }
+
     public override void Simulate(SimulationWorkspace workspace)
     {
         var x = workspace.Of(Sources[0]);
