@@ -10,12 +10,16 @@ namespace TransformerFpga.Bench;
 /// `engine [LANES,…] [--bits 4,6,8]`: the sample and the family (d_model 8–64) at uniform bits (8 by default), one datapath per layer (Layers, 1 lane)
 /// beside the shared MAC engine at each lane count: whether the estimate fits, LUT, DSP, RAMB18 and cycles per inference.
 /// `engine write FOLDER LANES [model.json]` writes an Engine design for synthesis.
+/// `engine targets` prints the Engine designs of the target shapes (random weights: resources and cycles do not depend
+/// on them): a layer-norm model (d_model 32, 2 heads, FFN 128, window 24, 3 inputs, 8 bits) and the predecessor paper's
+/// three AirU designs (7 inputs, 1 head, batch norm, FFN 4·d), as the build makes them (the most lanes up to 16 that fit).
 /// </summary>
 internal static class EngineBenchmark
 {
     public static int Run(string[] args)
     {
         if (args.Length >= 4 && args[1] == "write") return Write(args[2], int.Parse(args[3], CultureInfo.InvariantCulture), args.Length > 4 ? args[4] : null);
+        if (args.Length >= 2 && args[1] == "targets") return Targets();
         var laneCounts = (args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[1] : "4,8,16").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         int at = Array.IndexOf(args, "--bits");
         var bitsList = (at >= 0 && at + 1 < args.Length ? args[at + 1] : "8").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
@@ -48,6 +52,47 @@ internal static class EngineBenchmark
                 var cells = laneCounts.Select(l => Engine.MacEngine.ValidLanes(config).Contains(l) ? Cell(plan.WithEngine(new EngineSettings(l))) : "–");
                 Console.WriteLine($"| {name} | {bits} | {Cell(plan)} | {string.Join(" | ", cells)} |");
             }
+        }
+        return 0;
+    }
+
+    private static int Targets()
+    {
+        var targets = new (string Name, SyntheticModelSpec Spec, int Bits, long MaxCycles)[]
+        {
+            ("layer norm d32, 2 heads, FFN 128, W 24", new SyntheticModelSpec(Window: 24, InputFeatures: 3, DModel: 32, Heads: 2, FfnDim: 128, Norm: "layer", Rows: 200, Name: "ln32"), 8, 30_000),
+            ("AirU W 6, d64, 8 bit", new SyntheticModelSpec(Window: 6, InputFeatures: 7, DModel: 64, Heads: 1, FfnDim: 256, Norm: "batch", Rows: 200, Name: "airu1"), 8, 56_000),
+            ("AirU W 12, d64, 6 bit", new SyntheticModelSpec(Window: 12, InputFeatures: 7, DModel: 64, Heads: 1, FfnDim: 256, Norm: "batch", Rows: 200, Name: "airu2"), 6, 92_000),
+            ("AirU W 12, d32, 4 bit", new SyntheticModelSpec(Window: 12, InputFeatures: 7, DModel: 32, Heads: 1, FfnDim: 128, Norm: "batch", Rows: 200, Name: "airu3"), 4, 26_000),
+        };
+        var device = Hardware.Device.FromPart("xc7s15ftgb196-1", "bench");
+        string folder = Path.Combine(Path.GetTempPath(), "tfpga-bench-targets-" + Environment.ProcessId);
+        Console.WriteLine("Engine designs as the build makes them (uniform bits, Auto buffers and multipliers, the most lanes up to 16 that fit), XC7S15 at 100 MHz:");
+        Console.WriteLine();
+        Console.WriteLine("| target | lanes (multipliers) | fits | LUT | LUTRAM | FF | RAMB18 | DSP | cycles | target cycles |");
+        Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        try
+        {
+            foreach (var (name, spec, bits, maxCycles) in targets)
+            {
+                var config = ModelLoader.LoadConfig(SyntheticModel.Write(Path.Combine(folder, spec.Name), spec, seed: 1));
+                var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
+                var estimator = new PlanEstimator(evaluation, config.Name, device, "xc7s15ftgb196-1", 100, 100, Hardware.ResourceCoefficients.Default);
+                var names = IntegerTransformer.LayerNames(config);
+                var plan = LayerPlan.From(names, _ => new LayerChoice(new LayerBits(bits, bits), BufferResource.Auto, 1, MultiplierMapping.Auto));
+                // the build's rule: from the most valid lanes up to 16, halved until the design fits
+                int most = Engine.MacEngine.ValidLanes(config).Where(l => l <= Engine.MacEngine.DefaultMaxLanes).Max();
+                var resolved = Hardware.AutoMapping.ResolveEngineLanes(plan.WithEngine(new EngineSettings(most)), estimator.Estimate);
+                var e = resolved.Estimate;
+                var t = e.Total;
+                string multipliers = e.Layers.Single(l => l.Name == Hardware.ResourceModel.EngineRow).Multiplier ?? "";
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {name} | {resolved.Plan.Engine!.Lanes} ({multipliers}) | {(e.Fits ? "yes" : "no")} | {t.Lut:N0} | {t.LutRam:N0} | {t.Ff:N0} | {t.Bram18} | {t.Dsp} | {e.LatencyCycles:N0} | ≤ {maxCycles:N0} |"));
+            }
+        }
+        finally
+        {
+            try { Directory.Delete(folder, true); } catch (IOException) { }
         }
         return 0;
     }
