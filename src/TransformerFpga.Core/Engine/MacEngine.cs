@@ -296,7 +296,7 @@ public sealed class MacEngine
         ];
     }
 
-    /// <summary>Entries of the longest stage's table (every stage's is declared as long), at least two.</summary>
+    /// <summary>Entries of the longest stage's table (the range of the tables' addresses), at least two.</summary>
     private int WriteBackTableDepth(Func<EngineElementOp, int> entries) =>
         Math.Max(2, Enumerable.Range(0, MaxWriteBackStages).Max(st => Jobs.Where(j => j.WriteBack.Count > st).Sum(j => entries(j.WriteBack[st]))));
 
@@ -313,8 +313,8 @@ public sealed class MacEngine
         {
             var ops = Jobs.Where(j => j.WriteBack.Count > st).Select(j => j.WriteBack[st]).ToList();
             string Table(IEnumerable<long> values, int bits, int depth) => Vhdl.Aggregate(values.Select(v => Vhdl.Bits(v, bits)), "    ", 8, depth, Vhdl.Bits(0, bits));
-            yield return Vhdl.Constant($"E{st + 1}_GAINS", "grom_t", Table(ops.SelectMany(op => op.Gains), gainBits, WriteBackTableDepth(op => op.Gains.Length)));
-            yield return Vhdl.Constant($"E{st + 1}_OFFSETS", "orom_t", Table(ops.SelectMany(op => op.Offsets), offsetBits, WriteBackTableDepth(op => op.Offsets.Length)));
+            yield return Vhdl.Constant($"E{st + 1}_GAINS", "grom_t", Table(ops.SelectMany(op => op.Gains), gainBits, 2));
+            yield return Vhdl.Constant($"E{st + 1}_OFFSETS", "orom_t", Table(ops.SelectMany(op => op.Offsets), offsetBits, 2));
         }
     }
 

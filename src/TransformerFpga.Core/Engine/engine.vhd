@@ -147,8 +147,9 @@ architecture rtl of tfpga_engine is
   type wrom_t is array (0 to W_DEPTH - 1) of signed(LANES * BB - 1 downto 0);
   type brom_t is array (0 to B_DEPTH - 1) of signed(BIAS_BITS - 1 downto 0);
   -- the write-back stages' gain and offset tables (stage 1: E1_*, stage 2: E2_*)
-  type grom_t is array (0 to E_G_DEPTH - 1) of signed(E_GAIN_BITS - 1 downto 0);
-  type orom_t is array (0 to E_O_DEPTH - 1) of signed(E_OFF_BITS - 1 downto 0);
+  -- (each as long as its stage needs; E_G_DEPTH and E_O_DEPTH are the longest)
+  type grom_t is array (natural range <>) of signed(E_GAIN_BITS - 1 downto 0);
+  type orom_t is array (natural range <>) of signed(E_OFF_BITS - 1 downto 0);
   -- tfpga:rom-begin
   constant WEIGHTS : wrom_t := (0 => "0001001100101101", 1 => "1111011100001001");
   constant BIAS : brom_t := (0 => "00000011", 1 => "00111000");
@@ -449,11 +450,11 @@ begin
           e_in := '0'; e_pre := '0';
         end if;
         if st = 1 then
-          e_gain_q(st) <= E1_GAINS(e_g(st));
-          e_off_q(st)  <= E1_OFFSETS(e_o(st));
+          if e_g(st) <= E1_GAINS'high then e_gain_q(st) <= E1_GAINS(e_g(st)); end if;
+          if e_o(st) <= E1_OFFSETS'high then e_off_q(st) <= E1_OFFSETS(e_o(st)); end if;
         else
-          e_gain_q(st) <= E2_GAINS(e_g(st));
-          e_off_q(st)  <= E2_OFFSETS(e_o(st));
+          if e_g(st) <= E2_GAINS'high then e_gain_q(st) <= E2_GAINS(e_g(st)); end if;
+          if e_o(st) <= E2_OFFSETS'high then e_off_q(st) <= E2_OFFSETS(e_o(st)); end if;
         end if;
         -- the next element's table addresses (and the residual's), rows of N outputs
         -- (after the job's last element nothing moves: every address stays in its table or buffer)
