@@ -234,7 +234,7 @@ public static class DesignExploration
     {
         var listed = designs.Where(d => d.Origin == DesignOrigin.Uniform && d.UniformBits == widestBits).Prepend(best).DistinctBy(d => BitsKey(d.Plan)).ToList();
         progress(string.Create(CultureInfo.InvariantCulture,
-            $"explore: fine-tuning {string.Join(" and ", listed.Select(d => d.Label))} ({options.Epochs} epochs each, {listed.Count} at a time at most)"));
+            $"explore: fine-tuning {string.Join(" and ", listed.Select(d => d.Label))} for their bits, {options.Epochs} epochs each{(listed.Count > 1 ? ", in parallel" : "")}"));
         var tuned = new FineTunedPlan[listed.Count];
         var gate = new object();
         void Report(string line) { lock (gate) progress(line); }
