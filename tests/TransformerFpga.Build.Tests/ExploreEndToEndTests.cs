@@ -85,8 +85,9 @@ public sealed class ExploreEndToEndTests
         var on = project.Build("-t:FpgaExplore", "-p:FpgaExploreFineTune=true");
         AssertSucceeded(on);
         AssertNoStackTrace(on.Output);
-        StringAssert.Contains(on.Output, "explore: fine-tune uniform 8 bit: epoch 2/2: ");
-        StringAssert.Contains(on.Output, "explore: fine-tuned uniform 8 bit: best epoch ");
+        // The model's weights vary from run to run, so the best design may be the uniform one: the label is not asserted.
+        StringAssert.Matches(on.Output, new Regex(@"explore: fine-tune [^:\n]+: epoch 2/2: training MSE "));
+        StringAssert.Matches(on.Output, new Regex(@"explore: fine-tuned [^:\n]+: best epoch \d+, validation MSE "));
         Assert.IsFalse(File.Exists(Path.Combine(project.Directory, "fpga-finetuned.safetensors")), "FpgaExplore wrote fine-tuned weights");
         var tuned = Reports(report);
 
