@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using TransformerFpga.Explore;
+using TransformerFpga.FineTuning;
 using TransformerFpga.Hardware;
 using TransformerFpga.Integer;
 using TransformerFpga.Model;
@@ -12,7 +13,7 @@ using TransformerFpga.Trainer;
 namespace TransformerFpga.Bench;
 
 /// <summary>
-/// `paper [--retrain] [--epochs N] [--jobs N] [--family DIR]`: the experiment of Ling, Qian, Schiele
+/// `paper [--retrain] [--epochs N] [--jobs N] [--family DIR] [--dmodels 8,16,…] [--finetune]`: the experiment of Ling, Qian, Schiele
 /// (arXiv 2410.03294) on the sample's model family. For d_model 8, 16, …, 64 (ffn 4·d, one head, one
 /// encoder layer, batch norm, window 24, pressure/temperature/wind → temperature, the sample's data and
 /// trainer) and uniform 4, 6 and 8 bits it reports whether the design fits the XC7S15
@@ -22,7 +23,9 @@ namespace TransformerFpga.Bench;
 ///     what the buffer choice alone changes (the all-DSP template never fits: every MAC layer has its
 ///     own MAC and requantizer multipliers, more than the part's 20 DSP48E1);
 ///   - with ours: Auto buffers and Auto multipliers resolved by <see cref="AutoMapping"/>, one lane;
-///   - and the best design the FpgaExplore search finds (<see cref="BestExploredDesign"/>).
+///   - and the best design the FpgaExplore search finds (<see cref="BestExploredDesign"/>);
+///   - with --finetune, the test MSE of the uniform design and of FpgaExplore's best after fine-tuning for their bits
+///     (FpgaExploreFineTune with the FpgaFineTune defaults): minutes per configuration, hours for the whole family.
 /// The trained models live in samples/SeattleTemperature/family/d&lt;N&gt;/; a missing one is trained
 /// (never downloaded), and --retrain trains them all again.
 /// </summary>
@@ -38,16 +41,23 @@ public static class PaperBenchmark
     public const double ClockMHz = 100;
 
     /// <summary>The best design of the resource-aware mixed-precision search for one model and starting bitwidth.</summary>
-    public sealed record ExploredDesign(Resources Total, long Cycles, double TestMse, bool Fits, string Bits);
+    /// <param name="FineTunedTestMse">With FpgaExploreFineTune: the best design's test MSE after fine-tuning for its bits.</param>
+    /// <param name="UniformFineTunedTestMse">With FpgaExploreFineTune: the same for the uniform design at the widest candidate bits.</param>
+    public sealed record ExploredDesign(Resources Total, long Cycles, double TestMse, bool Fits, string Bits, double? FineTunedTestMse = null, double? UniformFineTunedTestMse = null);
 
     private sealed record Design(LayerPlan Plan, DesignEstimate Estimate);
 
-    private sealed record Row(int DModel, int Bits, double FloatMse, double IntegerMse, Design Earlier, Design EarlierAutoMultipliers, Design Ours, Design Engine, ExploredDesign? Explored);
+    /// <param name="FineTunedMse">With --finetune: the uniform design's test MSE after fine-tuning for its bits; else null.</param>
+    private sealed record Row(int DModel, int Bits, double FloatMse, double IntegerMse, Design Earlier, Design EarlierAutoMultipliers, Design Ours, Design Engine, ExploredDesign? Explored,
+        double? FineTunedMse);
+
+    public const string Usage = "paper [--retrain] [--epochs N] [--jobs N] [--family DIR] [--dmodels 8,16,…] [--finetune (slow: minutes per configuration, hours for the family)]";
 
     public static int Run(string[] args)
     {
-        bool retrain = false;
+        bool retrain = false, fineTune = false;
         int epochs = DefaultEpochs, jobs = 2;
+        int[] dModels = DModels;
         string? family = null;
         for (int i = 1; i < args.Length; i++)
         {
@@ -57,8 +67,10 @@ public static class PaperBenchmark
                 case "--epochs" when i + 1 < args.Length: epochs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--jobs" when i + 1 < args.Length: jobs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--family" when i + 1 < args.Length: family = args[++i]; break;
+                case "--dmodels" when i + 1 < args.Length: dModels = args[++i].Split(',').Select(d => int.Parse(d, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--finetune": fineTune = true; break;
                 default:
-                    Console.Error.WriteLine($"unknown option '{args[i]}'; usage: paper [--retrain] [--epochs N] [--jobs N] [--family DIR]");
+                    Console.Error.WriteLine($"unknown option '{args[i]}'; usage: {Usage}");
                     return 2;
             }
         }
@@ -67,13 +79,13 @@ public static class PaperBenchmark
         string data = Path.Combine(sample, "data");
         var clock = Stopwatch.StartNew();
 
-        var missing = DModels.Where(d => retrain || !File.Exists(ModelPath(family, d))).ToList();
+        var missing = dModels.Where(d => retrain || !File.Exists(ModelPath(family, d))).ToList();
         if (missing.Count > 0 && Train(missing, family, data, epochs, jobs) != 0) return 1;
         var training = clock.Elapsed;
 
         var device = Device.FromPart(Part, null);
         var rows = new List<Row>();
-        foreach (int d in DModels)
+        foreach (int d in dModels)
         {
             var model = clock.Elapsed;
             var config = ModelLoader.LoadConfig(ModelPath(family, d));
@@ -102,13 +114,17 @@ public static class PaperBenchmark
                     .WithEngine(new EngineSettings(lanes, LanesExplicit: false)), estimator.Estimate);
                 var engine = new Design(engineAuto.Plan, engineAuto.Estimate);
 
-                rows.Add(new Row(d, bits, result.FloatVsTarget.Mse, result.IntegerVsTarget.Mse, earlier, earlierAutoMultipliers, ours, engine, BestExploredDesign(ModelPath(family, d), bits)));
+                var explored = BestExploredDesign(ModelPath(family, d), bits, fineTune);
+                // The exploration fine-tunes the uniform design at the row's bits only when some design qualifies.
+                double? fineTuned = !fineTune ? null
+                    : explored?.UniformFineTunedTestMse ?? FineTuneJob.Tune(evaluation, _ => uniform, new FineTuneOptions()).Test.IntegerVsTarget.Mse;
+                rows.Add(new Row(d, bits, result.FloatVsTarget.Mse, result.IntegerVsTarget.Mse, earlier, earlierAutoMultipliers, ours, engine, explored, fineTuned));
             }
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"d_model {d}: evaluated and estimated in {(clock.Elapsed - model).TotalSeconds:F1} s"));
         }
         var evaluationTime = clock.Elapsed - training;
 
-        Console.Write(Report(rows, family, epochs, device));
+        Console.Write(Report(rows, family, epochs, device, fineTune));
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"run time: {clock.Elapsed.TotalSeconds:F0} s ({(missing.Count > 0 ? $"training {missing.Count} model(s) {training.TotalSeconds:F0} s, " : "models loaded, ")}simulation and estimates {evaluationTime.TotalSeconds:F0} s)"));
@@ -120,7 +136,7 @@ public static class PaperBenchmark
     /// (4; 4;6; 4;6;8), as `dotnet build -t:FpgaExplore -p:FpgaExploreBits=…` runs it: its best design
     /// that fits, read back from report/explore.json, or null when it finds none.
     /// </summary>
-    public static ExploredDesign? BestExploredDesign(string modelPath, int bits)
+    public static ExploredDesign? BestExploredDesign(string modelPath, int bits, bool fineTune = false)
     {
         string output = Path.Combine(Path.GetTempPath(), "tfpga-paper-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         try
@@ -134,13 +150,16 @@ public static class PaperBenchmark
                 OutputDir = output, DefaultWeightBits = bits.ToString(CultureInfo.InvariantCulture), DefaultActivationBits = bits.ToString(CultureInfo.InvariantCulture),
             });
             string candidates = string.Join(";", UniformBits.Where(b => b <= bits).Select(b => b.ToString(CultureInfo.InvariantCulture)));
-            var outcome = DesignExploration.Run(new ExploreRequest(build, new ExploreSettings { Objective = "Accuracy", Bits = candidates }));
+            var outcome = DesignExploration.Run(new ExploreRequest(build, new ExploreSettings { Objective = "Accuracy", Bits = candidates, FineTune = fineTune ? "true" : "false" }));
             string report = Path.Combine(output, "report", "explore.json");
             foreach (var diagnostic in outcome.Diagnostics) Console.Error.WriteLine($"d {Path.GetFileName(folder)}, bits ≤ {bits}: {diagnostic.Code} {diagnostic.Message}");
             if (!File.Exists(report)) return null;
             using var json = JsonDocument.Parse(File.ReadAllText(report));
             var best = json.RootElement.GetProperty("designs").EnumerateArray().FirstOrDefault(x => x.GetProperty("best").GetBoolean());
             if (best.ValueKind != JsonValueKind.Object) return null;
+            static double? FineTuned(JsonElement design) => design.TryGetProperty("finetuned", out var f) ? f.GetProperty("test_mse").GetDouble() : null;
+            var uniform = json.RootElement.GetProperty("designs").EnumerateArray()
+                .First(x => x.GetProperty("origin").GetString() == "uniform" && x.GetProperty("uniform_bits").GetInt32() == bits);
             var t = best.GetProperty("total");
             var layers = best.GetProperty("layers").EnumerateArray().Where(l => l.GetProperty("buffer_resource").GetString() != "Fused").ToList();
             var widths = layers.Select(l => l.GetProperty("activation_bits").GetInt32())
@@ -148,7 +167,7 @@ public static class PaperBenchmark
             return new ExploredDesign(new Resources(t.GetProperty("lut").GetInt32(), t.GetProperty("lutram").GetInt32(), t.GetProperty("ff").GetInt32(),
                     t.GetProperty("bram18").GetInt32(), t.GetProperty("dsp").GetInt32()),
                 best.GetProperty("latency_cycles").GetInt64(), best.GetProperty("integer_vs_target").GetProperty("mse").GetDouble(), best.GetProperty("fits").GetBoolean(),
-                string.Join("/", widths));
+                string.Join("/", widths), FineTuned(best), FineTuned(uniform));
         }
         finally
         {
@@ -181,7 +200,7 @@ public static class PaperBenchmark
         return failures;
     }
 
-    private static string Report(List<Row> rows, string family, int epochs, Device device)
+    private static string Report(List<Row> rows, string family, int epochs, Device device, bool fineTune)
     {
         var text = new StringBuilder();
         string Line(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
@@ -191,14 +210,19 @@ public static class PaperBenchmark
         text.AppendLine("Ours = Auto buffers and Auto multipliers resolved by the estimator, uniform bits. MSE in °C² on the 1,735 test windows.");
         text.AppendLine("Engine = FpgaArchitecture=Engine with FpgaEngineLanes left open (the most lanes up to 16 with which it fits, the engine's Auto rule), uniform bits: the same integer model as ours, so the same integer MSE.");
         text.AppendLine("FpgaExplore = the best design (objective Accuracy) of `dotnet build -t:FpgaExplore` with FpgaExploreBits up to the row's bits (4; 4;6; 4;6;8): bits per layer, buffers, lanes and multipliers searched; its bits, measured test MSE, resources and cycles.");
+        if (fineTune)
+            text.AppendLine("Fine-tuned = the test MSE after quantization-aware fine-tuning for the design's bits (FpgaFineTune's code and defaults, through FpgaExploreFineTune): of the uniform design in its column, of FpgaExplore's best design in its cell.");
         text.AppendLine();
-        text.AppendLine("| d_model | float MSE | bits | integer MSE | earlier template | earlier + Auto multipliers | ours | cycles | Engine: fits, lanes, cycles | FpgaExplore best design |");
-        text.AppendLine("|---:|---:|---:|---:|---|---|---|---:|---|---|");
+        // Without --finetune the table is the one of earlier runs, column for column.
+        string tunedHeader = fineTune ? " fine-tuned MSE |" : "", tunedAlignment = fineTune ? "---:|" : "";
+        text.AppendLine($"| d_model | float MSE | bits | integer MSE |{tunedHeader} earlier template | earlier + Auto multipliers | ours | cycles | Engine: fits, lanes, cycles | FpgaExplore best design |");
+        text.AppendLine($"|---:|---:|---:|---:|{tunedAlignment}---|---|---|---:|---|---|");
         foreach (var r in rows)
         {
             // One lane everywhere: the buffer and multiplier choices do not change the latency.
             var cycles = new[] { r.Earlier, r.EarlierAutoMultipliers, r.Ours }.Select(x => x.Estimate.LatencyCycles).Distinct().Select(c => Line($"{c:N0}"));
-            text.AppendLine(Line($"| {r.DModel} | {r.FloatMse:0.0000} | {r.Bits} | {r.IntegerMse:0.0000} | {Fit(r.Earlier.Estimate)} | {Fit(r.EarlierAutoMultipliers.Estimate)} | {Fit(r.Ours.Estimate)} | {string.Join(" / ", cycles)} | {EngineCell(r.Engine)} | {Explored(r.Explored)} |"));
+            string tuned = fineTune ? Line($" {r.FineTunedMse:0.0000} |") : "";
+            text.AppendLine(Line($"| {r.DModel} | {r.FloatMse:0.0000} | {r.Bits} | {r.IntegerMse:0.0000} |{tuned} {Fit(r.Earlier.Estimate)} | {Fit(r.EarlierAutoMultipliers.Estimate)} | {Fit(r.Ours.Estimate)} | {string.Join(" / ", cycles)} | {EngineCell(r.Engine)} | {Explored(r.Explored)} |"));
         }
         text.AppendLine();
         text.AppendLine($"Resources (LUT / LUTRAM / FF / BRAM18 / DSP; {device.Name.ToUpperInvariant()}: {Amounts(device.Capacity)}) and the choices Auto made:");
@@ -242,7 +266,7 @@ public static class PaperBenchmark
 
     private static string Explored(ExploredDesign? e) => e is null
         ? "—"
-        : string.Create(CultureInfo.InvariantCulture, $"MSE {e.TestMse:0.0000}; bits {e.Bits}; {Amounts(e.Total)}; {e.Cycles:N0} cycles");
+        : string.Create(CultureInfo.InvariantCulture, $"MSE {e.TestMse:0.0000}{(e.FineTunedTestMse is double t ? " (fine-tuned " + t.ToString("0.0000", CultureInfo.InvariantCulture) + ")" : "")}; bits {e.Bits}; {Amounts(e.Total)}; {e.Cycles:N0} cycles");
 
     private static string RepositoryRoot()
     {

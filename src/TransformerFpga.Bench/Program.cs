@@ -35,7 +35,7 @@ switch (benchmark)
     case "engine":
         return TransformerFpga.Bench.EngineBenchmark.Run(args);
     default:
-        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; known: simulator, accuracy [model.json], sensitivity [model.json], cycles, resources fit|table|modules FOLDER FIRST-SEED[,FIRST-SEED…] COUNT [OUT.json], paper [--retrain] [--epochs N] [--jobs N] [--family DIR], timing [SEED… | sample], finetune [--bits 4,6,8] [--epochs N] [--lr X] [--float-control] [--ptq-only] [model.json], engine [LANES,…] [--bits 4,6,8]");
+        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; known: simulator, accuracy [model.json], sensitivity [model.json], cycles, resources fit|table|modules FOLDER FIRST-SEED[,FIRST-SEED…] COUNT [OUT.json], {TransformerFpga.Bench.PaperBenchmark.Usage}, timing [SEED… | sample], {TransformerFpga.Bench.FineTuneBenchmark.Usage}, engine [LANES,…] [--bits 4,6,8]");
         return 2;
 }
 return 0;

@@ -1,6 +1,7 @@
 using Microsoft.Build.Framework;
 using TransformerFpga.Diagnostics;
 using TransformerFpga.Explore;
+using TransformerFpga.FineTuning;
 using TransformerFpga.Pipeline;
 
 namespace TransformerFpga.Build;
@@ -18,6 +19,12 @@ public sealed class FpgaExplore : ProjectTask
     public string Bits { get; set; } = "";
     /// <summary>$(FpgaExploreMaxErrorIncreasePercent): the Latency objective's error allowance over the uniform 8-bit design.</summary>
     public string MaxErrorIncreasePercent { get; set; } = "";
+    /// <summary>$(FpgaExploreFineTune): true fine-tunes the best design and the uniform baseline to report their fine-tuned errors.</summary>
+    public string FineTune { get; set; } = "";
+    /// <summary>$(FpgaFineTuneEpochs), $(FpgaFineTuneLearningRate), $(FpgaFineTuneValidationPercent): the fine-tuning as FpgaFineTune runs it.</summary>
+    public string FineTuneEpochs { get; set; } = "";
+    public string FineTuneLearningRate { get; set; } = "";
+    public string FineTuneValidationPercent { get; set; } = "";
 
     public override bool Execute()
     {
@@ -28,6 +35,8 @@ public sealed class FpgaExplore : ProjectTask
                 Objective = OrDefault(Objective, "Accuracy"),
                 Bits = OrDefault(Bits, "4;6;8"),
                 MaxErrorIncreasePercent = OrDefault(MaxErrorIncreasePercent, "5"),
+                FineTune = OrDefault(FineTune, "false"),
+                FineTuning = new FineTuneSettings { Epochs = FineTuneEpochs, LearningRate = FineTuneLearningRate, ValidationPercent = FineTuneValidationPercent },
             });
 
         ExploreOutcome outcome;

@@ -222,6 +222,34 @@ public sealed class ExploreTests
     }
 
     [TestMethod]
+    public void FineTunedReportsAreByteIdenticalUnderAnyCulture()
+    {
+        using var folder = new TestFolder();
+        var (project, _) = WriteModel(folder);
+        ExploreRequest FineTuned(string output)
+        {
+            var request = Request(project, output, bits: "4;8");
+            return request with { Settings = request.Settings with { FineTune = "true", FineTuning = new() { Epochs = "1" } } };
+        }
+        var original = CultureInfo.CurrentCulture;
+        try
+        {
+            CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo("de-DE");
+            var first = DesignExploration.Run(FineTuned(folder.File("a")), search: Quick);
+            CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo("tr-TR");
+            var second = DesignExploration.Run(FineTuned(folder.File("b")), search: Quick);
+            Assert.IsTrue(first.Success && second.Success, string.Join("\n", first.Diagnostics.Concat(second.Diagnostics)));
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = original;
+        }
+        StringAssert.Contains(File.ReadAllText(folder.File("a/report/explore.json")), "\"finetuned\"");
+        foreach (string file in new[] { "explore.json", "explore.md", "explore.svg", "explore.props" })
+            CollectionAssert.AreEqual(File.ReadAllBytes(folder.File("a/report/" + file)), File.ReadAllBytes(folder.File("b/report/" + file)), file);
+    }
+
+    [TestMethod]
     public void PreCancelledExplorationStopsAtOnce()
     {
         using var folder = new TestFolder();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using TransformerFpga.Diagnostics;
+using TransformerFpga.FineTuning;
 using TransformerFpga.Hardware;
 using TransformerFpga.Integer;
 using TransformerFpga.Pipeline;
@@ -28,6 +29,9 @@ public enum DesignOrigin
 public sealed record MeasuredDesign(int Id, DesignOrigin Origin, int UniformBits, LayerPlan Plan, DesignEstimate Estimate, SimulationResult Simulation,
     double ValidationError, double? PredictedError)
 {
+    /// <summary>With FpgaExploreFineTune, for the designs it fine-tunes (and every other design with their bits): the fine-tuning and its test result.</summary>
+    public FineTunedPlan? FineTuned { get; init; }
+
     /// <summary>The test error: integer model vs target, MSE (report/simulation.json's integer_vs_target.mse); reported, never chosen by.</summary>
     public double Error => Simulation.IntegerVsTarget.Mse;
     public double Area => Estimate.Device.AreaFraction(Estimate.Total);
@@ -122,6 +126,8 @@ public static class DesignExploration
         string projectFile = request.Build.ProjectFile;
         var inputs = ProjectInputs.Resolve(request.Build);
         var options = ExploreOptions.Parse(request.Settings, projectFile);
+        // A calibration file too short to hold out validation windows fails now, not after the search.
+        if (options.FineTuning is { } tuning) FineTuningData.Load(inputs.Config, tuning.ValidationPercent);
         cancellation.ThrowIfCancellationRequested();
 
         progress("explore: calibrating and quantizing " + inputs.Config.Name);
@@ -191,6 +197,11 @@ public static class DesignExploration
         // The front and the best of the measured designs: simulated errors, exact estimates.
         var front = ParetoSearch.Front(designs.Select(d => new ScoredDesign([d.Id], d.Score))).Select(d => d.Genome[0]).OrderBy(i => i).ToList();
         var best = designs.Where(d => order.Qualifies(d.Score)).OrderBy(d => d.Score, order).ThenBy(d => d.Id).FirstOrDefault();
+        if (options.FineTuning is { } fineTuning && best is not null)
+        {
+            designs = FineTune(designs, best, options.WidestBits, fineTuning, evaluation, progress, cancellation);
+            best = designs[best.Id];
+        }
 
         var explored = new ExploreResult(options, inputs.TopName, inputs.Part, inputs.ClockMHz, inputs.LimitPercent, inputs.Device, space, sensitivity, pruned,
             referenceTestError, referenceError, errorLimit, designs, front, best?.Id, parameters, result.Evaluated.Count, costs.ModulesEstimated,
@@ -205,9 +216,38 @@ public static class DesignExploration
         if (best is null) diagnostics.Add(NoDesign(explored, projectFile));
         string outcome = best is null
             ? "no design qualifies; report/explore.props was not written"
-            : $"best ({options.Objective}): {Describe(best)}; report/explore.props holds its items";
+            : $"best ({options.Objective}): {Describe(best)}; report/explore.props holds its items" + (best.FineTuned is { } t
+                ? string.Create(CultureInfo.InvariantCulture, $"; fine-tuned for its bits: test MSE {t.Test.IntegerVsTarget.Mse:G4}")
+                : "");
         return string.Create(CultureInfo.InvariantCulture,
             $"explore: {outcome}\nexplore: {front.Count} designs on the measured front, {result.Evaluated.Count:N0} designs scored, {explored.Simulations} simulations, in {watch.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    /// <summary>
+    /// FpgaExploreFineTune: fine-tunes the bits of the best design and of the uniform design at the widest candidate bits
+    /// (the baseline of mixed precision), each set of bits once and in parallel, with FpgaFineTune's code and options, so
+    /// that FpgaFineTune after importing explore.props gives the same figures. The result goes to every measured design
+    /// with those bits, as the tuned weights depend on the bits alone. It only reports: the choice is already made.
+    /// </summary>
+    private static List<MeasuredDesign> FineTune(List<MeasuredDesign> designs, MeasuredDesign best, int widestBits, FineTuneOptions options,
+        ModelEvaluation evaluation, Action<string> progress, CancellationToken cancellation)
+    {
+        var listed = designs.Where(d => d.Origin == DesignOrigin.Uniform && d.UniformBits == widestBits).Prepend(best).DistinctBy(d => BitsKey(d.Plan)).ToList();
+        progress(string.Create(CultureInfo.InvariantCulture,
+            $"explore: fine-tuning {string.Join(" and ", listed.Select(d => d.Label))} for their bits, {options.Epochs} epochs each{(listed.Count > 1 ? ", in parallel" : "")}"));
+        var tuned = new FineTunedPlan[listed.Count];
+        var gate = new object();
+        void Report(string line) { lock (gate) progress(line); }
+        Parallel.For(0, listed.Count, new ParallelOptions { CancellationToken = cancellation }, i =>
+        {
+            string label = listed[i].Label;
+            tuned[i] = FineTuneJob.Tune(evaluation, listed[i].Plan.Bits, options, e => Report($"explore: fine-tune {label}: {FineTuneJob.EpochText(e)}"), cancellation);
+            var t = tuned[i].Training;
+            Report(string.Create(CultureInfo.InvariantCulture,
+                $"explore: fine-tuned {label}: best epoch {t.BestEpoch}, validation MSE {t.ValidationMseBefore:G4} → {t.ValidationMseAfter:G4}, test MSE {listed[i].Error:G4} → {tuned[i].Test.IntegerVsTarget.Mse:G4}"));
+        });
+        var byBits = listed.Select((d, i) => (Key: BitsKey(d.Plan), Tuned: tuned[i])).ToDictionary(x => x.Key, x => x.Tuned, StringComparer.Ordinal);
+        return designs.Select(d => byBits.TryGetValue(BitsKey(d.Plan), out var t) ? d with { FineTuned = t } : d).ToList();
     }
 
     /// <summary>A design to measure: where it comes from, its plan, and the search's view of it (null when the search did not score it).</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using TransformerFpga.Diagnostics;
+using TransformerFpga.FineTuning;
 using TransformerFpga.Pipeline;
 
 namespace TransformerFpga.Explore;
@@ -19,6 +20,10 @@ public sealed record ExploreSettings
     public string Objective { get; init; } = "Accuracy";
     public string Bits { get; init; } = "4;6;8";
     public string MaxErrorIncreasePercent { get; init; } = "5";
+    /// <summary>FpgaExploreFineTune: true or false.</summary>
+    public string FineTune { get; init; } = "false";
+    /// <summary>The FpgaFineTune* properties, read only when <see cref="FineTune"/> is true.</summary>
+    public FineTuneSettings FineTuning { get; init; } = new();
 }
 
 /// <summary>A `dotnet build -t:FpgaExplore` request: the project's inputs as for a build, and the exploration's options.</summary>
@@ -39,6 +44,12 @@ public sealed record ExploreOptions(ExploreObjective Objective, IReadOnlyList<in
     public const int ReferenceBits = 8;
 
     public int WidestBits => Bits[^1];
+
+    /// <summary>
+    /// FpgaExploreFineTune=true: how the best design and the uniform design at the widest bits are fine-tuned (as FpgaFineTune
+    /// would tune them) to report their fine-tuned errors; null when false. The choice stays on the post-training errors.
+    /// </summary>
+    public FineTuneOptions? FineTuning { get; init; }
 
     public static ExploreOptions Parse(ExploreSettings settings, string projectFile)
     {
@@ -65,6 +76,14 @@ public sealed record ExploreOptions(ExploreObjective Objective, IReadOnlyList<in
         if (increaseText.Length > 0 && (!double.TryParse(increaseText, NumberStyles.Float, CultureInfo.InvariantCulture, out increase) || !(increase >= 0) || increase > 1000))
             throw new FpgaException(ErrorCodes.InvalidExploreOption, projectFile,
                 $"FpgaExploreMaxErrorIncreasePercent is '{settings.MaxErrorIncreasePercent}'; use a number from 0 to 1000 (percent of the uniform 8-bit error)");
-        return new ExploreOptions(objective, bits.ToList(), increase);
+
+        string fineTuneText = settings.FineTune.Trim();
+        bool fineTune = fineTuneText.Length > 0 && (bool.TryParse(fineTuneText, out bool value)
+            ? value
+            : throw new FpgaException(ErrorCodes.InvalidExploreOption, projectFile, $"FpgaExploreFineTune is '{settings.FineTune}'; use true or false"));
+        return new ExploreOptions(objective, bits.ToList(), increase)
+        {
+            FineTuning = fineTune ? FineTuneOptions.Parse(settings.FineTuning, projectFile) : null,
+        };
     }
 }

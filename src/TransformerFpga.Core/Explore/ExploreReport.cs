@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security;
 using System.Text;
 using System.Text.Json;
+using TransformerFpga.FineTuning;
 using TransformerFpga.Hardware;
 using TransformerFpga.Hdl;
 using TransformerFpga.Pipeline;
@@ -69,6 +70,25 @@ public static class ExploreReport
             json.WriteNumber("designs_measured", r.Designs.Count);
             json.WriteEndObject();
 
+            if (r.Options.FineTuning is { } tuning)
+            {
+                // Only with FpgaExploreFineTune=true: without it the report stays as it was.
+                var tuned = r.Designs.FirstOrDefault(d => d.FineTuned is not null)?.FineTuned!.Training;
+                json.WriteStartObject("fine_tuning");
+                json.WriteString("designs", tuned is null ? "none: no design qualifies"
+                    : "the best design and the uniform design at the widest bits, and every measured design with the same bits");
+                json.WriteString("chosen_by", "validation_mse (post-training quantization)");
+                json.WriteNumber("epochs", tuning.Epochs);
+                json.WriteNumber("learning_rate", tuning.LearningRate);
+                json.WriteNumber("validation_percent", tuning.ValidationPercent);
+                if (tuned is not null)
+                {
+                    json.WriteNumber("training_windows", tuned.TrainingWindows);
+                    json.WriteNumber("validation_windows", tuned.ValidationWindows);
+                }
+                json.WriteEndObject();
+            }
+
             json.WriteStartArray("sensitivity");
             foreach (var s in r.Sensitivity.Layers)
             {
@@ -121,6 +141,17 @@ public static class ExploreReport
                 json.WriteNumber("error_increase_percent", Math.Round((d.Error / r.ReferenceError - 1) * 100, 3));
                 if (d.PredictedError is double predicted) json.WriteNumber("predicted_mse", predicted);
                 else json.WriteNull("predicted_mse");
+                if (d.FineTuned is { } fineTuned)
+                {
+                    // validation_mse_before/after: the fine-tuning's held-out windows, not the exploration's validation windows.
+                    json.WriteStartObject("finetuned");
+                    json.WriteNumber("best_epoch", fineTuned.Training.BestEpoch);
+                    json.WriteNumber("validation_mse_before", fineTuned.Training.ValidationMseBefore);
+                    json.WriteNumber("validation_mse", fineTuned.Training.ValidationMseAfter);
+                    json.WriteNumber("test_mse", fineTuned.Test.IntegerVsTarget.Mse);
+                    json.WriteNumber("test_error_increase_percent", Math.Round((fineTuned.Test.IntegerVsTarget.Mse / r.ReferenceError - 1) * 100, 3));
+                    json.WriteEndObject();
+                }
                 json.WriteNumber("area_fraction", Math.Round(d.Area, 6));
                 json.WriteNumber("lut_equivalent", Math.Round(d.LutEquivalent, 1));
                 d.Estimate.Total.WriteObject(json, "total");
@@ -203,7 +234,9 @@ public static class ExploreReport
                 $"**Best design: {b.Label}** ({b.Origin.ToString().ToLowerInvariant()}): validation MSE {b.ValidationError:G4}, test MSE {b.Error:G4} ({Percent(r, b)} vs uniform 8 bit), "))
               .Append(string.Create(CultureInfo.InvariantCulture,
                 $"LUT-equivalent area {N((long)Math.Round(b.LutEquivalent))}, {b.Estimate.SummaryLine()}. "))
-              .Append("`explore.props` holds its items; see *Using the result* below.\n\n");
+              .Append("`explore.props` holds its items; see *Using the result* below.")
+              .Append(b.FineTuned is { } t ? string.Create(CultureInfo.InvariantCulture, $" Fine-tuned for its bits: test MSE {t.Test.IntegerVsTarget.Mse:G4} (see *Fine-tuned designs*).") : "")
+              .Append("\n\n");
         }
         else
         {
@@ -223,6 +256,7 @@ public static class ExploreReport
                 $"| {d.Label} | {mark} | {d.ValidationError:G4} | {d.Error:G4} | {Percent(r, d)} | {(d.PredictedError is double p ? p.ToString("G4", CultureInfo.InvariantCulture) : "")} | {N((long)Math.Round(d.LutEquivalent))} | {N(t.Lut)} | {N(t.LutRam)} | {N(t.Ff)} | {t.Bram18} | {t.Dsp} | {N(d.Cycles)} | {d.Cycles / r.ClockMHz:0.#} | {(d.Estimate.Fits ? "yes" : "no")} | {d.Architecture} | {BitsSummary(r, d)} |\n"));
         }
         md.Append('\n');
+        if (r.Options.FineTuning is not null) FineTunedSection(md, r);
 
         if (r.Best is int id)
         {
@@ -256,6 +290,38 @@ public static class ExploreReport
         md.Append(string.Create(CultureInfo.InvariantCulture,
             $"- Measured: the best candidates for the objective with distinct bits, designs spread over the predicted front, the uniform designs (same bits everywhere, the rest chosen for the objective) and the project's own design; the search's and uniform designs' bits also on the Engine architecture (the search itself costs Layers designs), with the engine's lanes and the buffers (the design's own or the Auto rule's) that are best for the objective and, where that is another, the fastest that fits: {r.Designs.Count} designs, {r.Simulations} simulations in all.\n"));
         return md.ToString();
+    }
+
+    /// <summary>FpgaExploreFineTune's table: one row per fine-tuned set of bits, naming every measured design with those bits.</summary>
+    private static void FineTunedSection(StringBuilder md, ExploreResult r)
+    {
+        var tuning = r.Options.FineTuning!;
+        var groups = r.Designs.Where(d => d.FineTuned is not null).GroupBy<MeasuredDesign, FineTunedPlan>(d => d.FineTuned!, ReferenceEqualityComparer.Instance).ToList();
+        md.Append("## Fine-tuned designs\n\n");
+        if (groups.Count == 0)
+        {
+            md.Append("No design qualifies, so none was fine-tuned.\n\n");
+            return;
+        }
+        var first = groups[0].Key.Training;
+        md.Append(string.Create(CultureInfo.InvariantCulture,
+            $"`FpgaExploreFineTune`: the best design's bits and the uniform design's at the widest bits ({r.Options.WidestBits}), fine-tuned as `dotnet build -t:FpgaFineTune` tunes them: {tuning.Epochs} epochs, learning rate {tuning.LearningRate:G4}, "))
+          .Append(string.Create(CultureInfo.InvariantCulture,
+            $"{tuning.ValidationPercent:0.#} % of the calibration file held out ({first.TrainingWindows:N0} training and {first.ValidationWindows:N0} validation windows), the best epoch by the integer model's MSE on the held-out windows with the post-training weights competing as epoch 0. "))
+          .Append("Those validation windows are the fine-tuning's own, not the ones the designs above were chosen by; the choice was made on the post-training errors. ")
+          .Append("Importing `explore.props` and running `dotnet build -t:FpgaFineTune` with the same properties writes weights with these errors.\n\n");
+        md.Append("| designs (same bits) | best epoch | validation MSE (held out), before → after | test MSE, post-training → fine-tuned | vs 8 bit (test, fine-tuned) |\n");
+        md.Append("|---|---:|---:|---:|---:|\n");
+        foreach (var g in groups)
+        {
+            var t = g.Key;
+            var d = g.First();
+            // Designs that differ only in their engine buffers share a label; each label once.
+            string labels = string.Join(", ", g.Select(x => (r.Best == x.Id ? "★ " : "") + x.Label).Distinct());
+            md.Append(string.Create(CultureInfo.InvariantCulture,
+                $"| {labels} | {t.Training.BestEpoch} | {t.Training.ValidationMseBefore:G4} → {t.Training.ValidationMseAfter:G4} | {d.Error:G4} → {t.Test.IntegerVsTarget.Mse:G4} | {Reports.Formats.SignedPercent((t.Test.IntegerVsTarget.Mse / r.ReferenceError - 1) * 100)} |\n"));
+        }
+        md.Append('\n');
     }
 
     public static string Svg(ExploreResult r)

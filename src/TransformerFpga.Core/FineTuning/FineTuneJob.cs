@@ -3,12 +3,16 @@ using TransformerFpga.Diagnostics;
 using TransformerFpga.Integer;
 using TransformerFpga.Model;
 using TransformerFpga.Pipeline;
+using TransformerFpga.Reports;
 
 namespace TransformerFpga.FineTuning;
 
 public sealed record FineTuneRequest(BuildRequest Build, FineTuneSettings Settings);
 
 public sealed record FineTuneOutcome(bool Success, IReadOnlyList<FpgaDiagnostic> Diagnostics, string? Summary);
+
+/// <summary>A plan's fine-tuning and the integer model of the tuned weights on the whole test set, as a build of them measures it.</summary>
+public sealed record FineTunedPlan(FineTuneResult Training, SimulationResult Test);
 
 /// <summary>
 /// `dotnet build -t:FpgaFineTune`: fine-tunes the project's source weights for the plan its items and properties
@@ -56,12 +60,7 @@ public static class FineTuneJob
         progress("fine-tune: calibrating and quantizing " + config.Name + " for the plan " + PlanText(plan));
         var source = new ModelEvaluation(config, inputs.Weights, cancellation);
         var before = source.Evaluate(source.Quantize(bits));
-        var result = QuantizationAwareTraining.Run(source, bits, options, e => progress(string.Create(CultureInfo.InvariantCulture,
-            $"fine-tune: epoch {e.Epoch}/{e.Epochs}: training MSE {e.TrainingMse:G4}, validation MSE (integer simulator) {e.ValidationMse:G4}; best {e.BestValidationMse:G4} at epoch {e.BestEpoch}")),
-            cancellation);
-        var tuned = new ModelEvaluation(config, result.Weights, cancellation);
-        var after = tuned.Evaluate(tuned.Quantize(bits));
-        cancellation.ThrowIfCancellationRequested();
+        var (result, after) = Tune(source, bits, options, e => progress("fine-tune: " + EpochText(e)), cancellation);
 
         byte[] weights = SafeTensors.Serialize(result.Weights.ToTensors());
         var manifest = new FineTuneManifest(config.Name, Path.GetRelativePath(projectDirectory, config.WeightsPath).Replace('\\', '/'),
@@ -77,6 +76,24 @@ public static class FineTuneJob
             $"test MSE {before.IntegerVsTarget.Mse:G4} → {after.IntegerVsTarget.Mse:G4} (float {before.FloatVsTarget.Mse:G4}) over {after.Targets.Length} windows\n") +
             $"fine-tune: wrote {FineTunedWeights.WeightsPath(projectDirectory)} and {FineTunedWeights.ManifestFileName}; builds use them while the plan and {Path.GetFileName(config.WeightsPath)} stay as they are";
     }
+
+    /// <summary>
+    /// Fine-tunes <paramref name="source"/>'s weights for <paramref name="bits"/> and simulates the tuned weights on the test set,
+    /// calibrated and quantized as a build of them does: what FpgaFineTune writes and reports, and FpgaExploreFineTune reports.
+    /// </summary>
+    public static FineTunedPlan Tune(ModelEvaluation source, Func<string, LayerBits> bits, FineTuneOptions options,
+        Action<FineTuneEpoch>? progress = null, CancellationToken cancellation = default)
+    {
+        var result = QuantizationAwareTraining.Run(source, bits, options, progress, cancellation);
+        var tuned = new ModelEvaluation(source.Config, result.Weights, cancellation);
+        var test = tuned.Evaluate(tuned.Quantize(bits));
+        cancellation.ThrowIfCancellationRequested();
+        return new FineTunedPlan(result, test);
+    }
+
+    /// <summary>One epoch's progress line (after the caller's prefix).</summary>
+    public static string EpochText(FineTuneEpoch e) => string.Create(CultureInfo.InvariantCulture,
+        $"epoch {e.Epoch}/{e.Epochs}: training MSE {e.TrainingMse:G4}, validation MSE (integer simulator) {e.ValidationMse:G4}; best {e.BestValidationMse:G4} at epoch {e.BestEpoch}");
 
     /// <summary>"(uniform W8/A8)" when every layer has the same bits, else "(17 layers, mixed bits)".</summary>
     private static string PlanText(IReadOnlyList<PlannedBits> plan)
