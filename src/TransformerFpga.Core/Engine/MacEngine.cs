@@ -95,8 +95,9 @@ public sealed class MacEngine
 
     /// <summary>
     /// The jobs of the layers the engine runs, in layer order, with the element-wise layers after them in their
-    /// write-backs; the V of every attention is written column-major for its context, and a pool's input for the pool. Throws NotSupportedException when the lanes are not a power of two or do not divide a job's
-    /// reduction (the message names the layer and the lane counts that would).
+    /// write-backs; the V of every attention is written column-major for its context, and a pool's input for the pool.
+    /// Throws NotSupportedException when the lanes are not a power of two or do not divide a job's reduction (the
+    /// message names the layer and the lane counts that would).
     /// </summary>
     public static MacEngine For(IntegerTransformer model, Pipeline.EngineSettings settings)
     {
