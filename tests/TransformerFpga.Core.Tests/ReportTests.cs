@@ -17,7 +17,7 @@ public sealed class ReportTests
             [new LayerEstimate("head", 8, 8, 1, "Block", used, 10, "DSP")], 10,
             new DesignTiming([new LayerTiming("head", TimingPath.FromRegister())]));
 
-    /// <summary>LUT 7,804 of 8,000 is within the held-out worst LUT error (6.3 %); DSP 20/20 is exact.</summary>
+    /// <summary>LUT 7,804 of 8,000 is within the held-out worst LUT error (5.9 %); DSP 20/20 is exact.</summary>
     [TestMethod]
     public void DesignWithinTheEstimatesErrorOfTheLimitIsWarned()
     {
@@ -26,10 +26,10 @@ public sealed class ReportTests
         var warning = BudgetGate.EdgeWarnings(design, ResourceCoefficients.Default, "hw.csproj").Single();
         Assert.AreEqual(Severity.Warning, warning.Severity);
         Assert.AreEqual(BudgetGate.EdgeCode, warning.Code);
-        Assert.AreEqual("LUT 7,804/8,000 (xc7s15ftgb196-1): within the estimate's worst error (6.3 %) of the limit; calibrate against Vivado (FpgaCalibrationReport) or leave headroom",
+        Assert.AreEqual("LUT 7,804/8,000 (xc7s15ftgb196-1): within the estimate's worst error (5.9 %) of the limit; calibrate against Vivado (FpgaCalibrationReport) or leave headroom",
             warning.Message);
 
-        // 7,000 × 1.063 < 8,000: clear of the error band.
+        // 7,000 × 1.059 < 8,000: clear of the error band.
         Assert.AreEqual(0, BudgetGate.EdgeWarnings(Design(new Resources(7000, 100, 2192, 16, 20)), ResourceCoefficients.Default, "hw.csproj").Count);
         // Under a utilization limit the band is measured against the limit.
         var limited = BudgetGate.EdgeWarnings(Design(new Resources(7000, 100, 2192, 10, 10), limit: 90), ResourceCoefficients.Default, "hw.csproj");
@@ -64,7 +64,7 @@ public sealed class ReportTests
         var design = Design(new Resources(7804, 100, 2192, 16, 20));
         var cautions = BudgetGate.EdgeWarnings(design, ResourceCoefficients.Default, "hw.csproj").Select(d => d.Message).ToList();
         string md = ResourceSummary.Markdown(design, "Test MSE: …", null, cautions);
-        StringAssert.Contains(md, "Fits the part, by the estimate:\n- LUT 7,804/8,000 (xc7s15ftgb196-1): within the estimate's worst error (6.3 %)");
+        StringAssert.Contains(md, "Fits the part, by the estimate:\n- LUT 7,804/8,000 (xc7s15ftgb196-1): within the estimate's worst error (5.9 %)");
         Assert.IsFalse(md.Contains("100 % of", StringComparison.Ordinal), md);
         StringAssert.Contains(ResourceSummary.Markdown(Design(new Resources(100, 0, 100, 0, 0), limit: 80), "x"), "Fits the budget (80 % of the part).");
     }
