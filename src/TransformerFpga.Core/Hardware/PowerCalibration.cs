@@ -137,8 +137,10 @@ public sealed record PowerCalibration(PowerComponents Scales, double? StaticMw, 
             if (list.All(children.ContainsKey)) result[row] = list.Sum(l => children[l]) * 1000;
         }
         Add("input", HdlGenerator.InstanceLabels(hardware.Input));
+        // an engine layer's row holds its buffer, which is the last write-back layer's when the job has a write-back
         foreach (var layer in hardware.Layers)
-            Add(layer.Layer.Name, layer.OnEngine ? HdlGenerator.InstanceLabels(layer.Output) : HdlGenerator.InstanceLabels(layer.Output).Prepend(HdlGenerator.InstanceLabel(layer)));
+            Add(layer.OnEngine ? layer.Output.Name : layer.Layer.Name,
+                layer.OnEngine ? HdlGenerator.InstanceLabels(layer.Output) : HdlGenerator.InstanceLabels(layer.Output).Prepend(HdlGenerator.InstanceLabel(layer)));
         if (hardware.Engine is not null) Add(ResourceModel.EngineRow, [HdlGenerator.EngineLabel]);
         return result;
     }
