@@ -19,8 +19,7 @@
 -- positional encoding, a residual add, a batch norm: J_OPS of them), each stage computing
 --   y = sat(round((x * GAIN(g) + s * MS + OFFSET(o)) * 2^-SHIFT)), g = G_BASE + n * G_N, o = O_BASE + r * O_R + n * O_N
 -- where s is element r * S_R + n of the step's residual source (read through s_rd_addr; stage 1 only, when
--- E_RESIDUAL) and the
--- GAIN and OFFSET tables are the stage's registered ROMs. Per element: magnitudes, products of magnitudes (MREG),
+-- E_RESIDUAL) and the GAIN and OFFSET tables are the stage's registered ROMs. Per element: magnitudes, products of magnitudes (MREG),
 -- P, their signed sum, + offset, magnitude, + half, shift, clamp, sign: E_DEPTH stages. The layers' own buffers
 -- are never written: the job writes the last one's.
 -- Cycles from the edge that samples start to the edge after which done is high:
