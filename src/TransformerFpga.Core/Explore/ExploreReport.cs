@@ -282,7 +282,7 @@ public static class ExploreReport
         md.Append(string.Create(CultureInfo.InvariantCulture,
             $"- Design space: {r.Space.Layers.Count} hardware layers; per layer weight bits (linear layers) and activation bits from {string.Join(";", r.Options.Bits)}, Block or Distributed buffer, lanes in powers of two while they save cycles, DSP or LUT multipliers (MAC layers): 10^{r.Space.Log10Size:0.#} designs.\n"));
         md.Append(string.Create(CultureInfo.InvariantCulture,
-            $"- Sensitivity: {r.Sensitivity.Cases} simulations on {r.Sensitivity.Windows} evenly spread test windows, each narrowing one layer's weights or activations from the widest bits. The predicted error of a design is the MSE of the reference predictions shifted by what each of its narrowed choices changed alone (a first-order model; exact for one narrowed layer). "));
+            $"- Sensitivity: {r.Sensitivity.Cases} simulations on {r.Sensitivity.Windows} evenly spread validation windows, each narrowing one layer's weights or activations from the widest bits. The predicted error of a design is the MSE of the reference predictions shifted by what each of its narrowed choices changed alone (a first-order model; exact for one narrowed layer). "));
         md.Append(r.Pruned.Count == 0 ? "No choice was ruled out.\n"
             : "Ruled out (alone worse than narrowing every layer): " + string.Join(", ", r.Pruned.Select(p => p.Key + " " + DesignExploration.PrunedText(p.Value))) + ".\n");
         md.Append(string.Create(CultureInfo.InvariantCulture,
