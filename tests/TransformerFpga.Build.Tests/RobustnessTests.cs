@@ -126,8 +126,8 @@ public sealed class RobustnessTests
     {
         // Larger than the default model: FpgaGenerate runs for a few seconds and writes ~50 files. Its simulation of the
         // test windows comes between the progress line the kills wait for and the first write, so enough of them leave
-        // time to find the task host on a loaded machine (300 rows were too few under load: the build finished first).
-        var shape = new ModelShape { Window = 24, DModel = 32, Ffn = 128, CalibrationRows = 1500, TestRows = 1500, ModelName = "big" };
+        // time to find the task host on a loaded machine (300 and then 1,500 rows were too few: the build finished first).
+        var shape = new ModelShape { Window = 24, DModel = 32, Ffn = 128, CalibrationRows = 1500, TestRows = 5000, ModelName = "big" };
         var project = new HardwareProject(Consumption.ProjectSdk, "killed", shape).WriteProject();
         // A large part, and overruns as warnings: this test is about writing files, not about fitting a
         // budget (an overrun also makes the build search for a fix, which takes time).
