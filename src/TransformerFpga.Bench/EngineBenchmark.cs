@@ -13,13 +13,14 @@ namespace TransformerFpga.Bench;
 /// `engine targets` prints the Engine designs of the target shapes (random weights: resources and cycles do not depend
 /// on them): a layer-norm model (d_model 32, 2 heads, FFN 128, window 24, 3 inputs, 8 bits) and the predecessor paper's
 /// three AirU designs (7 inputs, 1 head, batch norm, FFN 4·d), as the build makes them (the most lanes up to 16 that fit).
+/// `engine targets --write DIR` also writes each design's hdl/ and yosys/ to DIR/&lt;name&gt; for synthesis.
 /// </summary>
 internal static class EngineBenchmark
 {
     public static int Run(string[] args)
     {
         if (args.Length >= 4 && args[1] == "write") return Write(args[2], int.Parse(args[3], CultureInfo.InvariantCulture), args.Length > 4 ? args[4] : null);
-        if (args.Length >= 2 && args[1] == "targets") return Targets();
+        if (args.Length >= 2 && args[1] == "targets") return Targets(args.Length >= 4 && args[2] == "--write" ? args[3] : null);
         var laneCounts = (args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[1] : "4,8,16").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         int at = Array.IndexOf(args, "--bits");
         var bitsList = (at >= 0 && at + 1 < args.Length ? args[at + 1] : "8").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
@@ -56,7 +57,7 @@ internal static class EngineBenchmark
         return 0;
     }
 
-    private static int Targets()
+    private static int Targets(string? writeTo)
     {
         var targets = new (string Name, SyntheticModelSpec Spec, int Bits, long MaxCycles)[]
         {
@@ -86,6 +87,13 @@ internal static class EngineBenchmark
                 var e = resolved.Estimate;
                 var t = e.Total;
                 string multipliers = e.Layers.Single(l => l.Name == Hardware.ResourceModel.EngineRow).Multiplier ?? "";
+                if (writeTo is not null)
+                {
+                    var outputs = new Reports.OutputWriter();
+                    var design = HdlGenerator.Generate(evaluation.Quantize(resolved.Plan.Bits), resolved.Plan, config.Name, [], outputs);
+                    SynthesisScripts.Generate(design, "xc7s15ftgb196-1", 100, outputs);
+                    outputs.Commit(Path.Combine(writeTo, spec.Name), "hdl", "yosys");
+                }
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {name} | {resolved.Plan.Engine!.Lanes} ({multipliers}) | {(e.Fits ? "yes" : "no")} | {t.Lut:N0} | {t.LutRam:N0} | {t.Ff:N0} | {t.Bram18} | {t.Dsp} | {e.LatencyCycles:N0} | ≤ {maxCycles:N0} |"));
             }

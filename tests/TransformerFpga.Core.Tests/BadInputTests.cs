@@ -426,8 +426,9 @@ public sealed class BudgetGateTests
     }
 
     /// <summary>
-    /// On Layers the suggestion moves a weight ROM; on the Engine, whose one weight ROM no single layer's change
-    /// shrinks, it is one datapath per layer (the property) and then the same kind of items.
+    /// On Layers the suggestion moves a weight ROM; on the Engine it is one datapath per layer (the property) and then the
+    /// same kind of items. The Engine project pins every layer's weights to block RAM: left at Auto, the engine's rule
+    /// splits them between block RAM and LUTs, and the design fits.
     /// </summary>
     [TestMethod]
     [DataRow("Layers")]
@@ -439,7 +440,8 @@ public sealed class BudgetGateTests
         string project = folder.File("Hardware.csproj");
         File.WriteAllText(project, "<Project />");
         var settings = new BuildSettings { OutputDir = folder.File("out"), DefaultBufferResource = "Distributed", Architecture = architecture };
-        var failed = FpgaBuild.Run(new BuildRequest(project, ["model/synthetic.json"], [], [], [], settings));
+        List<LayerItem> pinned = architecture == "Engine" ? [new LayerItem("*", new Dictionary<string, string> { ["Resource"] = "Block" })] : [];
+        var failed = FpgaBuild.Run(new BuildRequest(project, ["model/synthetic.json"], [], [], [], settings) { WeightResources = pinned });
 
         Assert.IsFalse(failed.Success);
         var errors = failed.Diagnostics.Where(d => d.Severity == Severity.Error).ToList();
@@ -455,7 +457,7 @@ public sealed class BudgetGateTests
         var precisions = new List<LayerItem>();
         var buffers = new List<LayerItem>();
         var parallelism = new List<LayerItem>();
-        var weights = new List<LayerItem>();
+        var weights = new List<LayerItem>(pinned);
         var items = System.Xml.Linq.XElement.Parse("<ItemGroup>" + suggestion + "</ItemGroup>").Elements().ToList();
         Assert.IsTrue(items.Count > 0, suggestion);
         foreach (var element in items)

@@ -25,6 +25,9 @@ public sealed record EngineJob(
     /// <summary>The element-wise layers the job's write-back runs on its outputs, in order (see <see cref="EngineElementOp"/>).</summary>
     public IReadOnlyList<EngineElementOp> WriteBack { get; init; } = [];
 
+    /// <summary>The memory of the job's weights (<see cref="Weights"/>): Auto leaves it to synthesis' cost rule.</summary>
+    public Pipeline.BufferResource WeightMemory { get; init; } = Pipeline.BufferResource.Auto;
+
     /// <summary>The layer whose buffer the job writes: its own, or the last write-back layer's.</summary>
     public QuantizedLayer Writes => WriteBack.Count == 0 ? Layer : WriteBack[^1].Layer;
 

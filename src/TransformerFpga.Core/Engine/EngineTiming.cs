@@ -22,7 +22,7 @@ public static class EngineTiming
         int ab = engine.ABits, bb = engine.BBits, acc = engine.AccumulatorBits, m0 = engine.M0Bits;
         int requant = acc + m0;
         int addressBits = engineLayers.SelectMany(l => l.Sources.Append(l.Output)).Max(b => b.ElementAddressBits);
-        addressBits = Math.Max(addressBits, Vhdl.AddressBits(Math.Max(engine.WeightWords, 2)));
+        addressBits = Math.Max(addressBits, Vhdl.AddressBits(Math.Max(engine.WeightAddressDepth, 2)));
         // the step's source among the engine's steps: the step compare, then a 4:1 multiplexer level per LUT
         int muxLevels = 1 + Levels(engineLayers.Count);
         var sources = engineLayers.SelectMany(l => l.Sources).Distinct().ToList();
@@ -38,10 +38,12 @@ public static class EngineTiming
         yield return MacTiming.Finish(TimingPath.FromRegister().Luts(2 + Levels(engine.Jobs.Count)));
         // a and b read data through the top's multiplexer into a_q / b_q (b_q also chooses the weight ROM word)
         yield return MacTiming.Finish((blockSource ? TimingPath.FromBlockRam(outputRegister: false) : TimingPath.FromRegister()).Luts(muxLevels + 1));
-        // weight ROM: a block RAM's data latch, or LUTs, into the ROM's output register
-        var rom = engine.WeightRom;
-        if (RomBlocks.IsBlock(rom)) yield return MacTiming.Finish(TimingPath.FromBlockRam(outputRegister: false).Luts(1));
-        else yield return MacTiming.Finish(MacTiming.RomRead(MacTiming.FanOut(TimingPath.FromRegister(), rom.Width * Math.Max(1, rom.Depth / 64)), rom.Depth));
+        // weight ROMs (those holding weights): a block RAM's data latch, or LUTs, into the ROM's output register
+        foreach (var rom in engine.WeightRoms.Where(r => r.VaryingWidth > 0))
+        {
+            if (RomBlocks.IsBlock(rom)) yield return MacTiming.Finish(TimingPath.FromBlockRam(outputRegister: false).Luts(1));
+            else yield return MacTiming.Finish(MacTiming.RomRead(MacTiming.FanOut(TimingPath.FromRegister(), rom.Width * Math.Max(1, rom.Depth / 64)), rom.Depth));
+        }
         if (engine.LutLanes > 0)
         {
             var (first, second) = MacTiming.TreeLevels(bb);

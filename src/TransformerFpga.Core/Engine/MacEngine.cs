@@ -17,8 +17,16 @@ public sealed class MacEngine
     public const string Template = "engine.vhd";
     public const string TemplateEntity = "tfpga_engine";
 
-    /// <summary>The register engine.vhd reads its weight ROM into (the Yosys script finds the ROM as its driver).</summary>
-    public const string WeightReadRegister = "w_rom_q";
+    /// <summary>
+    /// engine.vhd's weight ROMs, one per memory a job's weights may be chosen in: its name, the register it is read into
+    /// (the Yosys script finds a ROM as that register's driver) and the J_B_ROM code of the jobs that read it.
+    /// </summary>
+    public static readonly IReadOnlyList<(Pipeline.BufferResource Memory, string Name, string Register, int Code)> WeightRomSlots =
+    [
+        (Pipeline.BufferResource.Auto, "WEIGHTS", "w_rom_q", 1),
+        (Pipeline.BufferResource.Block, "WEIGHTS_BRAM", "w_bram_q", 2),
+        (Pipeline.BufferResource.Distributed, "WEIGHTS_LUT", "w_lut_q", 3),
+    ];
 
     /// <summary>Clocks besides the issues: loading the descriptor, then after the last issue read data, operands, product, P, the accumulator, the requantizer's seven stages and the write.</summary>
     public const int DrainCycles = 14;
@@ -29,24 +37,29 @@ public sealed class MacEngine
     /// <summary>Clocks an element spends in one write-back stage (engine.vhd E_DEPTH).</summary>
     public const int WriteBackDepth = 10;
 
-    private MacEngine(int lanes, bool lutMultipliers, int lutLanes, Pipeline.BufferResource weights, IReadOnlyList<EngineJob> jobs)
+    private MacEngine(int lanes, bool lutMultipliers, int lutLanes, IReadOnlyList<EngineJob> jobs)
     {
         Lanes = lanes;
         LutMultipliers = lutMultipliers;
         LutLanes = lutMultipliers ? lanes : Math.Clamp(lutLanes, 0, lanes);
-        Weights = weights;
         Jobs = jobs;
-        int offset = 0, biasOffset = 0;
+        int biasOffset = 0;
+        var offsets = new Dictionary<Pipeline.BufferResource, int>();
         var weightBase = new Dictionary<EngineJob, int>();
         var biasBase = new Dictionary<EngineJob, int>();
         foreach (var job in jobs)
         {
-            if (job.Weights is not null) { weightBase[job] = offset; offset += job.Outputs * job.Words; }
+            if (job.Weights is not null)
+            {
+                int offset = offsets.GetValueOrDefault(job.WeightMemory);
+                weightBase[job] = offset;
+                offsets[job.WeightMemory] = offset + job.Outputs * job.Words;
+            }
             if (job.Bias is not null) { biasBase[job] = biasOffset; biasOffset += job.Outputs; }
         }
         WeightBase = weightBase;
         BiasBase = biasBase;
-        WeightWords = offset;
+        WeightAddressDepth = offsets.Values.DefaultIfEmpty(0).Max();
         BiasWords = biasOffset;
     }
 
@@ -57,17 +70,16 @@ public sealed class MacEngine
     public int LutLanes { get; }
     /// <summary>Lanes on DSP48E1.</summary>
     public int DspLanes => Lanes - LutLanes;
-    /// <summary>The weight ROM's memory (Auto: synthesis' rule).</summary>
-    public Pipeline.BufferResource Weights { get; }
     /// <summary>The multipliers column of the reports: DSP, LUT, or how many lanes are which.</summary>
     public string MultiplierMapping => LutLanes == 0 ? "DSP" : DspLanes == 0 ? "LUT" : $"DSP {DspLanes} + LUT {LutLanes}";
     /// <summary>The jobs in the order the sequencer runs them.</summary>
     public IReadOnlyList<EngineJob> Jobs { get; }
-    /// <summary>First weight ROM word of each job that reads the ROM.</summary>
+    /// <summary>First word of each job that reads a weight ROM, in the ROM of its <see cref="EngineJob.WeightMemory"/>.</summary>
     public IReadOnlyDictionary<EngineJob, int> WeightBase { get; }
     /// <summary>First bias ROM entry of each job with a bias.</summary>
     public IReadOnlyDictionary<EngineJob, int> BiasBase { get; }
-    public int WeightWords { get; }
+    /// <summary>Words of the deepest weight ROM: the range of the weight address.</summary>
+    public int WeightAddressDepth { get; }
     public int BiasWords { get; }
 
     /// <summary>Bits of an a lane: the widest a source.</summary>
@@ -99,8 +111,13 @@ public sealed class MacEngine
     /// Throws NotSupportedException when the lanes are not a power of two or do not divide a job's reduction (the
     /// message names the layer and the lane counts that would).
     /// </summary>
-    public static MacEngine For(IntegerTransformer model, Pipeline.EngineSettings settings)
+    /// <remarks>
+    /// A job's weights go to the memory the plan chose for its layer (a WeightResource item), or where it left that to
+    /// Auto, to the engine's (<see cref="Pipeline.EngineSettings.Weights"/>).
+    /// </remarks>
+    public static MacEngine For(IntegerTransformer model, Pipeline.LayerPlan plan)
     {
+        var settings = plan.Engine ?? throw new ArgumentException("the plan has no engine", nameof(plan));
         int lanes = settings.Lanes;
         if (lanes < 1 || (lanes & (lanes - 1)) != 0)
             throw new NotSupportedException($"the engine has {lanes} lanes; use a power of two (1, 2, 4, 8, 16, 32)");
@@ -122,7 +139,10 @@ public sealed class MacEngine
             if (jobs[writer].EOutput == 1)
                 jobs[writer] = jobs[writer].Layer.EngineJob(lanes, true)! with { WriteBack = jobs[writer].WriteBack };
         }
-        return new MacEngine(lanes, settings.LutMultipliers, settings.LutLanes, settings.Weights, jobs);
+        for (int k = 0; k < jobs.Count; k++)
+            if (jobs[k].Weights is not null)
+                jobs[k] = jobs[k] with { WeightMemory = plan[jobs[k].Layer.Name].Weights is var chosen && chosen != Pipeline.BufferResource.Auto ? chosen : settings.Weights };
+        return new MacEngine(lanes, settings.LutMultipliers, settings.LutLanes, jobs);
     }
 
     /// <summary>
@@ -187,10 +207,10 @@ public sealed class MacEngine
     /// <summary>The job of <paramref name="layer"/>, or null when it keeps a datapath of its own.</summary>
     public EngineJob? JobOf(QuantizedLayer layer) => Jobs.FirstOrDefault(j => j.Layer == layer);
 
-    /// <summary>The weight ROM's words in address order, lane by lane: each linear job's outputs, a word of lanes consecutive inputs each.</summary>
-    private IEnumerable<int[]> WeightWordValues()
+    /// <summary>A weight ROM's words in address order, lane by lane: each of its linear jobs' outputs, a word of lanes consecutive inputs each.</summary>
+    private IEnumerable<int[]> WeightWordValues(Pipeline.BufferResource memory)
     {
-        foreach (var job in Jobs.Where(j => j.Weights is not null))
+        foreach (var job in Jobs.Where(j => j.Weights is not null && j.WeightMemory == memory))
         {
             int inputs = job.Words * Lanes;
             for (int n = 0; n < job.Outputs; n++)
@@ -199,24 +219,24 @@ public sealed class MacEngine
         }
     }
 
-    /// <summary>The weight ROM as engine.vhd declares it (at least two words), with the bit columns that vary over it (synthesis removes the others).</summary>
-    public RomShape WeightRom
+    /// <summary>
+    /// The weight ROMs as engine.vhd declares them (at least two words each, all zeros when no job's weights are in that
+    /// memory), with the bit columns that vary over each (synthesis removes the others).
+    /// </summary>
+    public IReadOnlyList<RomShape> WeightRoms => WeightRomSlots.Select(slot =>
     {
-        get
+        var words = WeightWordValues(slot.Memory).ToList();
+        int bb = BBits, width = Lanes * bb, varying = 0;
+        long mask = (1L << bb) - 1;
+        for (int l = 0; l < Lanes; l++)
         {
-            var words = WeightWordValues().ToList();
-            int bb = BBits, width = Lanes * bb, varying = 0;
-            long mask = (1L << bb) - 1;
-            for (int l = 0; l < Lanes; l++)
-            {
-                long ones = 0, zeros = 0;
-                foreach (var w in words) { ones |= w[l] & mask; zeros |= ~w[l] & mask; }
-                if (words.Count < 2) zeros |= mask; // the zero padding word
-                varying += System.Numerics.BitOperations.PopCount((ulong)(ones & zeros));
-            }
-            return new RomShape("WEIGHTS", Math.Max(words.Count, 2), width, varying, Weights);
+            long ones = 0, zeros = 0;
+            foreach (var w in words) { ones |= w[l] & mask; zeros |= ~w[l] & mask; }
+            if (words.Count < 2) zeros |= mask; // the zero padding word
+            varying += System.Numerics.BitOperations.PopCount((ulong)(ones & zeros));
         }
-    }
+        return new RomShape(slot.Name, Math.Max(words.Count, 2), width, varying, slot.Memory);
+    }).ToList();
 
     /// <summary>The write-back stages' widths (see engine.vhd): gains, offsets, the residual multiplier and the sum that holds every stage's value.</summary>
     public (int Gain, int Offset, int ResidualGain, int Sum) WriteBackWidths()
@@ -332,9 +352,9 @@ public sealed class MacEngine
         int bb = BBits, biasBits = BiasBits;
         string Word(Func<int, long> lane) =>
             "\"" + string.Concat(Enumerable.Range(0, Lanes).Reverse().Select(l => Vhdl.Bits(lane(l), bb)[1..^1])) + "\"";
-        var weightWords = WeightWordValues().Select(w => Word(l => w[l])).ToList();
+        var weightWords = WeightRomSlots.Select(slot => WeightWordValues(slot.Memory).Select(w => Word(l => w[l])).ToList()).ToList();
         var biasEntries = Jobs.Where(j => j.Bias is not null).SelectMany(j => j.Bias!).Select(b => Vhdl.Bits(b, biasBits)).ToList();
-        int weightDepth = Math.Max(weightWords.Count, 2), biasDepth = Math.Max(biasEntries.Count, 2);
+        int biasDepth = Math.Max(biasEntries.Count, 2);
         template.SetRegion("constants", Vhdl.Lines(
             Vhdl.Positive("LANES", Lanes),
             Vhdl.Natural("DSP_LANES", DspLanes),
@@ -342,7 +362,9 @@ public sealed class MacEngine
             Vhdl.Positive("BIAS_BITS", BiasBits),
             Vhdl.Positive("M0_BITS", M0Bits),
             Vhdl.Positive("COUNT_MAX", Math.Max(countMax, 1)),
-            Vhdl.Positive("W_DEPTH", weightDepth),
+            Vhdl.Positive("W_DEPTH", Math.Max(weightWords[0].Count, 2)),
+            Vhdl.Positive("W_BRAM_DEPTH", Math.Max(weightWords[1].Count, 2)),
+            Vhdl.Positive("W_LUT_DEPTH", Math.Max(weightWords[2].Count, 2)),
             Vhdl.Positive("B_DEPTH", biasDepth),
             Vhdl.Positive("N_JOBS", Jobs.Count),
             Vhdl.Constant("JOB_OF_STEP", "integer_vector", Vector(jobOfStep.Select(v => (long)v))),
@@ -352,7 +374,7 @@ public sealed class MacEngine
             Field("J_J", j => j.Words - 1),
             Field("J_A_H", j => j.AHead),
             Field("J_A_R", j => j.ARow),
-            Field("J_B_ROM", j => j.Weights is null ? 0 : 1),
+            Field("J_B_ROM", j => j.Weights is null ? 0 : WeightRomSlots.Single(slot => slot.Memory == j.WeightMemory).Code),
             Field("J_B_BASE", j => WeightBase.TryGetValue(j, out int b) ? b : 0),
             Field("J_B_H", j => j.BHead),
             Field("J_B_N", j => j.BOutput),
@@ -370,14 +392,16 @@ public sealed class MacEngine
             Field("J_RELU", j => j.Relu ? 1 : 0)).Concat(Vhdl.Lines([.. WriteBackConstants()])));
 
         var writeBackRoms = WriteBackRoms();
-        string weightRom = Vhdl.Aggregate(weightWords, "    ", 4, 2, Word(_ => 0));
+        string Rom(int slot) => Vhdl.Aggregate(weightWords[slot], "    ", 4, 2, Word(_ => 0));
         string biasRom = Vhdl.Constant("BIAS", "brom_t", Vhdl.Aggregate(biasEntries, "    ", 8, 2, Vhdl.Bits(0, biasBits)));
-        template.SetRegion("rom", Weights == Pipeline.BufferResource.Auto
-            ? Vhdl.Lines([Vhdl.Constant("WEIGHTS", "wrom_t", weightRom), biasRom, .. writeBackRoms])
-            : Vhdl.Lines([
-                $"signal WEIGHTS : wrom_t := {weightRom};",
-                "attribute rom_style : string;",
-                $"attribute rom_style of WEIGHTS : signal is \"{HdlGenerator.RamStyle(Weights)}\";",
-                biasRom, .. writeBackRoms]));
+        // A chosen memory is a rom_style attribute, which Vivado reads from a ROM signal (not a constant).
+        template.SetRegion("rom", Vhdl.Lines([
+            Vhdl.Constant("WEIGHTS", "wrom_t", Rom(0)),
+            $"signal WEIGHTS_BRAM : wbrom_t := {Rom(1)};",
+            $"signal WEIGHTS_LUT : wlrom_t := {Rom(2)};",
+            "attribute rom_style : string;",
+            $"attribute rom_style of WEIGHTS_BRAM : signal is \"{HdlGenerator.RamStyle(Pipeline.BufferResource.Block)}\";",
+            $"attribute rom_style of WEIGHTS_LUT : signal is \"{HdlGenerator.RamStyle(Pipeline.BufferResource.Distributed)}\";",
+            biasRom, .. writeBackRoms]));
     }
 }

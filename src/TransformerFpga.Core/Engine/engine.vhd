@@ -5,8 +5,10 @@
 --   out[h, r, n] = relu?(sat(round((bias[n] + sum_k a[h, r, k] * b[h, n, k]) * M0 * 2^-SHIFT)))
 -- for h < H, r < R, n < N and k < J * LANES (the table holds H - 1, R - 1, N - 1, J - 1).
 -- One read of each operand per cycle gives LANES consecutive k: a from the step's first source (a buffer of LANES column banks, word
--- h * A_H + r * A_R + j), b from the job's words of the weight ROM (linear) or from the step's second
--- source (scores: K; context: V, written transposed), word B_BASE + h * B_H + n * B_N + j. The LANES
+-- h * A_H + r * A_R + j), b from the job's words of a weight ROM (linear) or from the step's second
+-- source (scores: K; context: V, written transposed), word B_BASE + h * B_H + n * B_N + j. J_B_ROM says which:
+-- 0 the second source, 1 WEIGHTS (memory left to synthesis), 2 WEIGHTS_BRAM (block RAM), 3 WEIGHTS_LUT (LUTs),
+-- so that each layer's weights sit in the memory its project chose. The LANES
 -- products (lanes from DSP_LANES on in LUTs) are summed by a registered tree (four per stage) into one accumulator: one output every J
 -- cycles, one requantization per cycle at most. Output n of row r of head h is element
 -- h * E_H + r * E_R + n * E_N of the job's output buffer (the top splits it into bank and word).
@@ -61,6 +63,8 @@ architecture rtl of tfpga_engine is
   constant M0_BITS     : positive := 8;
   constant COUNT_MAX   : positive := 4;
   constant W_DEPTH     : positive := 2;
+  constant W_BRAM_DEPTH : positive := 2;
+  constant W_LUT_DEPTH : positive := 2;
   constant B_DEPTH     : positive := 2;
   constant N_JOBS      : positive := 1;
   constant JOB_OF_STEP : integer_vector := (0 => 0);
@@ -144,6 +148,8 @@ architecture rtl of tfpga_engine is
 
   -- One weight ROM word holds LANES consecutive weights of one output, lane l in bits (l+1)*BB-1 downto l*BB.
   type wrom_t is array (0 to W_DEPTH - 1) of signed(LANES * BB - 1 downto 0);
+  type wbrom_t is array (0 to W_BRAM_DEPTH - 1) of signed(LANES * BB - 1 downto 0);
+  type wlrom_t is array (0 to W_LUT_DEPTH - 1) of signed(LANES * BB - 1 downto 0);
   type brom_t is array (0 to B_DEPTH - 1) of signed(BIAS_BITS - 1 downto 0);
   -- the write-back stages' gain and offset tables (stage 1: E1_*, stage 2: E2_*)
   -- (each as long as its stage needs; E_G_DEPTH and E_O_DEPTH are the longest)
@@ -151,6 +157,11 @@ architecture rtl of tfpga_engine is
   type orom_t is array (natural range <>) of signed(E_OFF_BITS - 1 downto 0);
   -- tfpga:rom-begin
   constant WEIGHTS : wrom_t := (0 => "0001001100101101", 1 => "1111011100001001");
+  signal WEIGHTS_BRAM : wbrom_t := (0 => "0000000000000000", 1 => "0000000000000000");
+  signal WEIGHTS_LUT : wlrom_t := (0 => "0000000000000000", 1 => "0000000000000000");
+  attribute rom_style : string;
+  attribute rom_style of WEIGHTS_BRAM : signal is "block";
+  attribute rom_style of WEIGHTS_LUT : signal is "distributed";
   constant BIAS : brom_t := (0 => "00000011", 1 => "00111000");
   constant E1_GAINS : grom_t := (0 => "01", 1 => "01");
   constant E1_OFFSETS : orom_t := (0 => "00", 1 => "00");
@@ -186,7 +197,7 @@ architecture rtl of tfpga_engine is
   signal c_a_h, c_a_r       : a_word_t := 0;
   signal c_b_h, c_b_n       : b_word_t := 0;
   signal c_e_h, c_e_r, c_e_n : element_t := 0;
-  signal c_b_rom  : std_logic := '0';
+  signal c_b_rom  : natural range 0 to 3 := 0;
   signal c_bias   : std_logic := '0';
   signal c_relu   : std_logic := '0';
   signal c_m0     : unsigned(M0_BITS - 1 downto 0) := (others => '0');
@@ -204,7 +215,7 @@ architecture rtl of tfpga_engine is
   signal bidx     : natural range 0 to BIAS'high := 0;
   -- MAC pipeline
   signal flags    : mac_stages_t := (others => NO_FLAGS);
-  signal w_rom_q  : signed(LANES * BB - 1 downto 0) := (others => '0');
+  signal w_rom_q, w_bram_q, w_lut_q : signed(LANES * BB - 1 downto 0) := (others => '0');
   signal a_q      : signed(LANES * AB - 1 downto 0) := (others => '0');
   signal b_q      : signed(LANES * BB - 1 downto 0) := (others => '0');
   signal op_a     : a_lanes_t := (others => (others => '0'));
@@ -340,13 +351,24 @@ begin
       end if;
       flags <= issue & flags(0 to MAC_LAST - 1);
 
-      -- stage 1: the read data and the weight word of the read issued one cycle ago (the ROM's
-      -- output register is w_rom_q)
+      -- stage 1: the read data and the weight word of the read issued one cycle ago (each ROM's
+      -- output register: w_rom_q, w_bram_q, w_lut_q)
       if b_addr <= WEIGHTS'high then
         w_rom_q <= WEIGHTS(b_addr);
       end if;
+      if b_addr <= WEIGHTS_BRAM'high then
+        w_bram_q <= WEIGHTS_BRAM(b_addr);
+      end if;
+      if b_addr <= WEIGHTS_LUT'high then
+        w_lut_q <= WEIGHTS_LUT(b_addr);
+      end if;
       a_q <= a_rd_data;
-      b_q <= w_rom_q when c_b_rom = '1' else b_rd_data;
+      case c_b_rom is
+        when 1      => b_q <= w_rom_q;
+        when 2      => b_q <= w_bram_q;
+        when 3      => b_q <= w_lut_q;
+        when others => b_q <= b_rd_data;
+      end case;
       -- stage 2: operands (DSP) or the first half of the adder tree (LUT); stage 3: products
       for l in 0 to LANES - 1 loop
         if LUT_MUL or l >= DSP_LANES then
@@ -562,7 +584,7 @@ begin
           c_a_h <= J_A_H(job); c_a_r <= J_A_R(job);
           c_b_h <= J_B_H(job); c_b_n <= J_B_N(job);
           c_e_h <= J_E_H(job); c_e_r <= J_E_R(job); c_e_n <= J_E_N(job);
-          c_b_rom <= '1' when J_B_ROM(job) = 1 else '0';
+          c_b_rom <= J_B_ROM(job);
           c_bias  <= '1' when J_BIAS_ON(job) = 1 else '0';
           c_bias0 <= J_BIAS(job);
           c_relu  <= '1' when J_RELU(job) = 1 else '0';

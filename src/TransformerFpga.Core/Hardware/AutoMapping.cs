@@ -85,6 +85,8 @@ public static class AutoMapping
     /// <summary>
     /// One lane count: as it is when it fits; otherwise, of the engine with the DSP48E1 lanes the budget lacks in LUTs,
     /// with its weight ROM in block RAM or in LUTs, and both, the one that fits with the most room left (<see cref="Fuller"/>).
+    /// When none fits, the weights are split: the smallest layers' weights (left at Auto) move to LUTs one more at a time,
+    /// the rest in block RAM, until the design fits (<see cref="SplitWeights"/>).
     /// </summary>
     private static Result ResolveEngine(LayerPlan plan, Func<LayerPlan, DesignEstimate> estimate)
     {
@@ -111,7 +113,28 @@ public static class AutoMapping
             if (result.Estimate.Fits && (best is null || Fuller(best, result)))
                 best = result with { Switches = [description, .. result.Switches] };
         }
-        return best ?? first;
+        return best ?? SplitWeights(plan, moveLanes ? lut : engine, first, estimate) ?? first;
+    }
+
+    /// <summary>
+    /// The engine with the fewest of its layers' weights in LUTs, smallest first, the others' in block RAM, that fits;
+    /// null when none does. For weights that block RAM alone cannot hold and LUTs alone would overflow.
+    /// </summary>
+    private static Result? SplitWeights(LayerPlan plan, EngineSettings engine, Result first, Func<LayerPlan, DesignEstimate> estimate)
+    {
+        if (engine.Weights != BufferResource.Auto) return null;
+        var movable = first.Estimate.Layers.Where(l => l.EngineWeightBits > 0 && plan[l.Name].Weights == BufferResource.Auto)
+            .OrderBy(l => l.EngineWeightBits).ThenBy(l => l.Name, StringComparer.Ordinal).Select(l => l.Name).ToList();
+        var block = engine with { Weights = BufferResource.Block };
+        for (int count = 1; count < movable.Count; count++)
+        {
+            var moved = movable.Take(count).ToHashSet(StringComparer.Ordinal);
+            var split = plan.With(n => moved.Contains(n) ? plan[n] with { Weights = BufferResource.Distributed } : plan[n]).WithEngine(block);
+            var result = Resolve(split, estimate);
+            if (result.Estimate.Fits)
+                return result with { Switches = [$"engine: weights of {string.Join(", ", moved.Order(StringComparer.Ordinal))} in LUTs, the rest in block RAM", .. result.Switches] };
+        }
+        return null;
     }
 
     /// <summary>

@@ -15,14 +15,17 @@ namespace TransformerFpga.Hardware;
 /// estimate follows: "Block" (RAMB18), "LUT", "Block+LUT" when some of each; null for a layer without tables.
 /// </param>
 /// <param name="OnEngine">The layer runs on the shared MAC engine (its row holds its buffer; the engine's logic is the engine row).</param>
+/// <param name="EngineWeightBits">Bits of the layer's words in the engine's weight ROM (0 off the engine): the ROM a move of its weights to LUTs would build.</param>
 public sealed record LayerEstimate(string Name, int WeightBits, int ActivationBits, int Lanes, string BufferResource, Resources Resources, long Cycles,
-    string? Multiplier = null, string? Rom = null, bool HasWeightRom = false, bool OnEngine = false)
+    string? Multiplier = null, string? Rom = null, bool HasWeightRom = false, bool OnEngine = false, long EngineWeightBits = 0)
 {
     /// <summary>The <see cref="Rom"/> value of a generated entity's ROMs.</summary>
     public static string? RomOf(VhdlModule entity)
     {
-        int block = entity.Roms.Count(RomBlocks.IsBlock);
-        return entity.Roms.Count == 0 ? null : block == entity.Roms.Count ? "Block" : block == 0 ? "LUT" : "Block+LUT";
+        // ROMs whose bits are all constant are removed by synthesis: they are in neither memory
+        var roms = entity.Roms.Where(r => r.VaryingWidth > 0).ToList();
+        int block = roms.Count(RomBlocks.IsBlock);
+        return roms.Count == 0 ? null : block == roms.Count ? "Block" : block == 0 ? "LUT" : "Block+LUT";
     }
 }
 
@@ -98,9 +101,14 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
             if (info is { OnEngine: true })
             {
                 // A job with a write-back stores no output of its own: the last write-back layer's row holds the buffer.
-                bool stored = engine!.JobOf(layer)!.WriteBack.Count == 0;
+                var job = engine!.JobOf(layer)!;
+                bool stored = job.WriteBack.Count == 0;
+                // its weights' memory: the ROM the job reads, as synthesis maps it
+                string? rom = job.Weights is null ? null
+                    : RomBlocks.IsBlock(engine.WeightRoms[Engine.MacEngine.WeightRomSlots.ToList().FindIndex(s => s.Memory == job.WeightMemory)]) ? "Block" : "LUT";
                 rows.Add(new LayerEstimate(layer.Name, layer.WeightBits, layer.ActivationBits, engine.Lanes, stored ? info.Output.Resource.ToString() : Fused,
-                    stored ? byEntity[info.Output.Entity] : new Resources(), engine.Cycles(engine.JobOf(layer)!) + HardwareModel.HandoffCycles, engine.MultiplierMapping, OnEngine: true));
+                    stored ? byEntity[info.Output.Entity] : new Resources(), engine.Cycles(job) + HardwareModel.HandoffCycles, engine.MultiplierMapping,
+                    rom, job.Weights is not null, OnEngine: true, EngineWeightBits: job.Weights is null ? 0 : (long)job.Outputs * job.Words * engine.Lanes * engine.BBits));
                 continue;
             }
             if (engine?.WriteBackOf(layer) is { } writer && writer.Writes == layer)

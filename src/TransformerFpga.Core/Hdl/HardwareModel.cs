@@ -89,7 +89,7 @@ public static class HardwareModel
     /// </remarks>
     public static long TotalCycles(IntegerTransformer model, LayerPlan plan)
     {
-        var engine = plan.Engine is { } settings ? Engine.MacEngine.For(model, settings) : null;
+        var engine = plan.Engine is not null ? Engine.MacEngine.For(model, plan) : null;
         return model.Layers.Sum(l => Cycles(l, plan, engine));
     }
 
@@ -106,7 +106,7 @@ public static class HardwareModel
     /// <summary>Throws TFPGA024 when a layer's explicit lanes (a LayerParallelism item) do not divide its parallel dimension.</summary>
     public static void ValidateLanes(IntegerTransformer model, LayerPlan plan, string projectFile)
     {
-        var engine = plan.Engine is { } settings ? Engine.MacEngine.For(model, settings) : null;
+        var engine = plan.Engine is not null ? Engine.MacEngine.For(model, plan) : null;
         foreach (var layer in model.Layers.Where(l => HasLanes(l) && engine?.JobOf(l) is null))
         {
             var choice = plan[layer.Name];

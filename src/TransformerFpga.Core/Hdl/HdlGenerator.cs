@@ -93,7 +93,7 @@ public static class HdlGenerator
     public static Design Plan(IntegerTransformer model, LayerPlan plan, string topName)
     {
         string top = Vhdl.TopIdentifier(topName);
-        var engine = plan.Engine is { } settings ? MacEngine.For(model, settings) : null;
+        var engine = plan.Engine is not null ? MacEngine.For(model, plan) : null;
         // An engine reading the input window (the embedding) reads it in words of its lanes: banked, rows padded.
         int inputBanks = engine is { ReadsInput: true, Lanes: > 1 } ? engine.Lanes : 1;
         long inputDepth = engine?.StoredElements(null, model.InputElements) ?? model.InputElements;
@@ -233,7 +233,7 @@ public static class HdlGenerator
         var engine = design.Engine!;
         var jobs = design.EngineLayers.ToList();
         int a = jobs.Max(l => l.Sources[0].AddressBits);
-        int b = Math.Max(Vhdl.AddressBits(Math.Max(engine.WeightWords, 2)), jobs.Where(design.ReadsSecondSource).Select(l => l.Sources[1].AddressBits).DefaultIfEmpty(1).Max());
+        int b = Math.Max(Vhdl.AddressBits(Math.Max(engine.WeightAddressDepth, 2)), jobs.Where(design.ReadsSecondSource).Select(l => l.Sources[1].AddressBits).DefaultIfEmpty(1).Max());
         int write = jobs.Max(l => l.Output.ElementAddressBits);
         return (a, b, write);
     }

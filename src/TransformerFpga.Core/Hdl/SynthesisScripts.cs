@@ -28,8 +28,10 @@ public static class SynthesisScripts
         // (entity, instance label in the top, register the ROM is read into, memory) of every weight ROM the design chose
         var chosen = design.Layers.Where(l => l.Weights != BufferResource.Auto)
             .Select(l => (l.Entity, Label: HdlGenerator.InstanceLabel(l), Register: l.Datapath.WeightReadRegister!, l.Weights)).ToList();
-        if (design.Engine is { Weights: not BufferResource.Auto } engine)
-            chosen.Add((design.EngineEntity, HdlGenerator.EngineLabel, Engine.MacEngine.WeightReadRegister, engine.Weights));
+        // the engine's ROMs of a chosen memory that hold weights
+        if (design.Engine is { } engine)
+            foreach (var (rom, slot) in engine.WeightRoms.Zip(Engine.MacEngine.WeightRomSlots).Where(x => x.Second.Memory != BufferResource.Auto && x.First.VaryingWidth > 0))
+                chosen.Add((design.EngineEntity, HdlGenerator.EngineLabel, slot.Register, slot.Memory));
         if (chosen.Count == 0)
             ys.Add($"synth_xilinx -family xc7 -noiopad -top {top}");
         else
@@ -58,10 +60,17 @@ public static class SynthesisScripts
             # VHDL-2008 → Verilog for Yosys (run from the output folder, the one holding hdl/).
             # GHDL writes one-hot case statements without a default branch, which Yosys would turn into
             # latches; the perl filter adds "default: <first target> <= 'bx;" before each endcase.
+            # A ROM signal (one with a rom_style, for Vivado) would come out of GHDL as one literal, which
+            # Yosys' lexer cannot read at a few hundred kbit; analysed as a constant it becomes a memory
+            # (GHDL drops the attribute either way; synth.ys sets it again).
             set -e
-            mkdir -p yosys/work
+            mkdir -p yosys/work/src
             cd hdl
-            ghdl -a --std=08 --workdir=../yosys/work $(cat sources.txt)
+            for f in $(cat sources.txt); do
+              perl -0pe 'for my $n (/attribute rom_style of (\w+) : signal is/g) {
+                  s/\bsignal $n :/constant $n :/g; s/(attribute rom_style of $n : )signal is/$1constant is/g; }' "$f" > ../yosys/work/src/"$f"
+            done
+            (cd ../yosys/work/src && ghdl -a --std=08 --workdir=.. $(cat ../../../hdl/sources.txt))
             ghdl --synth --std=08 --workdir=../yosys/work --out=verilog {{top}} > ../yosys/work/{{top}}.ghdl.v
             perl -ne 'if (/^\s*case \(/) { $in = 1; $lhs = ""; }
               if ($in && $lhs eq "" && /:\s*([\w\\\$\[\]:.]+)\s*<=/) { $lhs = $1; }

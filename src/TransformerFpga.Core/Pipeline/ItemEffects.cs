@@ -17,7 +17,7 @@ public static class ItemEffects
     public static IReadOnlyList<FpgaDiagnostic> Check(IntegerTransformer model, LayerPlan plan, string projectFile)
     {
         var byName = model.Layers.ToDictionary(l => l.Name, StringComparer.Ordinal);
-        var engine = plan.Engine is { } settings ? Engine.MacEngine.For(model, settings) : null;
+        var engine = plan.Engine is not null ? Engine.MacEngine.For(model, plan) : null;
         var warnings = new List<FpgaDiagnostic>();
         foreach (var setting in plan.ItemSettings)
         {
@@ -36,7 +36,8 @@ public static class ItemEffects
     public static bool Changes(string itemType, string metadata, QuantizedLayer layer, Engine.MacEngine? engine = null)
     {
         if (!HardwareModel.HasHardware(layer)) return false;
-        if (engine?.JobOf(layer) is not null && (itemType == "WeightResource" || metadata is "Lanes" or "Multiplier")) return false;
+        if (engine?.JobOf(layer) is { } onEngine && itemType == "WeightResource") return onEngine.Weights is not null;
+        if (engine?.JobOf(layer) is not null && metadata is "Lanes" or "Multiplier") return false;
         if (itemType == "BufferResource" && !Stored(layer, engine)) return false;
         if (engine?.WriteBackOf(layer) is not null && metadata is "Lanes" or "Multiplier") return false;
         // Only the linear layers have a weight ROM (the norms' gains and the tables are small and stay where synthesis puts them).
@@ -61,8 +62,8 @@ public static class ItemEffects
         : itemType == "BufferResource" && !Stored(layer, engine)
             ? $"passes its output to {WrittenBy(layer, engine!).Name} in the engine's write-back, which keeps no buffer of it; set the memory on {WrittenBy(layer, engine!).Name}"
         : engine?.WriteBackOf(layer) is { } job ? $"runs in the write-back of {job.Layer.Name} on the shared MAC engine"
-        : engine?.JobOf(layer) is not null ? "runs on the shared MAC engine, whose lanes FpgaEngineLanes sets (its weights are in the engine's ROM)"
         : itemType == "WeightResource" ? "has no weight ROM"
+        : engine?.JobOf(layer) is not null ? "runs on the shared MAC engine, whose lanes FpgaEngineLanes sets"
         : metadata switch
         {
             "WeightBits" => layer is BatchNormLayer or LayerNormLayer ? "keeps its 16-bit gains" : "has no weights",
