@@ -6,7 +6,7 @@ using TransformerFpga.Pipeline;
 using TransformerFpga.Model;
 
 // Prints performance figures; nothing here is asserted. Usage:
-//   dotnet run -c Release --project src/TransformerFpga.Bench [-- simulator|accuracy|sensitivity|cycles|resources …|paper …|timing …|finetune …|engine [LANES,…]]
+//   dotnet run -c Release --project src/TransformerFpga.Bench [-- simulator|accuracy|sensitivity|cycles|resources …|paper …|timing …|finetune …|engine [LANES,…] | engine write FOLDER LANES | engine units FOLDER]
 string benchmark = args.Length > 0 ? args[0] : "simulator";
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -35,7 +35,7 @@ switch (benchmark)
     case "engine":
         return TransformerFpga.Bench.EngineBenchmark.Run(args);
     default:
-        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; known: simulator, accuracy [model.json], sensitivity [model.json], cycles, resources fit|table|modules FOLDER FIRST-SEED[,FIRST-SEED…] COUNT [OUT.json], {TransformerFpga.Bench.PaperBenchmark.Usage}, timing [SEED… | sample], {TransformerFpga.Bench.FineTuneBenchmark.Usage}, engine [LANES,…] [--bits 4,6,8]");
+        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; known: simulator, accuracy [model.json], sensitivity [model.json], cycles, resources fit|table|modules FOLDER FIRST-SEED[,FIRST-SEED…] COUNT [OUT.json], {TransformerFpga.Bench.PaperBenchmark.Usage}, timing [SEED… | sample], {TransformerFpga.Bench.FineTuneBenchmark.Usage}, engine [LANES,…] [--bits 4,6,8] | engine write FOLDER LANES [model.json] | engine units FOLDER | engine targets");
         return 2;
 }
 return 0;
