@@ -238,6 +238,46 @@ public sealed class ItemTests
         Assert.AreEqual("Fused", rows["encoder0.attn.out"]);
     }
 
+    /// <summary>
+    /// WeightResource items on the engine's layers put each layer's weights in the memory they name (the engine has a
+    /// weight ROM per memory); on a layer whose b operand is a buffer (the scores) the item warns.
+    /// </summary>
+    [TestMethod]
+    public void WeightResourceOnEngineLayersPutsEachLayersWeightsWhereItSays()
+    {
+        using var project = new Project();
+        File.WriteAllText(project.ProjectFile, """
+            <Project>
+              <ItemGroup>
+                <WeightResource Include="encoder0.ffn.fc1" Resource="Distributed" />
+                <WeightResource Include="encoder0.attn.q" Resource="Block" />
+                <WeightResource Include="encoder0.attn.scores" Resource="Distributed" />
+              </ItemGroup>
+            </Project>
+            """);
+        var outcome = FpgaBuild.Run(project.Request() with
+        {
+            WeightResources = [Item("encoder0.ffn.fc1", ("Resource", "Distributed")), Item("encoder0.attn.q", ("Resource", "Block")), Item("encoder0.attn.scores", ("Resource", "Distributed"))],
+        });
+        Assert.IsTrue(outcome.Success, string.Join("\n", outcome.Diagnostics));
+        var warnings = outcome.Diagnostics.Where(d => d.Code == ErrorCodes.SettingWithoutEffect).ToList();
+        Assert.AreEqual(1, warnings.Count, string.Join("\n", warnings));
+        Assert.AreEqual(5, warnings[0].Line);
+        StringAssert.Contains(warnings[0].Message, "encoder0.attn.scores has no weight ROM");
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(project.InFolder("out/report/resources.json")));
+        var rows = json.RootElement.GetProperty("layers").EnumerateArray().ToDictionary(l => l.GetProperty("name").GetString()!,
+            l => l.GetProperty("rom").ValueKind == System.Text.Json.JsonValueKind.Null ? null : l.GetProperty("rom").GetString());
+        Assert.AreEqual("LUT", rows["encoder0.ffn.fc1"]);
+        Assert.AreEqual("Block", rows["encoder0.attn.q"]);
+        Assert.IsNull(rows["encoder0.attn.scores"]);
+        // each ROM holds its layers' words: fc1's in LUTs, q's in block RAM
+        string engine = File.ReadAllText(Directory.GetFiles(project.InFolder("out/hdl"), "*_engine.vhd").Single());
+        var config = ModelLoader.LoadConfig(project.ModelPath);
+        int lanes = int.Parse(System.Text.RegularExpressions.Regex.Match(engine, @"constant LANES\s*: positive := (\d+);").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        StringAssert.Contains(engine, $"constant W_LUT_DEPTH : positive := {config.FfnDim * config.DModel / lanes};");
+        StringAssert.Contains(engine, $"constant W_BRAM_DEPTH : positive := {config.DModel * config.DModel / lanes};");
+    }
+
     // ---- tensors ----
 
     private static (ModelConfig Config, Dictionary<string, Tensor> Tensors) PyTorchModel(TestFolder folder)
