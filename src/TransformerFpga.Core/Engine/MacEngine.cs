@@ -78,6 +78,8 @@ public sealed class MacEngine
     public IReadOnlyDictionary<EngineJob, int> WeightBase { get; }
     /// <summary>First bias ROM entry of each job with a bias.</summary>
     public IReadOnlyDictionary<EngineJob, int> BiasBase { get; }
+    private IReadOnlyList<RomShape>? _weightRoms;
+
     /// <summary>Words of the deepest weight ROM: the range of the weight address.</summary>
     public int WeightAddressDepth { get; }
     public int BiasWords { get; }
@@ -223,7 +225,7 @@ public sealed class MacEngine
     /// The weight ROMs as engine.vhd declares them (at least two words each, all zeros when no job's weights are in that
     /// memory), with the bit columns that vary over each (synthesis removes the others).
     /// </summary>
-    public IReadOnlyList<RomShape> WeightRoms => WeightRomSlots.Select(slot =>
+    public IReadOnlyList<RomShape> WeightRoms => _weightRoms ??= WeightRomSlots.Select(slot =>
     {
         var words = WeightWordValues(slot.Memory).ToList();
         int bb = BBits, width = Lanes * bb, varying = 0;

@@ -363,12 +363,8 @@ begin
         w_lut_q <= WEIGHTS_LUT(b_addr);
       end if;
       a_q <= a_rd_data;
-      case c_b_rom is
-        when 1      => b_q <= w_rom_q;
-        when 2      => b_q <= w_bram_q;
-        when 3      => b_q <= w_lut_q;
-        when others => b_q <= b_rd_data;
-      end case;
+      -- (a conditional assignment, not a case: GHDL's Verilog drops a case's "others" data)
+      b_q <= w_rom_q when c_b_rom = 1 else w_bram_q when c_b_rom = 2 else w_lut_q when c_b_rom = 3 else b_rd_data;
       -- stage 2: operands (DSP) or the first half of the adder tree (LUT); stage 3: products
       for l in 0 to LANES - 1 loop
         if LUT_MUL or l >= DSP_LANES then

@@ -205,19 +205,21 @@ begin
       -- next, then the row's e_j read in cycles DIV_STEPS .. DIV_STEPS + WIN - 1
       if back then
         if t < DIV_STEPS then
+          -- a shifted value's lowest bit is 0: the dividend's one bit and each quotient bit are set, not
+          -- added, so that no carry chain precedes the compare-subtract
           r1 := shift_left(rem_r, 1);
-          if 2 * (DIV_STEPS - 1 - t) + 1 = RECIP_BITS then r1 := r1 + 1; end if;
+          if 2 * (DIV_STEPS - 1 - t) + 1 = RECIP_BITS then r1(0) := '1'; end if;
           q1 := shift_left(quo, 1);
           if r1 >= resize(sum_row, SUM_BITS + 1) then
             r1 := r1 - resize(sum_row, SUM_BITS + 1);
-            q1 := q1 + 1;
+            q1(0) := '1';
           end if;
           r2 := shift_left(r1, 1);
-          if 2 * (DIV_STEPS - 1 - t) = RECIP_BITS then r2 := r2 + 1; end if;
+          if 2 * (DIV_STEPS - 1 - t) = RECIP_BITS then r2(0) := '1'; end if;
           q1 := shift_left(q1, 1);
           if r2 >= resize(sum_row, SUM_BITS + 1) then
             r2 := r2 - resize(sum_row, SUM_BITS + 1);
-            q1 := q1 + 1;
+            q1(0) := '1';
           end if;
           rem_r <= r2;
           quo   <= q1;
