@@ -26,6 +26,18 @@ public sealed class TemplateTests
         }
     }
 
+    /// <summary>
+    /// No template chooses data in a case's "others" branch: GHDL's Verilog output (the Yosys flow) drops that data, and
+    /// Yosys then removes whatever fed it (a case over a two-bit select lost the engine's second-source operand so).
+    /// </summary>
+    [TestMethod]
+    public void NoTemplateChoosesDataInACasesOthersBranch()
+    {
+        foreach (string name in VhdlTemplate.Names)
+            Assert.IsFalse(System.Text.RegularExpressions.Regex.IsMatch(VhdlTemplate.Load(name).ToString(), @"when\s+others\s*=>", System.Text.RegularExpressions.RegexOptions.IgnoreCase),
+                $"{name} has a case with an others branch; use an if or a conditional assignment");
+    }
+
     [TestMethod]
     public void IdentifiersAreSanitized()
     {
