@@ -86,18 +86,19 @@ public sealed class IntegerKernelTests
     public void SoftmaxMatchesHandDerivedIntegers()
     {
         // Scores 0.0 and 1.0 at scale 0.05 → [0, 20]; e = [round(2^15·e^-1) = 12055, 32768];
-        // R = floor(2^40 / 44823) = 24530076; p = (e·R·127 + 2^39) >> 40 = [34, 93].
+        // R = floor(2^40 / 44823) = 24530076; p = (e·R·255 + 2^39) >> 40 = [69, 186] (unsigned 8 bits, Q = 2^8 - 1).
         var scores = new FixedLayer(new QuantScale(0.05, 8), 1, 2);
         var softmax = SoftmaxLayer.Quantize("softmax", scores, 8);
         scores.Index = 0;
         softmax.Index = 1;
         Assert.AreEqual(32768, softmax.ExpTable[0]);
         Assert.AreEqual(12055, softmax.ExpTable[20]);
+        Assert.AreEqual((0, 255, 1.0 / 255), (softmax.Output.Min, softmax.Output.Max, softmax.Output.Scale));
         var workspace = new SimulationWorkspace([scores, softmax], 0);
         workspace.Of(scores)[0] = 0;
         workspace.Of(scores)[1] = 20;
         softmax.Simulate(workspace);
-        CollectionAssert.AreEqual(new[] { 34, 93 }, workspace.Of(softmax));
+        CollectionAssert.AreEqual(new[] { 69, 186 }, workspace.Of(softmax));
     }
 
     [TestMethod]

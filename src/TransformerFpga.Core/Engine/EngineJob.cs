@@ -34,11 +34,14 @@ public sealed record EngineJob(
     /// <summary>Reads the job issues: one per cycle.</summary>
     public long Issues => (long)Heads * Rows * Outputs * Words;
 
-    /// <summary>Bits of an a element (the source's activations).</summary>
-    public int ABits => ASource?.Output.Bits ?? InputBits;
+    /// <summary>
+    /// Bits of an a element as the signed lane operand: the source's activations, one bit more when they are unsigned
+    /// (the context's probabilities), which the top zero-extends into the lane.
+    /// </summary>
+    public int ABits => ASource?.Output.SignedBits ?? InputBits;
 
-    /// <summary>Bits of a b element: the weights, or the second source's activations.</summary>
-    public int BBits => BSource?.Output.Bits ?? WeightBits;
+    /// <summary>Bits of a b element as a signed lane operand: the weights, or the second source's activations.</summary>
+    public int BBits => BSource?.Output.SignedBits ?? WeightBits;
 
     /// <summary>Output bits (the requantizer's saturation range).</summary>
     public int OutputBits => Layer.Output.Bits;

@@ -52,7 +52,8 @@ public sealed class SimulatedActivations
         {
             int q = integers[i];
             values[i] = scale.Dequantize(q);
-            mask[i] = q == scale.Min || q == scale.Max ? 0 : 1;
+            // An unsigned value (the softmax's probability) is never clamped at 0: only its Max is a saturation bound.
+            mask[i] = q == scale.Max || (q == scale.Min && !scale.Unsigned) ? 0 : 1;
         }
     }
 }

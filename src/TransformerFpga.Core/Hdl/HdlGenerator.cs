@@ -468,7 +468,8 @@ public static class HdlGenerator
 
     /// <summary>
     /// The engine's instance, its start and done in each of its steps, the step's a and b read data (each lane
-    /// sign-extended to the engine's operand width) and its writes into the step's buffer.
+    /// extended to the engine's signed operand width: sign-extended, or zero-extended where the source is unsigned, the
+    /// softmax's probabilities read by a context) and its writes into the step's buffer.
     /// </summary>
     private static IEnumerable<string> EngineInstance(Design design, Func<BufferInfo, bool> split)
     {
@@ -480,13 +481,14 @@ public static class HdlGenerator
             $"eng_start <= {string.Join(" or ", jobs.Select(l => $"starts({l.Step})"))};",
         };
         foreach (var l in jobs) lines.Add($"dones({l.Step}) <= eng_done;");
-        string Lanes(BufferInfo b, int bits) => string.Join(" & ", Enumerable.Range(0, engine.Lanes).Reverse()
-            .Select(k => $"resize({b.Signal}_rd_data({(k + 1) * b.Width - 1} downto {k * b.Width}), {bits})"));
+        string Lanes(BufferInfo b, int bits, QuantizedLayer? source) => string.Join(" & ", Enumerable.Range(0, engine.Lanes).Reverse()
+            .Select(k => $"{b.Signal}_rd_data({(k + 1) * b.Width - 1} downto {k * b.Width})")
+            .Select(lane => source is { Output.Unsigned: true } ? $"signed(resize(unsigned({lane}), {bits}))" : $"resize({lane}, {bits})"));
         lines.Add("with step select eng_a_data <=");
-        foreach (var l in jobs) lines.Add($"  {Lanes(l.Sources[0], engine.ABits)} when {l.Step},");
+        foreach (var l in jobs) lines.Add($"  {Lanes(l.Sources[0], engine.ABits, engine.JobOf(l.Layer)!.ASource)} when {l.Step},");
         lines.Add("  (others => '0') when others;");
         lines.Add("with step select eng_b_data <=");
-        foreach (var l in jobs.Where(design.ReadsSecondSource)) lines.Add($"  {Lanes(l.Sources[1], engine.BBits)} when {l.Step},");
+        foreach (var l in jobs.Where(design.ReadsSecondSource)) lines.Add($"  {Lanes(l.Sources[1], engine.BBits, engine.JobOf(l.Layer)!.BSource)} when {l.Step},");
         lines.Add("  (others => '0') when others;");
         lines.Add("with step select eng_s_data <=");
         foreach (var l in jobs)

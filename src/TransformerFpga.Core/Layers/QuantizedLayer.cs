@@ -8,7 +8,8 @@ public enum LayerKind { Linear, PositionalEncoding, Scores, Softmax, Context, Re
 /// <summary>
 /// One layer of the integer-only model. Each kind lives in its own folder with its quantization
 /// (a static Quantize factory), its bit-exact simulation and its hardware (<see cref="Datapath"/>).
-/// The output is a [Rows × Columns] tensor of signed <see cref="QuantScale.Bits"/>-bit integers.
+/// The output is a [Rows × Columns] tensor of <see cref="QuantScale.Bits"/>-bit integers, signed unless
+/// <see cref="QuantScale.Unsigned"/> (the softmax's probabilities).
 /// </summary>
 public abstract class QuantizedLayer
 {

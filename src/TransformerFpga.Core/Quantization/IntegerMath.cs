@@ -73,13 +73,24 @@ public static class IntegerMath
     }
 }
 
-/// <summary>A per-tensor symmetric quantization: q = clamp(round(x / Scale), -2^(b-1), 2^(b-1)-1), zero point 0.</summary>
-public readonly record struct QuantScale(double Scale, int Bits)
+/// <summary>
+/// A per-tensor quantization with zero point 0: q = clamp(round(x / Scale), Min, Max). Signed (the default):
+/// Min = -2^(b-1), Max = 2^(b-1)-1. <paramref name="Unsigned"/>: Min = 0, Max = 2^b-1, the b-bit pattern of a
+/// value that is never negative (the softmax probability); buffers and ports hold that pattern in b bits, and a
+/// signed datapath that reads it zero-extends it to <see cref="SignedBits"/> = b + 1.
+/// </summary>
+public readonly record struct QuantScale(double Scale, int Bits, bool Unsigned = false)
 {
-    public int Max => (1 << (Bits - 1)) - 1;
-    public int Min => -(1 << (Bits - 1));
+    public int Max => Unsigned ? (1 << Bits) - 1 : (1 << (Bits - 1)) - 1;
+    public int Min => Unsigned ? 0 : -(1 << (Bits - 1));
 
-    public int Quantize(double x) => IntegerMath.Saturate(IntegerMath.RoundHalfAway(x / Scale), Bits);
+    /// <summary>Width of the value as a signed operand: Bits, or Bits + 1 for an unsigned one (a leading '0').</summary>
+    public int SignedBits => Unsigned ? Bits + 1 : Bits;
+
+    /// <summary>The largest magnitude a value can have: -Min, or Max when unsigned.</summary>
+    public long MaxMagnitude => Math.Max(Max, -(long)Min);
+
+    public int Quantize(double x) => (int)Math.Clamp(IntegerMath.RoundHalfAway(x / Scale), Min, Max);
 
     public double Dequantize(long q) => q * Scale;
 

@@ -29,12 +29,15 @@ public static class AttentionResources
         return (int)lanes * DspRule.Signed(a, b) + LinearResources.RequantizerDsp(m);
     }
 
-    /// <summary>Widths of one lane's two operands: scores reads LANES columns of both Q and K, context one probability shared by the lanes and LANES columns of V.</summary>
+    /// <summary>
+    /// Widths of one lane's two operands: scores reads LANES columns of both Q and K, context one probability shared by
+    /// the lanes and LANES columns of V. The probability is unsigned: the multiplier takes it zero-extended, one bit wider.
+    /// </summary>
     private static (int A, int B) LaneOperandBits(VhdlModule m, bool scores)
     {
         int lanes = (int)m.Get("LANES", 1);
         int a = m.PortWidth("src0_rd_data"), b = m.PortWidth("src1_rd_data") / lanes;
-        return (scores ? a / lanes : a, b);
+        return (scores ? a / lanes : a + 1, b);
     }
 
     /// <summary>Softmax: [1, exp ROM bits/64, sum bits, reciprocal bits, R·Q bits, out, address bits] (its e buffer is counted, <see cref="SoftmaxHardware.CountedLutRam"/>).</summary>
@@ -48,5 +51,6 @@ public static class AttentionResources
         return DspRule.Count(16, low, 16 + low) + DspRule.Count(16, high, 16 + high);
     }
 
-    private static int SoftmaxRqBits(VhdlModule m) => (int)m["R_BITS"] + m.PortWidth("wr_data") - 1;
+    /// <summary>R·Q with Q = 2^YB - 1 (the unsigned probability's largest value): R_BITS + YB bits.</summary>
+    private static int SoftmaxRqBits(VhdlModule m) => (int)m["R_BITS"] + m.PortWidth("wr_data");
 }

@@ -28,7 +28,6 @@ public sealed class ContextHardware(ContextLayer layer) : LayerDatapath
     public override long Cycles(int lanes, bool lutMultipliers) =>
         ((long)layer.Window * (layer.Columns / lanes) - 1) * Math.Max(layer.Window, lanes) + layer.Window + lanes + 11;
 
-    /// <summary>Signed width of the context accumulator: Window products of P and V at their bit widths.</summary>
     /// <summary>
     /// c[i, h·dh + c] on the engine: a = the probability row (row-major [head][query][key]), b = column h·dh + c of
     /// V, which the V layer writes column-major; the output row-major [query][d_model]. Both operands' rows of Window
@@ -45,19 +44,24 @@ public sealed class ContextHardware(ContextLayer layer) : LayerDatapath
             null, layer.Requant.Multiplier, layer.Requant.Shift, false, new ContextHardware(layer).AccumulatorWidth());
     }
 
+    /// <summary>
+    /// Signed width of the context accumulator: Window products of P and V at their extreme values (P is unsigned,
+    /// up to 2^pb - 1), and at least the product's width (P zero-extended to pb + 1 bits times V).
+    /// </summary>
     public int AccumulatorWidth()
     {
-        int pb = layer.Sources[0].Output.Bits, vb = layer.Sources[1].Output.Bits;
-        return Math.Max(Vhdl.SignedWidth(layer.Window * (1L << (pb - 1)) * (1L << (vb - 1))), pb + vb);
+        var p = layer.Sources[0].Output;
+        var v = layer.Sources[1].Output;
+        return Math.Max(Vhdl.SignedWidth(layer.Window * p.MaxMagnitude * v.MaxMagnitude), p.SignedBits + v.Bits);
     }
-
     /// <summary>
     /// The deepest register-to-register path of context.vhd: counters and addresses, the probability read
     /// data fanning out to the lanes, the DSP or two-stage LUT products, the accumulator and the requantizer stages.
     /// </summary>
     public override TimingPath CriticalPath(int lanes, bool lutMultipliers, BufferResource weights = BufferResource.Auto)
     {
-        int pb = layer.Sources[0].Output.Bits, vb = layer.Sources[1].Output.Bits;
+        // the multiplier's p operand is the probability zero-extended to a signed pb + 1 bits
+        int pb = layer.Sources[0].Output.SignedBits, vb = layer.Sources[1].Output.Bits;
         long counter = Math.Max((long)layer.Heads * layer.Window * layer.Window, (long)layer.Window * layer.Columns);
         return MacTiming.CriticalPath(new MacTiming.Shape(pb, vb, lanes, AccumulatorWidth(), Vhdl.SignedWidth(layer.Requant.Multiplier),
             layer.Output.Bits, IntegerMath.BitLength(counter), 0, 0, 0, lutMultipliers));

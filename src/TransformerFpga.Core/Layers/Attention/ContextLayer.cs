@@ -3,7 +3,10 @@ using TransformerFpga.Quantization;
 
 namespace TransformerFpga.Layers.Attention;
 
-/// <summary>c[i, h·dh + c] = sat(round((Σ_j p[h, i, j]·v[j, h·dh + c]) · M0 · 2^-n)), M = S_p·S_v / S_out.</summary>
+/// <summary>
+/// c[i, h·dh + c] = sat(round((Σ_j p[h, i, j]·v[j, h·dh + c]) · M0 · 2^-n)), M = S_p·S_v / S_out; p is the softmax's
+/// unsigned probability (0..2^pb - 1), v signed.
+/// </summary>
 public sealed class ContextLayer : QuantizedLayer
 {
     private ContextLayer(string name, QuantScale output, int heads, Dyadic requant, QuantizedLayer probabilities, QuantizedLayer v)
@@ -11,6 +14,7 @@ public sealed class ContextLayer : QuantizedLayer
     {
         Heads = heads;
         Requant = requant;
+        // |p·v| < 2^pb · 2^(vb-1) for the unsigned probability, so Window of them fit this many signed bits.
         AccumulatorBits = probabilities.Output.Bits + v.Output.Bits + IntegerMath.BitLength(v.Rows);
     }
 

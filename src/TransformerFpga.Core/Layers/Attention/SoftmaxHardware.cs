@@ -68,7 +68,8 @@ public sealed class SoftmaxHardware(SoftmaxLayer layer) : LayerDatapath
     {
         int sumBits = IntegerMath.BitLength((long)layer.Columns * layer.ExpTable.Max());
         int rBits = IntegerMath.BitLength((1L << SoftmaxLayer.ReciprocalBits) / layer.ExpTable[0]);
-        int rqBits = rBits + layer.Output.Bits - 1;
+        // R·Q < 2^rBits · 2^b (Q = 2^b - 1)
+        int rqBits = rBits + layer.Output.Bits;
         return (sumBits, rBits, rqBits, SoftmaxLayer.ExpFractionBits + 1 + rqBits);
     }
 

@@ -6,8 +6,9 @@ namespace TransformerFpga.Layers.Attention;
 /// <summary>
 /// Integer softmax over each row of scores:
 ///   e_j = Exp[(max - s_j) >> r]  (a ROM of round(2^15·exp(-(i·2^r)·S_in)); 0 past its end),
-///   R = floor(2^40 / Σ_j e_j),  p_j = min(Q, (e_j·R·Q + 2^39) >> 40),  Q = 2^(b-1) - 1.
-/// The output scale is fixed at 1/Q, so probability 1 is Q. The row maximum makes e_max = 2^15,
+///   R = floor(2^40 / Σ_j e_j),  p_j = min(Q, (e_j·R·Q + 2^39) >> 40),  Q = 2^b - 1.
+/// A probability is never negative, so the output is b-bit unsigned (<see cref="QuantScale.Unsigned"/>, 0..Q) at the
+/// fixed scale 1/Q: probability 1 is Q, with twice the steps a signed b-bit value would have. The row maximum makes e_max = 2^15,
 /// so the sum is never zero. r > 0 only when the input has more than 10 bits of useful range.
 /// </summary>
 public sealed class SoftmaxLayer : QuantizedLayer
@@ -26,7 +27,8 @@ public sealed class SoftmaxLayer : QuantizedLayer
     public int[] ExpTable { get; }
     public int IndexShift { get; }
 
-    public static QuantScale OutputScale(int bits) => new(1.0 / ((1 << (bits - 1)) - 1), bits);
+    /// <summary>Unsigned b bits at scale 1/Q, Q = 2^b - 1.</summary>
+    public static QuantScale OutputScale(int bits) => new(1.0 / ((1 << bits) - 1), bits, Unsigned: true);
 
     public static SoftmaxLayer Quantize(string name, QuantizedLayer source, int outputBits)
     {

@@ -6,6 +6,8 @@
 -- the probability p[h, i, j] is shared by all lanes. A group issues WIN reads; the next group
 -- starts max(WIN, LANES) cycles later while the finished sums stream through one shared
 -- requantizer (one lane per cycle) to the write port, in address order.
+-- p is the softmax's unsigned probability (src0_rd_data holds its PB-bit pattern): the MACs take it
+-- zero-extended ('0' & p, PB + 1 bits) into the signed product with v.
 -- Every register-to-register path is one short step so that the layer meets 100 MHz: read data
 -- registered (p_q, v_q) -> operand registers (for the DSP's A/B inputs, or the first half of the LUT
 -- multiplier's adder tree) -> product (MREG, or the second half) -> product out (PREG) ->
@@ -52,12 +54,13 @@ architecture rtl of tfpga_context is
   constant DMW     : positive := DM / LANES;
   constant DHW     : positive := DH / LANES;
   constant PB      : positive := src0_rd_data'length;
+  constant PW      : positive := PB + 1;  -- p as a signed operand
   constant VB      : positive := src1_rd_data'length / LANES;
   constant PERIOD  : positive := maximum(WIN, LANES);
   constant N_WRITE : positive := WIN * DM;
   constant YB      : positive := wr_data'length;
   -- MAC product p * v
-  constant MB      : positive := PB + VB;
+  constant MB      : positive := PW + VB;
   constant M_TREE  : positive := mul_tree_parts(VB);
   -- requantizer: |sum| (ACC_BITS bits hold 2^(ACC_BITS-1)) times the positive M0
   constant M0U_BITS : positive := maximum(M0_BITS - 1, 1);
@@ -71,7 +74,7 @@ architecture rtl of tfpga_context is
 
   type state_t is (IDLE, RUN, FLUSH);
   type acc_lanes_t is array (0 to LANES - 1) of signed(ACC_BITS - 1 downto 0);
-  type p_lanes_t is array (0 to LANES - 1) of signed(PB - 1 downto 0);
+  type p_lanes_t is array (0 to LANES - 1) of signed(PW - 1 downto 0);
   type v_lanes_t is array (0 to LANES - 1) of signed(VB - 1 downto 0);
   type part_lanes_t is array (0 to LANES - 1) of signed(M_TREE * MB - 1 downto 0);
   type prod_lanes_t is array (0 to LANES - 1) of signed(MB - 1 downto 0);
@@ -90,7 +93,7 @@ architecture rtl of tfpga_context is
   signal m_valid : std_logic_vector(0 to 4) := (others => '0');
   signal m_first : std_logic_vector(0 to 4) := (others => '0');
   signal m_last  : std_logic_vector(0 to 4) := (others => '0');
-  signal p_q     : signed(PB - 1 downto 0) := (others => '0');
+  signal p_q     : unsigned(PB - 1 downto 0) := (others => '0');
   signal v_q     : signed(LANES * VB - 1 downto 0) := (others => '0');
   signal op_p    : p_lanes_t := (others => (others => '0'));
   signal op_v    : v_lanes_t := (others => (others => '0'));
@@ -135,15 +138,15 @@ begin
       m_last(1 to 4)  <= m_last(0 to 3);
 
       -- stage 1: the read data of the reads issued one cycle ago
-      p_q <= src0_rd_data;
+      p_q <= unsigned(src0_rd_data);
       v_q <= src1_rd_data;
       -- stage 2: operands (DSP) or the first half of the adder tree (LUT); stage 3: products
       for l in 0 to LANES - 1 loop
         if LUT_MUL then
-          parts(l) <= mul_tree_first(p_q, v_q((l + 1) * VB - 1 downto l * VB));
+          parts(l) <= mul_tree_first(signed('0' & p_q), v_q((l + 1) * VB - 1 downto l * VB));
           prod(l)  <= mul_tree_second(parts(l), MB);
         else
-          op_p(l) <= p_q;
+          op_p(l) <= signed('0' & p_q);
           op_v(l) <= v_q((l + 1) * VB - 1 downto l * VB);
           prod(l) <= op_p(l) * op_v(l);
         end if;

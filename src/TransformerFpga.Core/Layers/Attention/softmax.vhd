@@ -1,6 +1,7 @@
 -- TransformerFpga integer softmax (SoftmaxLayer.Simulate), per row of WIN scores:
 --   e_j = EXP[(max - s_j) >> IDX_SHIFT] (0 past the table), R = floor(2^RECIP_BITS / sum_j e_j),
---   p_j = min(Q, (e_j * R * Q + 2^(RECIP_BITS-1)) >> RECIP_BITS), Q = 2^(YB-1) - 1.
+--   p_j = min(Q, (e_j * R * Q + 2^(RECIP_BITS-1)) >> RECIP_BITS), Q = 2^YB - 1.
+-- p_j is unsigned (0 .. Q): wr_data carries its YB-bit pattern (the readers zero-extend it).
 -- Two units work on consecutive rows in slots of SLOT_LEN cycles: in slot s the front reads row s twice
 -- (max pass, then exp-sum pass, keeping each e_j in one half of a small e buffer) while the back divides
 -- for row s - 1 (restoring division, two quotient bits per cycle) and then reads that row's e_j from the
@@ -46,8 +47,8 @@ architecture rtl of tfpga_softmax is
   -- tfpga:constants-end
   constant XB : positive := src0_rd_data'length;
   constant YB : positive := wr_data'length;
-  constant Q  : positive := 2 ** (YB - 1) - 1;
-  constant RQ_BITS : positive := R_BITS + YB - 1;
+  constant Q  : positive := 2 ** YB - 1;
+  constant RQ_BITS : positive := R_BITS + YB;
   -- e * RQ as two products that each fit one DSP48E1 (16 x 24 and 16 x the rest, unsigned)
   constant LO_BITS : positive := 24;
   constant HI_BITS : positive := maximum(1, RQ_BITS - LO_BITS);
@@ -94,12 +95,12 @@ architecture rtl of tfpga_softmax is
   signal ph      : unsigned(16 + HI_BITS - 1 downto 0) := (others => '0');
   signal u       : unsigned(U_BITS - 1 downto 0) := (others => '0');
   signal pr      : unsigned(PR_BITS - 1 downto 0) := (others => '0');
-  signal p_q     : unsigned(YB - 2 downto 0) := (others => '0');
+  signal p_q     : unsigned(YB - 1 downto 0) := (others => '0');
 begin
   src0_rd_addr <= to_unsigned(addr, src0_rd_addr'length);
   wr_en        <= out_v(5);
   wr_addr      <= to_unsigned(waddr, wr_addr'length);
-  wr_data      <= signed('0' & p_q);
+  wr_data      <= signed(p_q);  -- the unsigned probability's bit pattern
 
   process (clk)
     variable mx_next : signed(XB - 1 downto 0);
@@ -166,9 +167,9 @@ begin
       -- back 5: min(Q, p)
       if out_v(4) = '1' then
         if pr > Q then
-          p_q <= to_unsigned(Q, YB - 1);
+          p_q <= to_unsigned(Q, YB);
         else
-          p_q <= resize(pr, YB - 1);
+          p_q <= resize(pr, YB);
         end if;
       end if;
       if out_v(5) = '1' and out_end(5) = '0' then
@@ -201,7 +202,7 @@ begin
           e_waddr <= half * WIN;
         end if;
       end if;
-      -- back: two restoring-division steps per cycle in cycles 0 .. DIV_STEPS - 1, R * Q = (R << (YB - 1)) - R
+      -- back: two restoring-division steps per cycle in cycles 0 .. DIV_STEPS - 1, R * Q = (R << YB) - R
       -- next, then the row's e_j read in cycles DIV_STEPS .. DIV_STEPS + WIN - 1
       if back then
         if t < DIV_STEPS then
@@ -226,7 +227,7 @@ begin
         end if;
         if t = DIV_STEPS then
           quo_r := resize(quo, LO_BITS + HI_BITS);
-          rq <= shift_left(quo_r, YB - 1) - quo_r;
+          rq <= shift_left(quo_r, YB) - quo_r;
         end if;
         if t >= DIV_STEPS and t < DIV_STEPS + WIN then
           out_v(1) <= '1';
