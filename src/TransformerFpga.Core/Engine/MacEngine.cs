@@ -80,6 +80,9 @@ public sealed class MacEngine
     public IReadOnlyDictionary<EngineJob, int> BiasBase { get; }
     private IReadOnlyList<RomShape>? _weightRoms;
 
+    /// <summary>The weight ROM <paramref name="job"/> reads (it must have weights).</summary>
+    public RomShape WeightRomOf(EngineJob job) => WeightRoms[WeightRomSlots.Select(s => s.Memory).ToList().IndexOf(job.WeightMemory)];
+
     /// <summary>Words of the deepest weight ROM: the range of the weight address.</summary>
     public int WeightAddressDepth { get; }
     public int BiasWords { get; }

@@ -104,8 +104,7 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
                 var job = engine!.JobOf(layer)!;
                 bool stored = job.WriteBack.Count == 0;
                 // its weights' memory: the ROM the job reads, as synthesis maps it
-                string? rom = job.Weights is null ? null
-                    : RomBlocks.IsBlock(engine.WeightRoms[Engine.MacEngine.WeightRomSlots.ToList().FindIndex(s => s.Memory == job.WeightMemory)]) ? "Block" : "LUT";
+                string? rom = job.Weights is null ? null : RomBlocks.IsBlock(engine.WeightRomOf(job)) ? "Block" : "LUT";
                 rows.Add(new LayerEstimate(layer.Name, layer.WeightBits, layer.ActivationBits, engine.Lanes, stored ? info.Output.Resource.ToString() : Fused,
                     stored ? byEntity[info.Output.Entity] : new Resources(), engine.Cycles(job) + HardwareModel.HandoffCycles, engine.MultiplierMapping,
                     rom, job.Weights is not null, OnEngine: true, EngineWeightBits: job.Weights is null ? 0 : (long)job.Outputs * job.Words * engine.Lanes * engine.BBits));

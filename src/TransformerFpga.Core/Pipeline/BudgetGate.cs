@@ -125,9 +125,9 @@ public static class BudgetGate
     }
 
     /// <summary>
-    /// For an Engine design that no single-layer change makes fit: one datapath per layer instead (the engine's weights
-    /// live in one ROM as wide as its widest layer, so no one layer's change shrinks it), as the build's Auto rule
-    /// makes it, then the single-layer changes of <see cref="SearchFix"/> on that design.
+    /// For an Engine design that no single-layer change makes fit: one datapath per layer instead (an engine layer's
+    /// lanes and weights are the engine row's, which the per-row search does not weigh; the Auto rule has already split
+    /// the weights), as the build's Auto rule makes it, then the single-layer changes of <see cref="SearchFix"/> on that design.
     /// </summary>
     private static (IReadOnlyList<Change> Changes, DesignEstimate? Fitted) LayersFix(LayerPlan plan, Func<LayerPlan, DesignEstimate> estimate, CancellationToken cancellation)
     {

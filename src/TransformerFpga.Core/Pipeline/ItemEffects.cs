@@ -32,7 +32,7 @@ public static class ItemEffects
     }
 
     /// <summary>Whether a metadata of a LayerPrecision, BufferResource, LayerParallelism or WeightResource item changes the layer's hardware or arithmetic.</summary>
-    /// <param name="engine">The design's shared MAC engine: its layers take their lanes, multipliers and weight memory from it.</param>
+    /// <param name="engine">The design's shared MAC engine: its layers take their lanes and multipliers from it.</param>
     public static bool Changes(string itemType, string metadata, QuantizedLayer layer, Engine.MacEngine? engine = null)
     {
         if (!HardwareModel.HasHardware(layer)) return false;
