@@ -37,12 +37,11 @@ internal static class EngineBenchmark
         Console.WriteLine();
         Console.WriteLine($"| model | bits | Layers (1 lane) | {string.Join(" | ", laneCounts.Select(l => $"Engine {l} lanes"))} |");
         Console.WriteLine($"|---|---:|---|{string.Concat(laneCounts.Select(_ => "---|"))}");
-        var device = Hardware.Device.FromPart("xc7s15ftgb196-1", "bench");
         foreach (var (name, path) in models)
         {
             var config = ModelLoader.LoadConfig(path);
             var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
-            var estimator = new PlanEstimator(evaluation, config.Name, device, "xc7s15ftgb196-1", 100, 100, Hardware.ResourceCoefficients.Default);
+            var estimator = Estimator(evaluation);
             var names = IntegerTransformer.LayerNames(config);
             foreach (int bits in bitsList)
             {
@@ -52,7 +51,7 @@ internal static class EngineBenchmark
                     var e = Hardware.AutoMapping.ResolveEngineLanes(p, estimator.Estimate).Estimate;
                     var t = e.Total;
                     return string.Create(CultureInfo.InvariantCulture,
-                        $"{(e.Fits ? "yes" : "no")}, {100.0 * t.Lut / device.Capacity.Lut:0} %, {t.Dsp} DSP, {t.Bram18} BRAM, {e.LatencyCycles:N0}");
+                        $"{(e.Fits ? "yes" : "no")}, {100.0 * t.Lut / Device.Capacity.Lut:0} %, {t.Dsp} DSP, {t.Bram18} BRAM, {e.LatencyCycles:N0}");
                 }
                 var cells = laneCounts.Select(l => Engine.MacEngine.ValidLanes(config).Contains(l) ? Cell(plan.WithEngine(new EngineSettings(l))) : "–");
                 Console.WriteLine($"| {name} | {bits} | {Cell(plan)} | {string.Join(" | ", cells)} |");
@@ -70,7 +69,6 @@ internal static class EngineBenchmark
             ("AirU W 12, d64, 6 bit", new SyntheticModelSpec(Window: 12, InputFeatures: 7, DModel: 64, Heads: 1, FfnDim: 256, Norm: "batch", Rows: 200, Name: "airu2"), 6, 92_000),
             ("AirU W 12, d32, 4 bit", new SyntheticModelSpec(Window: 12, InputFeatures: 7, DModel: 32, Heads: 1, FfnDim: 128, Norm: "batch", Rows: 200, Name: "airu3"), 4, 26_000),
         };
-        var device = Hardware.Device.FromPart("xc7s15ftgb196-1", "bench");
         string folder = Path.Combine(Path.GetTempPath(), "tfpga-bench-targets-" + Environment.ProcessId);
         Console.WriteLine("Engine designs as the build makes them (uniform bits, Auto buffers and multipliers, the most lanes up to 16 that fit), XC7S15 at 100 MHz:");
         Console.WriteLine();
@@ -82,7 +80,7 @@ internal static class EngineBenchmark
             {
                 var config = ModelLoader.LoadConfig(SyntheticModel.Write(Path.Combine(folder, spec.Name), spec, seed: 1));
                 var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
-                var estimator = new PlanEstimator(evaluation, config.Name, device, "xc7s15ftgb196-1", 100, 100, Hardware.ResourceCoefficients.Default);
+                var estimator = Estimator(evaluation);
                 var names = IntegerTransformer.LayerNames(config);
                 var plan = LayerPlan.From(names, _ => new LayerChoice(new LayerBits(bits, bits), BufferResource.Auto, 1, MultiplierMapping.Auto));
                 // the build's rule: from the most valid lanes up to 16, halved until the design fits
@@ -91,13 +89,7 @@ internal static class EngineBenchmark
                 var e = resolved.Estimate;
                 var t = e.Total;
                 string multipliers = e.Layers.Single(l => l.Name == Hardware.ResourceModel.EngineRow).Multiplier ?? "";
-                if (writeTo is not null)
-                {
-                    var outputs = new Reports.OutputWriter();
-                    var design = HdlGenerator.Generate(evaluation.Quantize(resolved.Plan.Bits), resolved.Plan, config.Name, [], outputs);
-                    SynthesisScripts.Generate(design, "xc7s15ftgb196-1", 100, outputs);
-                    outputs.Commit(Path.Combine(writeTo, spec.Name), "hdl", "yosys");
-                }
+                if (writeTo is not null) WriteDesign(evaluation.Quantize(resolved.Plan.Bits), resolved.Plan, config.Name, Path.Combine(writeTo, spec.Name));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {name} | {resolved.Plan.Engine!.Lanes} ({multipliers}) | {(e.Fits ? "yes" : "no")} | {t.Lut:N0} | {t.LutRam:N0} | {t.Ff:N0} | {t.Bram18} | {t.Dsp} | {e.LatencyCycles:N0} | ≤ {maxCycles:N0} |"));
             }
@@ -118,15 +110,27 @@ internal static class EngineBenchmark
         var names = model.Layers.Select(l => l.Name).ToList();
         var auto = LayerPlan.From(names, _ => new LayerChoice(new LayerBits(8, 8), BufferResource.Auto, 1, MultiplierMapping.Auto)).WithEngine(new EngineSettings(lanes));
         // as the build makes it: the Auto rule decides buffers, multipliers and the weights' memory
-        var device = Hardware.Device.FromPart("xc7s15ftgb196-1", "bench");
-        var estimator = new PlanEstimator(evaluation, config.Name, device, "xc7s15ftgb196-1", 100, 100, Hardware.ResourceCoefficients.Default);
-        var plan = Hardware.AutoMapping.ResolveEngineLanes(auto, estimator.Estimate).Plan;
-        var outputs = new Reports.OutputWriter();
-        var design = HdlGenerator.Generate(model, plan, config.Name, [], outputs);
-        SynthesisScripts.Generate(design, "xc7s15ftgb196-1", 100, outputs);
-        outputs.Commit(folder, "hdl", "yosys");
+        var plan = Hardware.AutoMapping.ResolveEngineLanes(auto, Estimator(evaluation).Estimate).Plan;
+        var design = WriteDesign(model, plan, config.Name, folder);
         Console.WriteLine($"{design.Top}: {HardwareModel.TotalCycles(model, plan):N0} cycles, written to {folder}");
         return 0;
+    }
+
+    private const string Part = "xc7s15ftgb196-1";
+    private static readonly Hardware.Device Device = Hardware.Device.FromPart(Part, "bench");
+
+    /// <summary>The build's estimate of a model's designs on the XC7S15 at 100 MHz, with the shipped coefficients.</summary>
+    private static PlanEstimator Estimator(ModelEvaluation evaluation) =>
+        new(evaluation, evaluation.Config.Name, Device, Part, 100, 100, Hardware.ResourceCoefficients.Default);
+
+    /// <summary>Writes a design's hdl/ and yosys/ under <paramref name="folder"/>, for synthesis.</summary>
+    private static HdlGenerator.Design WriteDesign(IntegerTransformer model, LayerPlan plan, string name, string folder)
+    {
+        var outputs = new Reports.OutputWriter();
+        var design = HdlGenerator.Generate(model, plan, name, [], outputs);
+        SynthesisScripts.Generate(design, Part, 100, outputs);
+        outputs.Commit(folder, "hdl", "yosys");
+        return design;
     }
 
     /// <summary>

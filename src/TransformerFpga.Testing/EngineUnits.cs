@@ -192,13 +192,7 @@ public static class EngineUnits
         }
 
         // Unlocated cells: the unit of the cells they drive, then of the cells driving them.
-        var driverOf = new Dictionary<long, int>();
-        var loadsOf = new Dictionary<long, List<int>>();
-        for (int i = 0; i < cells.Count; i++)
-        {
-            foreach (long b in cells[i].Outputs) driverOf[b] = i;
-            foreach (long b in cells[i].Inputs) (loadsOf.TryGetValue(b, out var l) ? l : loadsOf[b] = []).Add(i);
-        }
+        var (driverOf, loadsOf) = FlatNetlist.Connections(cells.Select(c => (c.Outputs, c.Inputs)).ToList());
         for (int round = 0; round < 16; round++)
         {
             var next = (string?[])unitOf.Clone();

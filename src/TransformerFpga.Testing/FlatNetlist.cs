@@ -67,13 +67,7 @@ public static class FlatNetlist
                 if (owner.TryGetValue(b, out var o)) { instanceOf[i] = o.Instance; break; }
 
         // Unnamed outputs: the instance of the cells they drive, then of the cells that drive them.
-        var driverOf = new Dictionary<long, int>();
-        var loadsOf = new Dictionary<long, List<int>>();
-        for (int i = 0; i < cells.Count; i++)
-        {
-            foreach (long b in cells[i].Outputs) driverOf[b] = i;
-            foreach (long b in cells[i].Inputs) (loadsOf.TryGetValue(b, out var l) ? l : loadsOf[b] = []).Add(i);
-        }
+        var (driverOf, loadsOf) = Connections(cells.Select(c => (c.Outputs, c.Inputs)).ToList());
         for (int round = 0; round < 8; round++)
         {
             bool changed = false;
@@ -124,5 +118,18 @@ public static class FlatNetlist
                 outputs[m.Groups[2].Value] = p.Out;
             }
         return (ports, outputs);
+    }
+
+    /// <summary>Of a netlist's cells (their output and input bits): the cell that drives each bit, and the cells each bit feeds.</summary>
+    internal static (Dictionary<long, int> DriverOf, Dictionary<long, List<int>> LoadsOf) Connections(IReadOnlyList<(long[] Outputs, long[] Inputs)> cells)
+    {
+        var driverOf = new Dictionary<long, int>();
+        var loadsOf = new Dictionary<long, List<int>>();
+        for (int i = 0; i < cells.Count; i++)
+        {
+            foreach (long b in cells[i].Outputs) driverOf[b] = i;
+            foreach (long b in cells[i].Inputs) (loadsOf.TryGetValue(b, out var l) ? l : loadsOf[b] = []).Add(i);
+        }
+        return (driverOf, loadsOf);
     }
 }
