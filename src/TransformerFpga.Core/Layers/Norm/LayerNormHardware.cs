@@ -6,31 +6,35 @@ using TransformerFpga.Quantization;
 namespace TransformerFpga.Layers.Norm;
 
 /// <summary>
-/// The datapath of a <see cref="LayerNormLayer"/>: layernorm.vhd. Every product of a row (x², d·Σx²,
-/// S², d·V, d·x, |D|·R, |u|·|G|) runs on one shared unsigned multiplier of magnitudes, A × one digit
-/// of B per clock, registered at its inputs, product and output (one DSP48E1 with AREG/BREG, MREG
-/// and PREG, or a single adder when the layer's multipliers are LUTs); square root and reciprocal
-/// take one bit per clock.
+/// The datapath of a <see cref="LayerNormLayer"/>: layernorm.vhd, three stages that each hold one row and hand it on
+/// when the next is idle. The front streams a row in (Σx, Σx² with x² on a multiplier, a copy into a three-row ring),
+/// the middle forms Σ D², its root and the normalised reciprocal bit-serially, the back streams the row out of the
+/// ring (|D|·2^sh·R and |u|·|G| on two multipliers). Each multiplier is one DSP48E1 (with MREG and PREG) up to 24 × 17
+/// bits, or a two-stage LUT adder tree when the layer's multipliers are LUTs.
 /// </summary>
 public sealed class LayerNormHardware(LayerNormLayer layer) : LayerDatapath
 {
     public override string Template => "layernorm.vhd";
     public override string TemplateEntity => "tfpga_layernorm";
     public override ModuleKind ModuleKind => ModuleKind.LayerNorm;
-    /// <summary>The one shared multiplier of magnitudes.</summary>
-    public override int MultiplierCount(int lanes) => 1;
+    /// <summary>x², |D|·2^sh·R and |u|·|G|.</summary>
+    public override int MultiplierCount(int lanes) => 3;
 
     /// <summary>|u_c| ≤ 2^16 because |D_c| ≤ r: 17 magnitude bits.</summary>
     public const int NormalizedMagnitudeBits = LayerNormLayer.NormalizedFractionBits + 1;
 
-    /// <summary>B digit of the DSP48E1 (its 18-bit signed port holds 17 unsigned bits).</summary>
-    public const int DspDigitBits = 17;
+    /// <summary>R = floor((2^(L+16) − 1) / r) &lt; 2^17: 17 bits.</summary>
+    public const int ReciprocalBits = LayerNormLayer.NormalizedFractionBits + 1;
 
-    /// <summary>B digit of the LUT multiplier: a·b for a 2-bit b is one adder.</summary>
-    public const int LutDigitBits = 2;
+    /// <summary>Clocks from the edge that starts a row's reads to the first edge its statistics can be handed on: the
+    /// addresses, then read data, rd_q, S and |x|, the square's two registers and Q (layernorm.vhd F_WAIT).</summary>
+    private const int FrontLatency = 7;
 
-    /// <summary>Clocks of a product beyond its digits: set-up, then b_q → m_q → p_q → acc.</summary>
-    private const int ProductOverhead = 4;
+    /// <summary>Clocks of the middle besides S², the products with d and the root: d·Q − S², d·V + ε, r's leading zeros and shift, the 17 division steps, the hand-on.</summary>
+    private const int MiddleOverhead = 22;
+
+    /// <summary>Back stages from a ring address to the written value (layernorm.vhd BDEPTH).</summary>
+    public const int BackDepth = 14;
 
     /// <summary>The widths of the datapath, all from bounds of |x| ≤ 2^(b-1).</summary>
     private sealed record Shape(LayerNormLayer Layer, bool Lut)
@@ -38,7 +42,6 @@ public sealed class LayerNormHardware(LayerNormLayer layer) : LayerDatapath
         public int D => Layer.Columns;
         public int XBits => Layer.Sources[0].Output.Bits;
         public int YBits => Layer.Output.Bits;
-        public int DigitBits => Lut ? LutDigitBits : DspDigitBits;
         private long XMax => 1L << (XBits - 1);
         /// <summary>|S| ≤ d·2^(b-1).</summary>
         public long SumMax => D * XMax;
@@ -46,120 +49,112 @@ public sealed class LayerNormHardware(LayerNormLayer layer) : LayerDatapath
         public long SquareSumMax => D * XMax * XMax;
         public long VarianceMax => D * SquareSumMax;
         public long SquaresMax => D * VarianceMax;
-        /// <summary>|D_c| = |Σ_j (x_c − x_j)| ≤ (d−1)(2^b − 1).</summary>
-        public long CenteredMax => Math.Max(1, (D - 1) * (2 * XMax - 1));
-        public int DmBits => IntegerMath.BitLength(D);
         public int SumBits => Vhdl.SignedWidth(SumMax);
-        /// <summary>D and the intermediate ±d·|x| − S: |·| ≤ d·2^b.</summary>
+        public int SumMagnitudeBits => IntegerMath.BitLength(SumMax);
+        /// <summary>D = d·x − S: |·| ≤ d·2^b.</summary>
         public int CenteredBits => Vhdl.SignedWidth((long)D << XBits);
         public int SquareSumBits => IntegerMath.BitLength(SquareSumMax);
         public int VarianceBits => IntegerMath.BitLength(VarianceMax);
-        public int RecipBits => Layer.ReciprocalBits + 1;
         public int GainBits => Vhdl.SignedWidth(Layer.Gain.Multipliers.Max(v => Math.Abs(v)));
         public int OffsetBits => Vhdl.SignedWidth(Layer.Offset.Max(v => Math.Abs(v)));
         public int SBits => Math.Max(Vhdl.SignedWidth((1L << NormalizedMagnitudeBits) * Layer.Gain.Multipliers.Max(v => Math.Abs(v)) + Layer.Offset.Max(v => Math.Abs(v))),
             Math.Max(NormalizedMagnitudeBits + GainBits, OffsetBits)) + 1;
-        public int ABits => new[] { XBits, DmBits, IntegerMath.BitLength(SumMax), IntegerMath.BitLength(CenteredMax), NormalizedMagnitudeBits }.Max();
-        public int AccBits => new[]
-        {
-            IntegerMath.BitLength(SquaresMax), IntegerMath.BitLength(VarianceMax), Layer.ReciprocalBits + 1,
-            NormalizedMagnitudeBits + GainBits, 2 * XBits,
-        }.Max();
-        public int Digits(int bits) => (bits + DigitBits - 1) / DigitBits;
-        public int NdX => Digits(XBits);
-        public int NdSquareSum => Digits(SquareSumBits);
-        public int NdSum => Digits(IntegerMath.BitLength(SumMax));
-        public int NdVariance => Digits(VarianceBits);
-        public int NdRecip => Digits(RecipBits);
-        public int NdGain => Digits(GainBits);
-        public int BBits => DigitBits * new[] { NdX, NdSquareSum, NdSum, NdVariance, NdRecip, NdGain }.Max();
-        public int RootBits => RootBitsOf(Layer);
+        /// <summary>Bits of floor(sqrt(Σ D² + E)): half the (even-rounded) bits of the radicand, at least 2.</summary>
+        public int RootBits => Math.Max(2, (IntegerMath.BitLength(SquaresMax + Layer.EpsilonTerm) + 1) / 2);
+        /// <summary>Set bits of the constant d: the middle's products with d take one clock each; d·x adds one shifted copy per bit.</summary>
+        public int DTerms => System.Numerics.BitOperations.PopCount((uint)D);
     }
 
     /// <summary>
-    /// Per row: the statistics pass, d × (read 2, x_c², set-up included: ND_X + 4, accumulate 1), then d·Σx²,
-    /// S² and d·V (N + 4 each, one set-up state first), the square root (RootBits), the divisor load (1),
-    /// the division (K + 1); the output pass, d × (read 2, d·x_c, |D|·R, |u|·|G|, each N + 4, then
-    /// the centring and output-sum states, rounding, saturation and sign, 5).
+    /// The three stages' schedule, row by row (layernorm.vhd): the front hands row r on FrontLatency + d clocks after it
+    /// began it, or the clock after the middle handed row r−1 on; the middle hands it on |S| bits + 2 × d's set bits + root bits + 22 clocks
+    /// later, or the clock after the back wrote row r−1's last value; the back writes its last value d + 14 clocks
+    /// after taking the row. done follows the last write.
     /// </summary>
     public override long Cycles(int lanes, bool lutMultipliers)
     {
         var s = new Shape(layer, lutMultipliers);
-        long statistics = s.D * (2L + s.NdX + ProductOverhead + 1) + 1 + (s.NdSquareSum + ProductOverhead) + (s.NdSum + ProductOverhead) + (s.NdVariance + ProductOverhead);
-        long reciprocal = s.RootBits + 1 + layer.ReciprocalBits + 1;
-        long output = s.D * (2L + (s.NdX + ProductOverhead) + (s.NdRecip + ProductOverhead) + (s.NdGain + ProductOverhead) + 5);
-        return layer.Rows * (statistics + reciprocal + output);
+        long middle = s.SumMagnitudeBits + 2 * s.DTerms + s.RootBits + MiddleOverhead;
+        long frontStart = 0, toMiddle = 0, toBack = 0, lastWrite = 0;
+        for (int r = 0; r < layer.Rows; r++)
+        {
+            long ready = frontStart + s.D + FrontLatency;
+            toMiddle = r == 0 ? ready : Math.Max(ready, toBack + 1);
+            toBack = r == 0 ? toMiddle + middle : Math.Max(toMiddle + middle, lastWrite + 1);
+            lastWrite = toBack + s.D + BackDepth;
+            frontStart = toMiddle;
+        }
+        return lastWrite;
     }
 
-    /// <summary>Bits of floor(sqrt(Σ D² + E)): half the (even-rounded) bits of the radicand (Σ D_c² = d·(d·Σx² − S²) ≤ d³·2^(2b-2)).</summary>
-    public int RootBits => RootBitsOf(layer);
+    /// <summary>Bits of floor(sqrt(Σ D² + E)) (Σ D_c² = d·(d·Σx² − S²) ≤ d³·2^(2b-2)).</summary>
+    public int RootBits => new Shape(layer, false).RootBits;
 
-    private static int RootBitsOf(LayerNormLayer layer) => (IntegerMath.BitLength(new Shape(layer, false).SquaresMax + layer.EpsilonTerm) + 1) / 2;
-
-    /// <summary>
-    /// The longest register-to-register path of the template: the candidates below, one per datapath
-    /// stage, each from its source register through its adders and multiplexers to its destination.
-    /// The DSP48E1's own stages (A/B → M 2.4 ns, M → P 1.6 ns) are shorter than any of them.
-    /// </summary>
+    /// <summary>The longest register-to-register path of the template: the candidates below, one per stage.</summary>
     public override TimingPath CriticalPath(int lanes, bool lutMultipliers, BufferResource weights = BufferResource.Auto) =>
-        Paths(new Shape(layer, lutMultipliers)).MaxBy(p => p.Nanoseconds)!;
+        PipelineTiming.Longest(Paths(new Shape(layer, lutMultipliers)).ToArray());
 
     private static IEnumerable<TimingPath> Paths(Shape s)
     {
-        int rt = s.RootBits, acc = s.AccBits;
-        // acc = p_q or acc·2^digit + p_q (adder, then the first-digit multiplexer)
-        yield return WithRegister((s.Lut ? TimingPath.FromRegister() : TimingPath.FromDsp()).Adder(acc).Luts(1));
-        // LUT product a_q × b_q: one adder of the two shifted copies of a (the AND gates fold into its LUTs)
-        if (s.Lut) yield return WithRegister(TimingPath.FromRegister().Adder(s.ABits + s.DigitBits));
-        // operand A: the widest source is |u| = (acc + half) >> (K − 16), then the 5-way A multiplexer (2 LUT levels)
-        yield return WithDsp(TimingPath.FromRegister().Adder(acc).Luts(2), s.Lut);
-        // |D| and |x|, |S|: negation, then the A multiplexer
-        yield return WithDsp(TimingPath.FromRegister().Adder(s.CenteredBits).Luts(2), s.Lut);
-        // B shift register: V = t1 − acc, then the load/shift multiplexer (2 LUT levels)
-        yield return WithRegister(TimingPath.FromRegister().Adder(Math.Max(s.VarianceBits, acc)).Luts(2));
-        // B digit: gain ROM read (d words) then the load multiplexer
-        yield return WithRegister(RomRead(TimingPath.FromRegister(), s.D).Luts(2));
-        // running sums: S += x, Σx² += acc
-        yield return WithRegister(TimingPath.FromRegister().Adder(Math.Max(s.SumBits, s.SquareSumBits)));
-        // v = Σ D² + EPS
-        yield return WithRegister(TimingPath.FromRegister().Adder(2 * rt).Luts(1));
-        // square-root step: compare/subtract over RT + 4 bits, then the remainder multiplexer
-        yield return WithRegister(TimingPath.FromRegister().Adder(rt + 4).Luts(1));
-        // division step: compare/subtract over RT + 1 bits, then the remainder multiplexer
-        yield return WithRegister(TimingPath.FromRegister().Adder(rt + 1).Luts(1));
-        // D = −S ± d·|x| (two adders side by side, then a multiplexer)
-        yield return WithRegister(TimingPath.FromRegister().Adder(s.CenteredBits).Luts(1));
-        // s = B[c] ± acc: offset ROM read, adder, multiplexer
-        yield return WithRegister(RomRead(TimingPath.FromRegister(), s.D).Adder(s.SBits).Luts(1));
-        // rounding (half ± s) and sign: one adder each; saturation: OR of the upper bits (two LUT levels), then the multiplexer
-        yield return WithRegister(TimingPath.FromRegister().Adder(s.SBits + 1).Luts(1));
-        yield return WithRegister(TimingPath.FromRegister().Luts(3));
-        yield return WithRegister(TimingPath.FromRegister().Adder(s.YBits + 1).Luts(1));
-        // read-address register: rbase + c + 1
-        yield return WithRegister(TimingPath.FromRegister().Adder(Vhdl.AddressBits((long)s.Layer.Rows * s.D + 1)).Luts(1));
+        int rt = s.RootBits, ringBits = Vhdl.AddressBits(3L * s.D);
+        // read address (base + index), the ring's write and read addresses, the row and channel counters
+        yield return PipelineTiming.Counter(Vhdl.AddressBits((long)s.Layer.Rows * s.D + 1));
+        yield return PipelineTiming.Ended(TimingPath.FromRegister().Adder(ringBits).LutRamRead());
+        yield return PipelineTiming.ReadData();
+        // S += x, |x|, Q += x²
+        yield return PipelineTiming.Ended(TimingPath.FromRegister().Adder(s.SumBits));
+        yield return PipelineTiming.Ended(TimingPath.FromRegister().Adder(s.XBits).Luts(1));
+        yield return PipelineTiming.Ended((s.Lut ? TimingPath.FromRegister() : TimingPath.FromDsp()).Adder(s.SquareSumBits));
+        // the products: operand registers → DSP48E1 (taken at its combinational delay) or the LUT tree's two halves
+        if (s.Lut)
+            // (select operand bits, the tree's width: both operands with their sign bits)
+            // (R in two halves of 9 and 8 bits)
+            foreach (var (selectBits, width) in new[] { (s.XBits + 1, 2 * s.XBits + 2), (10, rt + 11), (s.GainBits + 1, NormalizedMagnitudeBits + s.GainBits + 2) })
+            {
+                var (first, second) = Linear.MacTiming.TreeLevels(selectBits);
+                yield return PipelineTiming.Ended(Adders(TimingPath.FromRegister().Luts(1), first, width));
+                yield return PipelineTiming.Ended(Adders(TimingPath.FromRegister(), second, width));
+            }
+        else yield return PipelineTiming.Product();
+        // |S| into the middle, S² one bit per clock (the bit selects the addend in the adder's LUTs)
+        yield return PipelineTiming.Ended(TimingPath.FromRegister().Adder(s.SumBits).Luts(1));
+        yield return PipelineTiming.Ended(TimingPath.FromRegister().Adder(2 * s.SumMagnitudeBits).Luts(1));
+        // d·Q and d·V, one set bit of d per clock (the bit's shift selected, then added); d·Q − S²; d·V + ε
+        yield return PipelineTiming.Ended(TimingPath.FromRegister().Luts(s.DTerms > 4 ? 2 : 1).Adder(2 * rt));
+        yield return PipelineTiming.Ended(TimingPath.FromRegister().Adder(s.VarianceBits));
+        yield return PipelineTiming.Ended(TimingPath.FromRegister().Adder(2 * rt));
+        // root step: compare/subtract over RT + 4 bits, then the remainder multiplexer; division step over RT + 1 bits
+        yield return PipelineTiming.Ended(TimingPath.FromRegister().Adder(rt + 4).Luts(1));
+        yield return PipelineTiming.Ended(TimingPath.FromRegister().Adder(rt + 1).Luts(1));
+        // r's leading zeros (a priority encoder) and r shifted by them (a LUT level per two bits of the shift)
+        yield return PipelineTiming.Ended(TimingPath.FromRegister().Luts(LogLevels(rt, 6) + 1));
+        yield return PipelineTiming.Ended(TimingPath.FromRegister().Luts((IntegerMath.BitLength(rt - 1) + 1) / 2));
+        // d·x (a shifted copy per set bit of d, added), D = d·x − S, |D|, |D|·2^sh
+        yield return PipelineTiming.Ended(Adders(TimingPath.FromRegister(), Math.Max(1, s.DTerms - 1), s.CenteredBits));
+        yield return PipelineTiming.Ended(TimingPath.FromRegister().Adder(s.CenteredBits));
+        yield return PipelineTiming.Ended(TimingPath.FromRegister().Adder(s.CenteredBits).Luts(1));
+        yield return PipelineTiming.Ended(TimingPath.FromRegister().Luts((IntegerMath.BitLength(rt - 1) + 1) / 2));
+        // |u| = (P + 2^(RT-1)) >> RT from the product register (with LUT multipliers, the two halves' sum first)
+        yield return PipelineTiming.Ended(s.Lut ? TimingPath.FromRegister().Adder(rt + ReciprocalBits).Adder(rt + ReciprocalBits) : TimingPath.FromDsp().Adder(rt + ReciprocalBits));
+        // gain and offset ROMs (d words)
+        yield return PipelineTiming.RomRead(s.D);
+        // s = B ± |u|·|G| from the product register: the negation, then the sum
+        yield return PipelineTiming.Ended((s.Lut ? TimingPath.FromRegister() : TimingPath.FromDsp()).Adder(s.SBits).Adder(s.SBits));
+        yield return PipelineTiming.Requantizer(s.SBits, s.YBits);
     }
 
-    /// <summary>A ROM of <paramref name="words"/> words in LUTs: one LUT6 per 64 words, MUXF7/F8 up to 256, a LUT level per further 4×.</summary>
-    private static TimingPath RomRead(TimingPath path, int words)
+    private static TimingPath Adders(TimingPath path, int count, int bits)
     {
-        path.Luts(1);
-        if (words > 64) path.MuxF7();
-        if (words > 128) path.MuxF7();
-        for (long w = 256; w < words; w *= 4) path.Luts(1);
+        for (int i = 0; i < count; i++) path.Adder(bits);
         return path;
     }
 
-    private static TimingPath WithRegister(TimingPath path)
+    /// <summary>LUT levels of a reduction over <paramref name="inputs"/> inputs, <paramref name="perLut"/> per LUT.</summary>
+    private static int LogLevels(int inputs, int perLut)
     {
-        path.ToRegister();
-        return path;
-    }
-
-    private static TimingPath WithDsp(TimingPath path, bool lut)
-    {
-        if (lut) path.ToRegister();
-        else path.ToDsp();
-        return path;
+        int levels = 1;
+        for (long reach = perLut; reach < inputs; reach *= perLut) levels++;
+        return levels;
     }
 
     public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto, int outputPitch = 0)
@@ -169,58 +164,28 @@ public sealed class LayerNormHardware(LayerNormLayer layer) : LayerDatapath
         template.SetRegion("constants", Vhdl.Lines(
             Vhdl.Positive("ROWS", layer.Rows),
             Vhdl.Positive("DM", s.D),
-            Vhdl.Positive("DM_BITS", s.DmBits),
             Vhdl.Positive("SUM_BITS", s.SumBits),
+            Vhdl.Positive("SMAG_BITS", s.SumMagnitudeBits),
             Vhdl.Positive("SQX_BITS", s.SquareSumBits),
             Vhdl.Positive("T_BITS", s.VarianceBits),
             Vhdl.Positive("CEN_BITS", s.CenteredBits),
-            Vhdl.Positive("SQ_BITS", IntegerMath.BitLength(s.SquaresMax)),
             Vhdl.Positive("RT_BITS", s.RootBits),
             Vhdl.Constant("EPS", "unsigned(2 * RT_BITS - 1 downto 0)", Vhdl.UnsignedBits(layer.EpsilonTerm, 2 * s.RootBits)),
-            Vhdl.Positive("K", layer.ReciprocalBits),
-            Vhdl.Positive("NORM_BITS", NormalizedMagnitudeBits),
             Vhdl.Positive("GB", gb),
             Vhdl.Positive("BB", bb),
             Vhdl.Positive("S_BITS", s.SBits),
-            Vhdl.Natural("SHIFT", layer.Gain.Shift),
-            Vhdl.Positive("A_BITS", s.ABits),
-            Vhdl.Positive("DIGIT_BITS", s.DigitBits),
-            Vhdl.Positive("B_BITS", s.BBits),
-            Vhdl.Positive("ACC_BITS", s.AccBits),
-            Vhdl.Positive("ND_X", s.NdX),
-            Vhdl.Positive("ND_SQX", s.NdSquareSum),
-            Vhdl.Positive("ND_S", s.NdSum),
-            Vhdl.Positive("ND_V", s.NdVariance),
-            Vhdl.Positive("ND_R", s.NdRecip),
-            Vhdl.Positive("ND_G", s.NdGain)));
+            Vhdl.Natural("SHIFT", layer.Gain.Shift)));
         // gain word: sign in bit GB, magnitude below (the multiplier takes magnitudes)
         var gain = layer.Gain.Multipliers.Select(v => Vhdl.UnsignedBits((v < 0 ? 1L << gb : 0) | Math.Abs(v), gb + 1));
         template.SetRegion("rom", Vhdl.Lines(
             Vhdl.Constant("GAIN", "gain_rom_t", Vhdl.Aggregate(gain, "    ", 6, 2, Vhdl.UnsignedBits(0, gb + 1))),
             Vhdl.Constant("OFFSET", "offset_rom_t", Vhdl.Aggregate(layer.Offset.Select(v => Vhdl.Bits(v, bb)), "    ", 4, 2, Vhdl.Bits(0, bb)))));
-        template.SetRegion("multiplier", lutMultipliers
-            ?
-            [
-                "function digit_mul(a : unsigned; b : unsigned) return unsigned is",
-                "  variable p : signed(a'length + b'length + 1 downto 0);",
-                "begin",
-                "  p := mul_shift_add(signed('0' & a), signed('0' & b));",
-                "  return unsigned(p(a'length + b'length - 1 downto 0));",
-                "end function;",
-            ]
-            :
-            [
-                "function digit_mul(a : unsigned; b : unsigned) return unsigned is",
-                "begin",
-                "  return a * b;",
-                "end function;",
-            ]);
-        template.SetRegion("entity-attributes", lutMultipliers
-            ? ["attribute use_dsp : string;", $"attribute use_dsp of {Multipliers.EntityOf(template)} : entity is \"no\";"]
-            : []);
+        Multipliers.Fill(template, lutMultipliers);
     }
 
     public override double[] Features(VhdlModule vhdl, double distributedSourceBits) => NormResources.LayerFeatures(vhdl);
 
     public override (int Bram18, int Dsp) Counted(VhdlModule vhdl) => (RomBlocks.Bram18(vhdl), NormResources.LayerDsp(vhdl));
+
+    public override int CountedLutRam(VhdlModule vhdl) => NormResources.LayerLutRam(vhdl);
 }

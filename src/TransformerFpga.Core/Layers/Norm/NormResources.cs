@@ -17,15 +17,33 @@ public static class NormResources
         return DspRule.Count(x, gain, x + gain);
     }
 
-    /// <summary>Layer norm: [1, sum+centred bits, square bits, root bits, reciprocal bits, multiplier operand bits (A + digit), sum bits, ROM bits/64, address bits].</summary>
-    public static double[] LayerFeatures(VhdlModule m) =>
-        [1, m["SUM_BITS"] + m["CEN_BITS"], m["SQ_BITS"], m["RT_BITS"], m["K"], m["A_BITS"] + m["DIGIT_BITS"], m["S_BITS"], RomBlocks.LutRomBits(m) / 64.0, LinearResources.AddressBits(m)];
+    /// <summary>
+    /// Layer norm: [1, front sums (S, Q), middle widths (S², the products with d, d·Q − S², d·V + ε),
+    /// root bits, back widths (D with its constant adders, |D|, the shifter), output sum bits, LUT-multiplier
+    /// product bits, ROM LUT bits/64, address bits].
+    /// </summary>
+    public static double[] LayerFeatures(VhdlModule m)
+    {
+        int d = (int)m["DM"], rt = (int)m["RT_BITS"], xb = m.PortWidth("src0_rd_data"), gb = (int)m["GB"];
+        int adders = System.Numerics.BitOperations.PopCount((uint)d);
+        double lutProducts = m.UsesLutMultipliers ? xb * xb + rt * LayerNormHardware.ReciprocalBits + LayerNormHardware.NormalizedMagnitudeBits * gb : 0;
+        return
+        [
+            1, m["SUM_BITS"] + m["SQX_BITS"], 2 * m["SMAG_BITS"] + m["T_BITS"] + 2 * rt, rt,
+            adders * m["CEN_BITS"] + rt * Quantization.IntegerMath.BitLength(rt - 1), m["S_BITS"], lutProducts,
+            RomBlocks.LutRomBits(m) / 64.0, LinearResources.AddressBits(m),
+        ];
+    }
 
-    /// <summary>The one shared multiplier: unsigned A_BITS × DIGIT_BITS (none with LUT multipliers).</summary>
+    /// <summary>The three products x², |D|·2^sh·R and |u|·|G| on magnitudes (none with LUT multipliers).</summary>
     public static int LayerDsp(VhdlModule m)
     {
         if (m.UsesLutMultipliers) return 0;
-        int a = (int)m["A_BITS"], digit = (int)m["DIGIT_BITS"];
-        return DspRule.Count(a, digit, a + digit);
+        int xb = m.PortWidth("src0_rd_data"), rt = (int)m["RT_BITS"], gb = (int)m["GB"];
+        int r = LayerNormHardware.ReciprocalBits, u = LayerNormHardware.NormalizedMagnitudeBits;
+        return DspRule.Count(xb, xb, 2 * xb) + DspRule.Count(rt, r, rt + r) + DspRule.Count(u, gb, u + gb);
     }
+
+    /// <summary>The row ring: 3·d words of the input's width in LUT RAM, one write and one read port.</summary>
+    public static int LayerLutRam(VhdlModule m) => BufferResources.LutRam(3L * m["DM"], m.PortWidth("src0_rd_data"));
 }
