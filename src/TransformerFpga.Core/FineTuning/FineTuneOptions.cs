@@ -14,8 +14,8 @@ public sealed record FineTuneSettings
 /// <summary>How quantization-aware fine-tuning runs. The defaults fine-tune the sample within its time budget.</summary>
 public sealed record FineTuneOptions
 {
-    public const int DefaultEpochs = 24;
-    public const double DefaultLearningRate = 3e-4;
+    public const int DefaultEpochs = 40;
+    public const double DefaultLearningRate = 1e-3;
     public const double DefaultValidationPercent = 20;
 
     public int Epochs { get; init; } = DefaultEpochs;
