@@ -66,25 +66,17 @@ public sealed class LayerNormHardware(LayerNormLayer layer) : LayerDatapath
     }
 
     /// <summary>
-    /// The three stages' schedule, row by row (layernorm.vhd): the front hands row r on FrontLatency + d clocks after it
-    /// began it, or the clock after the middle handed row r−1 on; the middle hands it on |S| bits + 2 × d's set bits + root bits + 22 clocks
-    /// later, or the clock after the back wrote row r−1's last value; the back writes its last value d + 14 clocks
-    /// after taking the row. done follows the last write.
+    /// The three stages' schedule (layernorm.vhd). A stage takes a row the clock after the next one took its previous
+    /// row: the front has row r's statistics F = d + FrontLatency clocks after it began it, the middle needs
+    /// M = |S| bits + 2 × (set bits of d) + root bits + MiddleOverhead clocks, the back writes the row's last value
+    /// B = d + BackDepth clocks after taking it. As F &lt; B + 1, the middle hands a row on every max(M + 1, B + 1)
+    /// clocks once the first is through (F + M), and done follows the last row's last write (B).
     /// </summary>
     public override long Cycles(int lanes, bool lutMultipliers)
     {
         var s = new Shape(layer, lutMultipliers);
-        long middle = s.SumMagnitudeBits + 2 * s.DTerms + s.RootBits + MiddleOverhead;
-        long frontStart = 0, toMiddle = 0, toBack = 0, lastWrite = 0;
-        for (int r = 0; r < layer.Rows; r++)
-        {
-            long ready = frontStart + s.D + FrontLatency;
-            toMiddle = r == 0 ? ready : Math.Max(ready, toBack + 1);
-            toBack = r == 0 ? toMiddle + middle : Math.Max(toMiddle + middle, lastWrite + 1);
-            lastWrite = toBack + s.D + BackDepth;
-            frontStart = toMiddle;
-        }
-        return lastWrite;
+        long front = s.D + FrontLatency, middle = s.SumMagnitudeBits + 2 * s.DTerms + s.RootBits + MiddleOverhead, back = s.D + BackDepth;
+        return front + middle + (layer.Rows - 1) * Math.Max(middle + 1, back + 1) + back;
     }
 
     /// <summary>Bits of floor(sqrt(Σ D² + E)) (Σ D_c² = d·(d·Σx² − S²) ≤ d³·2^(2b-2)).</summary>

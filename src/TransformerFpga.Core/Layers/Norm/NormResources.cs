@@ -18,20 +18,19 @@ public static class NormResources
     }
 
     /// <summary>
-    /// Layer norm: [1, front sums (S, Q), middle widths (S², the products with d, d·Q − S², d·V + ε),
-    /// root bits, back widths (D with its constant adders, |D|, the shifter), output sum bits, LUT-multiplier
-    /// product bits, ROM LUT bits/64, address bits].
+    /// Layer norm: [1, front and middle register widths (S, Q, S², d·V and the radicand), root bits (the root's and
+    /// the division's remainders), back widths (d·x with one adder per further set bit of d, the shifter, the output
+    /// sum), LUT-multiplier product bits, ROM LUT bits/64].
     /// </summary>
     public static double[] LayerFeatures(VhdlModule m)
     {
         int d = (int)m["DM"], rt = (int)m["RT_BITS"], xb = m.PortWidth("src0_rd_data"), gb = (int)m["GB"];
-        int adders = System.Numerics.BitOperations.PopCount((uint)d);
+        int terms = System.Numerics.BitOperations.PopCount((uint)d);
         double lutProducts = m.UsesLutMultipliers ? xb * xb + rt * LayerNormHardware.ReciprocalBits + LayerNormHardware.NormalizedMagnitudeBits * gb : 0;
         return
         [
-            1, m["SUM_BITS"] + m["SQX_BITS"], 2 * m["SMAG_BITS"] + m["T_BITS"] + 2 * rt, rt,
-            adders * m["CEN_BITS"] + rt * Quantization.IntegerMath.BitLength(rt - 1), m["S_BITS"], lutProducts,
-            RomBlocks.LutRomBits(m) / 64.0, LinearResources.AddressBits(m),
+            1, m["SUM_BITS"] + m["SQX_BITS"] + 2 * m["SMAG_BITS"] + m["T_BITS"] + 2 * rt, rt,
+            terms * m["CEN_BITS"] + rt * Quantization.IntegerMath.BitLength(rt - 1) + m["S_BITS"], lutProducts, RomBlocks.LutRomBits(m) / 64.0,
         ];
     }
 
