@@ -94,10 +94,9 @@ public sealed class VhdlModule
             if (bits.Length < 64 && bits[0] == '1') value -= 1L << bits.Length; // two's complement
             bitConstants[m.Groups[1].Value] = value;
         }
-        // MAC templates select their mapping with LUT_MUL; the layer norm writes its digit product with mul_shift_add.
+        // The templates with products select their mapping with LUT_MUL.
         string multiplier = Region(text, "multiplier");
-        bool lutMultipliers = multiplier.Contains(Hdl.Multipliers.LutMultiplierConstant(true), StringComparison.Ordinal)
-            || multiplier.Contains("mul_shift_add(", StringComparison.Ordinal);
+        bool lutMultipliers = multiplier.Contains(Hdl.Multipliers.LutMultiplierConstant(true), StringComparison.Ordinal);
         return new VhdlModule(entity, constants, roms, ports, bitConstants, lutMultipliers);
     }
 

@@ -72,7 +72,7 @@ public static class HardwareModel
     /// <summary>Multiply operators the layer's template writes (per lane plus the requantizer's for layers with lanes).</summary>
     public static int Multipliers(QuantizedLayer layer, int lanes) => layer.Datapath?.MultiplierCount(lanes) ?? 0;
 
-    /// <summary>Cycles of the layer alone: from the edge that samples its start to the edge after which its done is high (a layer norm with LUT multipliers takes narrower digits, so more cycles).</summary>
+    /// <summary>Cycles of the layer alone: from the edge that samples its start to the edge after which its done is high.</summary>
     public static long LayerCycles(QuantizedLayer layer, int lanes, bool lutMultipliers = false) => layer.Datapath?.Cycles(lanes, lutMultipliers) ?? 0;
 
     /// <summary>Whether a layer's MAC multipliers are built from LUTs (Multiplier = Lut); Auto is DSP for now.</summary>

@@ -11,10 +11,6 @@ package tfpga_pkg is
   function saturate(v : signed; bits : positive) return signed;
   -- max(0, v) when enabled.
   function relu(v : signed; enabled : boolean) return signed;
-  -- a * b (a'length + b'length bits, like numeric_std "*") built from shifts and adds over the
-  -- bits of b, without "*": synthesis maps it to LUTs and carry chains, never to a DSP block.
-  -- Layers whose Multiplier is Lut use it for their MAC and requantization products.
-  function mul_shift_add(a : signed; b : signed) return signed;
 
   -- Pipelined LUT multiplier (Multiplier = Lut): the partial products of a * b over the bits of b,
   -- summed by a balanced adder tree cut by one register: mul_tree_first sums the first half of the
@@ -98,26 +94,6 @@ package body tfpga_pkg is
     return vv;
   end function;
 
-  function mul_shift_add(a : signed; b : signed) return signed is
-    constant WA : positive := a'length;
-    constant WB : positive := b'length;
-    variable av : signed(WA + WB - 1 downto 0) := resize(a, WA + WB);
-    variable bv : std_logic_vector(WB - 1 downto 0);
-    variable r  : signed(WA + WB - 1 downto 0) := (others => '0');
-  begin
-    bv := std_logic_vector(b);
-    -- two's complement: b = -b(WB-1) * 2^(WB-1) + sum_i b(i) * 2^i; the sum is exact modulo
-    -- 2^(WA+WB), which holds every product
-    for i in 0 to WB - 2 loop
-      if bv(i) = '1' then
-        r := r + shift_left(av, i);
-      end if;
-    end loop;
-    if bv(WB - 1) = '1' then
-      r := r - shift_left(av, WB - 1);
-    end if;
-    return r;
-  end function;
   -- Number of partial products: b's bits rounded up to even (an odd-width b is sign-extended by
   -- one bit) so that the negative weight of b's sign bit is always the subtrahend of a pair.
   function mul_tree_terms(b_bits : positive) return positive is
