@@ -97,10 +97,9 @@ public sealed class LayerNormHardware(LayerNormLayer layer) : LayerDatapath
         yield return PipelineTiming.Ended(TimingPath.FromRegister().Adder(s.SumBits));
         yield return PipelineTiming.Ended(TimingPath.FromRegister().Adder(s.XBits).Luts(1));
         yield return PipelineTiming.Ended((s.Lut ? TimingPath.FromRegister() : TimingPath.FromDsp()).Adder(s.SquareSumBits));
-        // the products: operand registers → DSP48E1 (taken at its combinational delay) or the LUT tree's two halves
+        // the products: operand registers → DSP48E1 (taken at its combinational delay) or the LUT tree's two halves,
+        // each given as (select operand bits, the tree's width with both operands' sign bits); R is taken in halves of 9 and 8 bits
         if (s.Lut)
-            // (select operand bits, the tree's width: both operands with their sign bits)
-            // (R in two halves of 9 and 8 bits)
             foreach (var (selectBits, width) in new[] { (s.XBits + 1, 2 * s.XBits + 2), (10, rt + 11), (s.GainBits + 1, NormalizedMagnitudeBits + s.GainBits + 2) })
             {
                 var (first, second) = Linear.MacTiming.TreeLevels(selectBits);
