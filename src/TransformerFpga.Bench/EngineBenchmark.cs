@@ -85,7 +85,7 @@ internal static class EngineBenchmark
                 var plan = LayerPlan.From(names, _ => new LayerChoice(new LayerBits(bits, bits), BufferResource.Auto, 1, MultiplierMapping.Auto));
                 // the build's rule: from the most valid lanes up to 16, halved until the design fits
                 int most = Engine.MacEngine.ValidLanes(config).Where(l => l <= Engine.MacEngine.DefaultMaxLanes).Max();
-                var resolved = Hardware.AutoMapping.ResolveEngineLanes(plan.WithEngine(new EngineSettings(most)), estimator.Estimate);
+                var resolved = Hardware.AutoMapping.ResolveEngineLanes(plan.WithEngine(new EngineSettings(most, LanesExplicit: false)), estimator.Estimate);
                 var e = resolved.Estimate;
                 var t = e.Total;
                 string multipliers = e.Layers.Single(l => l.Name == Hardware.ResourceModel.EngineRow).Multiplier ?? "";

@@ -83,8 +83,9 @@ public static class AutoMapping
     }
 
     /// <summary>
-    /// One lane count: as it is when it fits; otherwise, of the engine with the DSP48E1 lanes the budget lacks in LUTs,
-    /// with its weight ROM in block RAM or in LUTs, and both, the one that fits with the most room left (<see cref="Fuller"/>).
+    /// One lane count: as it is when it fits; otherwise, of the engine with the DSP48E1 lanes the budget lacks in LUTs (as
+    /// Resolve left the other layers, or with all of them on DSP48E1), with its weight ROM in block RAM or in LUTs, and
+    /// both, the one that fits with the most room left (<see cref="Fuller"/>).
     /// When none fits, the weights are split: the smallest layers' weights (left at Auto) move to LUTs one more at a time,
     /// the rest in block RAM, until the design fits (<see cref="SplitWeights"/>).
     /// </summary>
@@ -94,16 +95,21 @@ public static class AutoMapping
         var first = Resolve(plan, estimate);
         if (first.Estimate.Fits || engine.LutMultipliers && engine.Weights != BufferResource.Auto) return first;
         var variants = new List<(EngineSettings Settings, string Switch)>();
-        // a lane takes one DSP48E1 (operands up to 25 × 18 bits); wider lanes free more than counted here
-        int lacking = Math.Max(0, first.Estimate.Total.Dsp - first.Estimate.Budget.Dsp);
-        var lut = engine with { LutLanes = Math.Min(engine.Lanes, engine.LutLanes + lacking) };
-        bool moveLanes = !engine.LutMultipliers && lacking > 0 && engine.LutLanes < engine.Lanes;
-        if (moveLanes) variants.Add((lut, $"engine: {lut.LutLanes} lanes in LUTs"));
+        // A lane takes one DSP48E1 (operands up to 25 × 18 bits); wider lanes free more than counted here. The lanes to
+        // move are those the budget lacks as Resolve left the other layers, or as many as it lacks with all of them on
+        // DSP48E1: Resolve may have moved a layer's multipliers to LUTs that a few LUT lanes would have kept on DSP48E1
+        // for fewer LUTs (a layer norm's three products against three 8-bit lanes).
+        var allDsp = estimate(plan.With(n => plan[n].Multiplier == MultiplierMapping.Auto ? plan[n] with { Multiplier = MultiplierMapping.Dsp } : plan[n]));
+        var lutLaneCounts = new[] { first.Estimate, allDsp }
+            .Select(e => Math.Min(engine.Lanes, engine.LutLanes + Math.Max(0, e.Total.Dsp - e.Budget.Dsp)))
+            .Where(count => !engine.LutMultipliers && count > engine.LutLanes).Distinct().ToList();
+        var lanesMoved = lutLaneCounts.Select(count => (Settings: engine with { LutLanes = count }, Switch: $"engine: {count} lanes in LUTs")).ToList();
+        variants.AddRange(lanesMoved);
         if (engine.Weights == BufferResource.Auto)
             foreach (var rom in new[] { BufferResource.Block, BufferResource.Distributed })
             {
                 variants.Add((engine with { Weights = rom }, $"engine: weights in {RomMemory(rom)}"));
-                if (moveLanes) variants.Add((lut with { Weights = rom }, $"engine: {lut.LutLanes} lanes in LUTs, weights in {RomMemory(rom)}"));
+                variants.AddRange(lanesMoved.Select(v => (v.Settings with { Weights = rom }, $"{v.Switch}, weights in {RomMemory(rom)}")));
             }
         // of the variants that fit, the one that leaves the most room
         Result? best = null;
@@ -113,7 +119,8 @@ public static class AutoMapping
             if (result.Estimate.Fits && (best is null || Fuller(best, result)))
                 best = result with { Switches = [description, .. result.Switches] };
         }
-        return best ?? SplitWeights(plan, moveLanes ? lut : engine, first, estimate) ?? first;
+        // the split keeps the fewest lanes in LUTs that the budget asks for
+        return best ?? SplitWeights(plan, lanesMoved.Count > 0 ? lanesMoved[0].Settings : engine, first, estimate) ?? first;
     }
 
     /// <summary>
