@@ -41,9 +41,9 @@ public static class ResourceModel
         return modules;
     }
 
-    /// <summary>The module of a buffer (all its column banks) from its generated VHDL.</summary>
+    /// <summary>The module of a buffer (all its column banks that hold values) from its generated VHDL.</summary>
     public static DesignModule BufferModule(HdlGenerator.BufferInfo buffer, string vhdl) =>
-        new(buffer.Entity, buffer.Name, buffer.Resource == BufferResource.Block ? ModuleKind.BlockBuffer : ModuleKind.DistributedBuffer, VhdlModule.Parse(vhdl), buffer.Banks);
+        new(buffer.Entity, buffer.Name, buffer.Resource == BufferResource.Block ? ModuleKind.BlockBuffer : ModuleKind.DistributedBuffer, VhdlModule.Parse(vhdl), buffer.LiveBanks);
 
     /// <summary>The module of a layer's entity from its generated VHDL.</summary>
     public static DesignModule LayerModule(HdlGenerator.LayerInfo layer, string vhdl) =>

@@ -28,8 +28,14 @@ public static class HdlGenerator
     /// (element e in bank e mod Banks, word e / Banks) read with one shared address, Banks elements per read.
     /// </param>
     /// <param name="RowPitch">Elements from one row to the next where rows are padded (see <see cref="MacEngine.OutputPitch"/>); 0 when back to back.</param>
-    public sealed record BufferInfo(string Name, string Entity, string Signal, long Depth, int Width, BufferResource Resource, int Banks = 1, int RowPitch = 0)
+    /// <param name="Columns">Elements of a padded row that hold values (the rest stay 0); 0 when rows are not padded.</param>
+    public sealed record BufferInfo(string Name, string Entity, string Signal, long Depth, int Width, BufferResource Resource, int Banks = 1, int RowPitch = 0, int Columns = 0)
     {
+        /// <summary>
+        /// Banks that hold values: a padded row starts at a multiple of the banks, so where it is narrower than the banks
+        /// the last banks hold only padding, which is 0: those have no RAM (the top reads them as 0).
+        /// </summary>
+        public int LiveBanks => RowPitch != 0 && Columns > 0 && Columns < Banks && RowPitch % Banks == 0 ? Columns : Banks;
         /// <summary>Words per bank (the depth of each RAM).</summary>
         public long BankDepth => Depth / Banks;
         /// <summary>Width of the (per-bank) address.</summary>
@@ -85,7 +91,7 @@ public static class HdlGenerator
     /// <summary>The instance labels of a buffer's RAMs in the top: one, or one per column bank.</summary>
     public static IReadOnlyList<string> InstanceLabels(BufferInfo buffer) => buffer.Banks == 1
         ? ["b_" + buffer.Signal[4..]]
-        : Enumerable.Range(0, buffer.Banks).Select(k => "b_" + buffer.Signal[4..] + "_" + k.ToString(CultureInfo.InvariantCulture)).ToList();
+        : Enumerable.Range(0, buffer.LiveBanks).Select(k => "b_" + buffer.Signal[4..] + "_" + k.ToString(CultureInfo.InvariantCulture)).ToList();
 
     /// <summary>The instance label of a buffer's read-address multiplexer (only buffers with several readers have one).</summary>
     public static string MuxLabel(BufferInfo buffer) => "m_" + buffer.Signal[4..];
@@ -98,7 +104,8 @@ public static class HdlGenerator
         int inputBanks = engine is { ReadsInput: true, Lanes: > 1 } ? engine.Lanes : 1;
         long inputDepth = engine?.StoredElements(null, model.InputElements) ?? model.InputElements;
         var input = new BufferInfo("input", top + "_input_buf", "buf_input", inputDepth, model.Input.Bits,
-            HardwareModel.Buffer(inputDepth / inputBanks, model.Input.Bits, BufferResource.Auto), inputBanks, engine?.OutputPitch(null, model.Config.InputFeatures) ?? 0);
+            HardwareModel.Buffer(inputDepth / inputBanks, model.Input.Bits, BufferResource.Auto), inputBanks, engine?.OutputPitch(null, model.Config.InputFeatures) ?? 0,
+            model.Config.InputFeatures);
         var buffers = new List<BufferInfo> { input };
         var byOwner = new Dictionary<QuantizedLayer, BufferInfo>();
         var layers = new List<LayerInfo>();
@@ -135,7 +142,7 @@ public static class HdlGenerator
             if (pitch != 0 && engine!.JobOf(layer) is null && layer.Datapath is not { WritesPaddedRows: true })
                 throw new NotSupportedException($"the engine reads the rows of '{layer.Name}' padded to whole words of {engine.Lanes} lanes, which its writer cannot provide");
             var output = new BufferInfo(stored.Name, top + "_" + bufferName + "_buf", "buf_" + bufferName, depth, stored.Output.Bits,
-                HardwareModel.Buffer(engine is null ? depth : depth / bankCount, stored.Output.Bits, plan[stored.Name].Buffer), bankCount, pitch);
+                HardwareModel.Buffer(engine is null ? depth : depth / bankCount, stored.Output.Bits, plan[stored.Name].Buffer), bankCount, pitch, stored.Columns);
             byOwner[stored] = output;
             buffers.Add(output);
             var sources = layer.Sources.Count == 0 ? [input] : layer.Sources.Select(s => byOwner[s.BufferOwner]).ToList();
@@ -301,7 +308,7 @@ public static class HdlGenerator
             if (b.Banks > 1)
             {
                 signals.Add($"signal {s}_wr_bank : unsigned({Vhdl.AddressBits(b.Banks) - 1} downto 0) := (others => '0');");
-                signals.Add($"signal {s}_wr_ens  : std_logic_vector(0 to {b.Banks - 1});");
+                signals.Add($"signal {s}_wr_ens  : std_logic_vector(0 to {b.LiveBanks - 1});");
             }
             if (Split(b)) signals.Add($"signal {s}_wr_elem : unsigned({b.ElementAddressBits - 1} downto 0) := (others => '0');");
             var r = readers[b];
@@ -398,12 +405,17 @@ public static class HdlGenerator
                     body.Add($"{b.Signal}_wr_bank <= {b.Signal}_wr_elem({b.BankBits - 1} downto 0);");
                     body.Add($"{b.Signal}_wr_addr <= {Word(b.Signal + "_wr_elem", b)};");
                 }
-                for (int k = 0; k < b.Banks; k++)
+                for (int k = 0; k < b.LiveBanks; k++)
                 {
                     body.Add($"{b.Signal}_wr_ens({k}) <= {b.Signal}_wr_en when {b.Signal}_wr_bank = {k} else '0';");
                     body.Add($"{labels[k]} : entity work.{b.Entity}");
                     body.Add($"  port map (clk => clk, wr_en => {b.Signal}_wr_ens({k}), wr_addr => {b.Signal}_wr_addr, wr_data => {b.Signal}_wr_data,");
                     body.Add($"            rd_addr => {b.Signal}_rd_addr, rd_data => {b.Signal}_rd_data({(k + 1) * b.Width - 1} downto {k * b.Width}));");
+                }
+                if (b.LiveBanks < b.Banks)
+                {
+                    body.Add($"-- banks {b.LiveBanks} to {b.Banks - 1} hold only the rows' padding: 0");
+                    body.Add($"{b.Signal}_rd_data({b.ReadWidth - 1} downto {b.LiveBanks * b.Width}) <= (others => '0');");
                 }
             }
             var r = readers[b];
