@@ -1,5 +1,6 @@
 using System.Globalization;
 using TransformerFpga.Integer;
+using TransformerFpga.Layers.Norm;
 using TransformerFpga.Model;
 using TransformerFpga.Pipeline;
 
@@ -35,6 +36,24 @@ public sealed class EngineEquivalenceTests
         var spec = new SyntheticModelSpec(Window: window, InputFeatures: features, OutputFeatures: 1,
             DModel: dModel, Heads: heads, FfnDim: ffn, EncoderLayers: layers, Norm: norm, Rows: window + 40, Name: "e" + seed.ToString(CultureInfo.InvariantCulture));
         HdlCase.Run(spec, seed, 4, minBits, maxBits, windows: 2, TestContext, engine: new EngineSettings(lanes, lutLanes == lanes, LutLanes: lutLanes, Weights: Enum.Parse<BufferResource>(weights)));
+    }
+
+    /// <summary>
+    /// The four layer norms of a two-layer model at uniform bits have one shape, so they run on one instance, a job
+    /// each (their own gains, offsets and ε): bit- and cycle-exact like separate ones.
+    /// </summary>
+    [TestMethod]
+    public void LayerNormsOfOneShapeRunOnOneInstance()
+    {
+        using var folder = new TestFolder();
+        var config = ModelLoader.LoadConfig(SyntheticModel.Write(folder.File("model"), new SyntheticModelSpec(Window: 8, InputFeatures: 3, OutputFeatures: 1,
+            DModel: 16, Heads: 2, FfnDim: 32, EncoderLayers: 2, Norm: "layer", Rows: 48, Name: "e107"), 107));
+        var design = HdlCase.RunModel(config, _ => new LayerBits(8, 8), BufferResource.Auto, new EngineSettings(4), windows: 2, TestContext);
+        var norms = design.Layers.Where(l => l.Layer is LayerNormLayer).ToList();
+        Assert.AreEqual(4, norms.Count);
+        var instance = norms.Single(l => l.HasInstance);
+        CollectionAssert.AreEqual(norms.Select(n => n.Step).ToList(), instance.Jobs.Select(j => j.Step).ToList());
+        CollectionAssert.AreEqual(new[] { 0, 1, 2, 3 }, instance.Jobs.Select(j => j.Job).ToList());
     }
 
     /// <summary>

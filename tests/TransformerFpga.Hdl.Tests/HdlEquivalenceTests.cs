@@ -110,17 +110,17 @@ internal static class HdlCase
     }
 
     /// <summary>A real model at the given bits and buffer memory (every layer 1 lane), on the engine when <paramref name="engine"/> is set.</summary>
-    public static void RunModel(ModelConfig config, Func<string, LayerBits> bits, BufferResource buffers, EngineSettings? engine, int windows, TestContext? context)
+    public static HdlGenerator.Design RunModel(ModelConfig config, Func<string, LayerBits> bits, BufferResource buffers, EngineSettings? engine, int windows, TestContext? context)
     {
         using var folder = new TestFolder();
         var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
         var model = evaluation.Quantize(bits);
         var plan = LayerPlan.From(model.Layers.Select(l => l.Name).ToList(), n => new LayerChoice(bits(n), buffers, 1, MultiplierMapping.Auto)).WithEngine(engine);
-        Check(evaluation, model, plan, config.Name, windows, context, folder);
+        return Check(evaluation, model, plan, config.Name, windows, context, folder);
     }
 
     /// <summary>Generates the design, runs it in GHDL on test windows and holds its outputs and cycles against the simulator and the latency model.</summary>
-    private static void Check(ModelEvaluation evaluation, IntegerTransformer model, LayerPlan plan, string name, int windows, TestContext? context, TestFolder folder)
+    private static HdlGenerator.Design Check(ModelEvaluation evaluation, IntegerTransformer model, LayerPlan plan, string name, int windows, TestContext? context, TestFolder folder)
     {
         _ = Ghdl.Executable;
         int count = Math.Min(windows, evaluation.Test.Count);
@@ -149,6 +149,7 @@ internal static class HdlCase
         Assert.AreEqual(count, cycles.Length);
         foreach (string line in cycles)
             Assert.AreEqual(expectedCycles, long.Parse(line.Trim(), CultureInfo.InvariantCulture), "GHDL cycles differ from HardwareModel.TotalCycles");
+        return design;
     }
 
     private static string Tail(string text) => text.Length <= 4000 ? text : "…" + text[^4000..];

@@ -106,6 +106,14 @@ public static class EngineTiming
         if (banks > 1)
             yield return MacTiming.Finish((design.Buffers.Any(b => b.Banks > 1 && b.Resource == BufferResource.Block) ? TimingPath.FromBlockRam(outputRegister: false) : TimingPath.FromRegister())
                 .Luts(1 + Levels(banks)));
+        // an instance that runs several layers reads the step's source: its bank (when banked), then the step's select
+        foreach (var unit in design.OwnDatapaths.Where(l => l.UnitMembers is { Count: > 0 }))
+        {
+            var unitSources = unit.Jobs.SelectMany(j => j.Sources).ToList();
+            int unitBanks = unitSources.Max(b => b.Banks);
+            var start = unitSources.Any(b => b.Resource == BufferResource.Block) ? TimingPath.FromBlockRam(outputRegister: false) : TimingPath.FromRegister();
+            yield return MacTiming.Finish(start.Luts((unitBanks > 1 ? 1 + Levels(unitBanks) : 0) + 1 + Levels(unit.Jobs.Count)));
+        }
     }
 
     /// <summary>The write-back stages' gain and offset tables as synthesis sees them.</summary>

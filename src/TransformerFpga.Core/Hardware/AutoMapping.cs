@@ -25,7 +25,9 @@ public static class AutoMapping
             : start[n]);
         if (first.Fits) return new Result(baseline, first, []);
 
-        var autoMultipliers = plan.LayerNames.Where(n => plan[n].Multiplier == MultiplierMapping.Auto && rows[n].Resources.Dsp > 0).ToList();
+        // (a layer another's instance runs has its DSP48E1 in that layer's row)
+        var autoMultipliers = plan.LayerNames.Where(n => plan[n].Multiplier == MultiplierMapping.Auto
+            && (rows[n].Resources.Dsp > 0 || rows[n].RunsOn is { } owner && rows[owner].Resources.Dsp > 0)).ToList();
         var autoBuffers = plan.LayerNames.Where(n => plan[n].Buffer == BufferResource.Auto && rows[n].BufferResource is "Block" or "Distributed").ToList();
         var moves = new List<Move>();
         if (autoMultipliers.Count > 0)
@@ -58,8 +60,8 @@ public static class AutoMapping
             total += best.Delta;
         }
         if (chosen.Count == 0) return new Result(baseline, first, []);
-        var resolved = baseline.With(n => chosen.Where(m => m.Layer == n).Aggregate(baseline[n], (c, m) => m.Apply(c)));
-        return new Result(resolved, estimate(resolved), chosen.Select(m => m.Description).ToList());
+        var resolved = baseline.With(n => chosen.Where(m => m.Layers.Contains(n)).Aggregate(baseline[n], (c, m) => m.Apply(c)));
+        return new Result(resolved, estimate(resolved), chosen.SelectMany(m => m.Descriptions).ToList());
     }
 
     /// <summary>
@@ -164,12 +166,21 @@ public static class AutoMapping
 
     private static string RomMemory(BufferResource rom) => rom == BufferResource.Block ? "block RAM" : "LUTs";
 
-    private sealed record Move(string Layer, string Description, Resources Delta, Func<LayerChoice, LayerChoice> Apply);
+    private sealed record Move(IReadOnlyList<string> Layers, IReadOnlyList<string> Descriptions, Resources Delta, Func<LayerChoice, LayerChoice> Apply);
 
+    /// <summary>
+    /// One move per layer, except that the layers one instance runs (<see cref="LayerEstimate.RunsOn"/>) move together,
+    /// as one move of their instance's layer: moving one alone would give it an instance of its own.
+    /// </summary>
     private static IEnumerable<Move> Moves(List<string> layers, DesignEstimate before, DesignEstimate after, Func<string, string> describe, Func<LayerChoice, LayerChoice> apply)
     {
         var deltas = before.LayerChanges(after);
-        return before.Layers.Where(l => layers.Contains(l.Name)).Select(l => new Move(l.Name, describe(l.Name), deltas[l.Name], apply));
+        var runsOn = before.Layers.Where(l => l.RunsOn is not null).ToDictionary(l => l.Name, l => l.RunsOn!, StringComparer.Ordinal);
+        foreach (var l in before.Layers.Where(l => layers.Contains(l.Name) && !(runsOn.TryGetValue(l.Name, out var owner) && layers.Contains(owner))))
+        {
+            var group = layers.Where(n => n == l.Name || runsOn.GetValueOrDefault(n) == l.Name).ToList();
+            yield return new Move(group, group.Select(describe).ToList(), group.Aggregate(new Resources(), (sum, n) => sum + deltas[n]), apply);
+        }
     }
 
     private static Resources Positive(Resources r) => new(Math.Max(0, r.Lut), Math.Max(0, r.LutRam), Math.Max(0, r.Ff), Math.Max(0, r.Bram18), Math.Max(0, r.Dsp));

@@ -16,8 +16,9 @@ namespace TransformerFpga.Hardware;
 /// </param>
 /// <param name="OnEngine">The layer runs on the shared MAC engine (its row holds its buffer; the engine's logic is the engine row).</param>
 /// <param name="EngineWeightBits">Bits of the layer's words in the engine's weight ROM (0 off the engine): the ROM a move of its weights to LUTs would build.</param>
+/// <param name="RunsOn">The layer whose instance runs this one as a further job (its row holds the instance); null when it has its own.</param>
 public sealed record LayerEstimate(string Name, int WeightBits, int ActivationBits, int Lanes, string BufferResource, Resources Resources, long Cycles,
-    string? Multiplier = null, string? Rom = null, bool HasWeightRom = false, bool OnEngine = false, long EngineWeightBits = 0)
+    string? Multiplier = null, string? Rom = null, bool HasWeightRom = false, bool OnEngine = false, long EngineWeightBits = 0, string? RunsOn = null)
 {
     /// <summary>The <see cref="Rom"/> value of a generated entity's ROMs.</summary>
     public static string? RomOf(VhdlModule entity)
@@ -116,11 +117,14 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
                 rows.Add(new LayerEstimate(layer.Name, layer.WeightBits, layer.ActivationBits, 1, output.Resource.ToString(), byEntity[output.Entity], 0));
                 continue;
             }
-            var resources = info is null ? new Resources() : byEntity[info.Entity] + byEntity[info.Output.Entity];
+            // a layer another's instance runs holds only its buffer: the instance is that layer's row
+            var instance = info is null ? null : design.InstanceOf(info);
+            var resources = info is null ? new Resources() : (info.HasInstance ? byEntity[info.Entity] : new Resources()) + byEntity[info.Output.Entity];
             string buffer = info is null ? Fused : info.Output.Resource.ToString();
             string? multiplier = info is null || !HardwareModel.HasLanes(layer) ? null : info.LutMultipliers ? "LUT" : "DSP";
             rows.Add(new LayerEstimate(layer.Name, layer.WeightBits, layer.ActivationBits, HardwareModel.Lanes(layer, choice), buffer, resources, HardwareModel.Cycles(layer, plan, engine),
-                multiplier, info is null ? null : LayerEstimate.RomOf(vhdlByEntity[info.Entity]), info?.Datapath.HasWeightRom ?? false));
+                multiplier, instance is null ? null : LayerEstimate.RomOf(vhdlByEntity[instance.Entity]), info?.Datapath.HasWeightRom ?? false,
+                RunsOn: info is { HasInstance: false } ? instance!.Layer.Name : null));
         }
         if (engine is not null)
             rows.Add(new LayerEstimate(ResourceModel.EngineRow, 0, 0, engine.Lanes, "None", byEntity[design.EngineEntity], 0, engine.MultiplierMapping,
@@ -164,6 +168,7 @@ public sealed record DesignEstimate(string Top, string Part, Device Device, doub
                 else json.WriteString("rom", l.Rom);
                 if (l.Multiplier is null) json.WriteNull("multiplier");
                 else json.WriteString("multiplier", l.Multiplier);
+                if (l.RunsOn is not null) json.WriteString("runs_on", l.RunsOn);
                 l.Resources.WriteFields(json);
                 json.WriteNumber("cycles", l.Cycles);
                 power?.WriteLayerField(json, l.Name);

@@ -79,4 +79,16 @@ public abstract class LayerDatapath
 
     /// <summary>LUT RAM of small memories inside the entity, by the tiling rule of the buffers; added to the fitted LUT RAM and LUTs.</summary>
     public virtual int CountedLutRam(VhdlModule vhdl) => 0;
+
+    /// <summary>The datapath has a job input (which of the layers it runs); the top ties it to 0 where it runs one.</summary>
+    public virtual bool HasJobPort => false;
+
+    /// <summary>
+    /// In an Engine design, layers whose datapaths give the same key run as jobs of one instance, one sequencer step
+    /// each (<see cref="ForJobs"/>); null: the layer keeps an instance of its own.
+    /// </summary>
+    public virtual string? UnitKey(bool lutMultipliers) => null;
+
+    /// <summary>The datapath that runs <paramref name="jobs"/> (of one <see cref="UnitKey"/>) as its jobs, in order; null when it cannot.</summary>
+    public virtual LayerDatapath? ForJobs(IReadOnlyList<QuantizedLayer> jobs) => jobs.Count == 1 ? this : null;
 }

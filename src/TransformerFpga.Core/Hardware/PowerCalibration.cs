@@ -140,7 +140,7 @@ public sealed record PowerCalibration(PowerComponents Scales, double? StaticMw, 
         // an engine layer's row holds its buffer, which is the last write-back layer's when the job has a write-back
         foreach (var layer in hardware.Layers)
             Add(layer.OnEngine ? layer.Output.Name : layer.Layer.Name,
-                layer.OnEngine ? HdlGenerator.InstanceLabels(layer.Output) : HdlGenerator.InstanceLabels(layer.Output).Prepend(HdlGenerator.InstanceLabel(layer)));
+                layer.HasInstance ? HdlGenerator.InstanceLabels(layer.Output).Prepend(HdlGenerator.InstanceLabel(layer)) : HdlGenerator.InstanceLabels(layer.Output));
         if (hardware.Engine is not null) Add(ResourceModel.EngineRow, [HdlGenerator.EngineLabel]);
         return result;
     }

@@ -148,7 +148,8 @@ public static class PowerModel
                 ResourceModel.EngineRow => (engineToggle, engineCycles / latencyCycles),
                 // The input buffer is read by the first layer only.
                 "input" => (activity?.Input ?? DefaultToggleRate, firstLayerCycles / latencyCycles),
-                _ => (activity?.Of(l.Name) ?? DefaultToggleRate, l.Cycles / latencyCycles),
+                // an instance that runs further layers works in their steps too
+                _ => (activity?.Of(l.Name) ?? DefaultToggleRate, (l.Cycles + design.Layers.Where(j => j.RunsOn == l.Name).Sum(j => j.Cycles)) / latencyCycles),
             };
             var dynamic = Row(l.Resources, toggle, Math.Min(1, duty), design.ClockMHz, l.Name == "control").Scaled(calibration.Scales);
             rows.Add(new LayerPower(l.Name, toggle, Math.Min(1, duty), dynamic));

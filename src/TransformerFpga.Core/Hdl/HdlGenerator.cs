@@ -51,11 +51,22 @@ public static class HdlGenerator
     /// <summary>One hardware layer: its sequencer step, entity and buffers.</summary>
     /// <param name="Weights">Where the weight ROM goes (a WeightResource item); Auto = synthesis' cost rule.</param>
     /// <param name="OnEngine">The layer is a job of the design's shared MAC engine (it has no entity of its own).</param>
+    /// <param name="UnitStep">The step of the layer whose instance runs this one as a further job (see <see cref="LayerDatapath.UnitKey"/>); -1 when it runs on its own.</param>
+    /// <param name="Job">The value of the instance's job input while it runs this layer.</param>
+    /// <param name="UnitDatapath">The datapath of an instance that runs further layers (<see cref="UnitMembers"/>).</param>
+    /// <param name="UnitMembers">The further layers this layer's instance runs, in step order.</param>
     public sealed record LayerInfo(int Step, QuantizedLayer Layer, string Entity, string Instance, int Lanes, BufferInfo Output, IReadOnlyList<BufferInfo> Sources,
-        bool LutMultipliers = false, BufferResource Weights = BufferResource.Auto, bool OnEngine = false)
+        bool LutMultipliers = false, BufferResource Weights = BufferResource.Auto, bool OnEngine = false,
+        int UnitStep = -1, int Job = 0, LayerDatapath? UnitDatapath = null, IReadOnlyList<LayerInfo>? UnitMembers = null)
     {
-        /// <summary>The layer's datapath (hardware layers always have one).</summary>
-        public LayerDatapath Datapath => Layer.Datapath ?? throw new InvalidOperationException($"layer '{Layer.Name}' has no hardware of its own");
+        /// <summary>The layer's datapath (hardware layers always have one); an instance's that runs further layers covers them too.</summary>
+        public LayerDatapath Datapath => UnitDatapath ?? Layer.Datapath ?? throw new InvalidOperationException($"layer '{Layer.Name}' has no hardware of its own");
+
+        /// <summary>The layers this layer's instance runs: itself, then its <see cref="UnitMembers"/>.</summary>
+        public IReadOnlyList<LayerInfo> Jobs => [this, .. UnitMembers ?? []];
+
+        /// <summary>The layer has an instance of its own (not on the engine, not a job of another layer's instance).</summary>
+        public bool HasInstance => !OnEngine && UnitStep < 0;
     }
 
     /// <summary>The structure of the design (used by the generator, the Yosys script and tests).</summary>
@@ -70,8 +81,12 @@ public static class HdlGenerator
         public BufferInfo OutputBuffer => Layers[^1].Output;
         /// <summary>The engine's entity (Engine designs).</summary>
         public string EngineEntity => Top + "_engine";
-        /// <summary>The layers with a datapath of their own.</summary>
-        public IEnumerable<LayerInfo> OwnDatapaths => Layers.Where(l => !l.OnEngine);
+        /// <summary>The layers with an instance of their own (each may run further layers as jobs).</summary>
+        public IEnumerable<LayerInfo> OwnDatapaths => Layers.Where(l => l.HasInstance);
+        /// <summary>The layer whose instance runs <paramref name="layer"/>: itself, or the one it is a further job of.</summary>
+        public LayerInfo InstanceOf(LayerInfo layer) => layer.UnitStep < 0 ? layer : Layers[layer.UnitStep];
+        /// <summary>The layers off the engine: those with an instance and those that run as jobs of another's.</summary>
+        public IEnumerable<LayerInfo> OffEngine => Layers.Where(l => !l.OnEngine);
         /// <summary>The layers the engine runs, in step order.</summary>
         public IEnumerable<LayerInfo> EngineLayers => Layers.Where(l => l.OnEngine);
         /// <summary>Whether an engine layer reads its second operand from a buffer (Q·Kᵀ, A·V) rather than the weight ROM.</summary>
@@ -151,7 +166,35 @@ public static class HdlGenerator
                 onEngine ? engine!.LutMultipliers : HardwareModel.LutMultipliers(choice),
                 !onEngine && layer.Datapath!.HasWeightRom ? choice.Weights : BufferResource.Auto, onEngine));
         }
+        if (engine is not null) layers = ShareInstances(layers);
         return new Design(top, input, layers, buffers, engine, model.InputElements);
+    }
+
+    /// <summary>
+    /// In an Engine design, the layers off the engine whose datapaths give one <see cref="LayerDatapath.UnitKey"/>
+    /// run on one instance, the first's: it is sequential anyway, and each runs in a step of its own. A layer joins
+    /// the first such instance that can take it as a further job.
+    /// </summary>
+    private static List<LayerInfo> ShareInstances(List<LayerInfo> layers)
+    {
+        var groups = new List<List<LayerInfo>>();
+        foreach (var info in layers.Where(l => !l.OnEngine))
+        {
+            if (info.Layer.Datapath?.UnitKey(info.LutMultipliers) is not { } key) continue;
+            var group = groups.FirstOrDefault(g => g[0].Layer.Datapath!.UnitKey(g[0].LutMultipliers) == key
+                && g[0].Layer.Datapath!.ForJobs([.. g.Select(m => m.Layer), info.Layer]) is not null);
+            if (group is null) groups.Add([info]);
+            else group.Add(info);
+        }
+        var shared = layers.ToList();
+        foreach (var group in groups.Where(g => g.Count > 1))
+        {
+            var owner = group[0];
+            var members = group.Skip(1).Select((m, k) => m with { UnitStep = owner.Step, Job = k + 1 }).ToList();
+            foreach (var m in members) shared[m.Step] = m;
+            shared[owner.Step] = owner with { UnitDatapath = owner.Layer.Datapath!.ForJobs([.. group.Select(m => m.Layer)]), UnitMembers = members };
+        }
+        return shared;
     }
 
     /// <summary>The layers whose buffers <paramref name="layer"/> reads in column banks, one bank per lane (see <see cref="LayerDatapath.BankedSources"/>).</summary>
@@ -223,16 +266,22 @@ public static class HdlGenerator
     internal static string LayerVhdl(LayerInfo info, bool elementAddresses = false)
     {
         var t = VhdlTemplate.Load(info.Datapath.Template).Rename(info.Datapath.TemplateEntity, info.Entity);
+        // an instance that runs further layers addresses the widest of their buffers (they hold the same elements)
+        var jobs = info.Jobs;
         for (int k = 0; k < info.Sources.Count; k++)
         {
             var source = info.Sources[k];
-            t.SetPortWidth($"src{k}_rd_addr", elementAddresses ? source.ElementAddressBits : source.AddressBits)
+            t.SetPortWidth($"src{k}_rd_addr", jobs.Max(j => elementAddresses ? j.Sources[k].ElementAddressBits : j.Sources[k].AddressBits))
                 .SetPortWidth($"src{k}_rd_data", elementAddresses ? source.Width : source.ReadWidth);
         }
-        t.SetPortWidth("wr_addr", elementAddresses ? info.Output.ElementAddressBits : info.Output.AddressBits).SetPortWidth("wr_data", info.Output.Width);
+        t.SetPortWidth("wr_addr", jobs.Max(j => elementAddresses ? j.Output.ElementAddressBits : j.Output.AddressBits)).SetPortWidth("wr_data", info.Output.Width);
+        if (info.Datapath.HasJobPort) t.SetPortWidth("job", JobBits(info));
         info.Datapath.Fill(t, info.Lanes, info.LutMultipliers, elementAddresses ? 1 : info.Output.Banks, info.Weights, info.Output.RowPitch);
         return t.ToString();
     }
+
+    /// <summary>Width of an instance's job input.</summary>
+    private static int JobBits(LayerInfo info) => Vhdl.AddressBits(info.Jobs.Count);
 
     /// <summary>The engine's port widths: word addresses of its a and b reads (b also addresses the weight ROM), element addresses of its writes.</summary>
     private static (int A, int B, int Write) EngineAddressBits(Design design)
@@ -314,7 +363,25 @@ public static class HdlGenerator
             var r = readers[b];
             if (r.Count > 1) signals.Add($"signal {s}_rd_addrs : unsigned({r.Count * b.AddressBits - 1} downto 0);");
         }
-        foreach (var layer in design.OwnDatapaths)
+        foreach (var layer in design.OwnDatapaths.Where(l => l.UnitMembers is { Count: > 0 }))
+        {
+            // an instance that runs further layers: its ports, steered by the step
+            string unit = $"lyr_{layer.Instance}";
+            signals.Add($"-- the instance of {layer.Layer.Name}, which also runs {string.Join(", ", layer.UnitMembers!.Select(m => m.Layer.Name))}");
+            signals.Add($"signal {unit}_start : std_logic;");
+            signals.Add($"signal {unit}_done  : std_logic;");
+            signals.Add($"signal {unit}_job   : unsigned({JobBits(layer) - 1} downto 0);");
+            for (int k = 0; k < layer.Sources.Count; k++)
+            {
+                signals.Add($"signal {unit}_src{k}_unit_addr : unsigned({layer.Jobs.Max(j => JobAddressBits(j.Sources[k])) - 1} downto 0);");
+                signals.Add($"signal {unit}_src{k}_unit_data : signed({layer.Sources[k].Width - 1} downto 0);");
+            }
+            signals.Add($"signal {unit}_wr_en   : std_logic;");
+            signals.Add($"signal {unit}_wr_addr : unsigned({layer.Jobs.Max(j => JobAddressBits(j.Output)) - 1} downto 0);");
+            signals.Add($"signal {unit}_wr_data : signed({layer.Output.Width - 1} downto 0);");
+        }
+        int JobAddressBits(BufferInfo b) => engine is null ? b.AddressBits : b.ElementAddressBits;
+        foreach (var layer in design.OffEngine)
             for (int k = 0; k < layer.Sources.Count; k++)
             {
                 var source = layer.Sources[k];
@@ -433,14 +500,28 @@ public static class HdlGenerator
         foreach (var layer in design.OwnDatapaths)
         {
             string own = layer.Output.Signal;
-            for (int k = 0; k < layer.Sources.Count; k++)
-                if (Split(layer.Sources[k]))
-                    body.AddRange(ElementRead($"lyr_{layer.Instance}_src{k}", layer.Sources[k]));
+            foreach (var job in layer.Jobs)
+                for (int k = 0; k < job.Sources.Count; k++)
+                    if (Split(job.Sources[k]))
+                        body.AddRange(ElementRead($"lyr_{job.Instance}_src{k}", job.Sources[k]));
+            string ReadData(LayerInfo job, int k) => Split(job.Sources[k]) ? $"lyr_{job.Instance}_src{k}_data" : job.Sources[k].Signal + "_rd_data";
+            if (layer.UnitMembers is { Count: > 0 } members)
+            {
+                body.AddRange(UnitSteering(layer, ReadData, Split));
+                string unit = $"lyr_{layer.Instance}";
+                body.Add($"{InstanceLabel(layer)} : entity work.{layer.Entity}");
+                body.Add($"  port map (clk => clk, rst => rst, start => {unit}_start, done => {unit}_done, job => {unit}_job,");
+                for (int k = 0; k < layer.Sources.Count; k++)
+                    body.Add($"            src{k}_rd_addr => {unit}_src{k}_unit_addr, src{k}_rd_data => {unit}_src{k}_unit_data,");
+                body.Add($"            wr_en => {unit}_wr_en, wr_addr => {unit}_wr_addr, wr_data => {unit}_wr_data);");
+                body.Add("");
+                continue;
+            }
             body.Add($"-- step {layer.Step}: {layer.Layer.Name} ({layer.Layer.Kind}, {layer.Lanes} lane{(layer.Lanes == 1 ? "" : "s")})");
             body.Add($"{InstanceLabel(layer)} : entity work.{layer.Entity}");
-            body.Add($"  port map (clk => clk, rst => rst, start => starts({layer.Step}), done => dones({layer.Step}),");
+            body.Add($"  port map (clk => clk, rst => rst, start => starts({layer.Step}), done => dones({layer.Step}),{(layer.Datapath.HasJobPort ? " job => \"0\"," : "")}");
             for (int k = 0; k < layer.Sources.Count; k++)
-                body.Add($"            src{k}_rd_addr => lyr_{layer.Instance}_src{k}_addr, src{k}_rd_data => {(Split(layer.Sources[k]) ? $"lyr_{layer.Instance}_src{k}_data" : layer.Sources[k].Signal + "_rd_data")},");
+                body.Add($"            src{k}_rd_addr => lyr_{layer.Instance}_src{k}_addr, src{k}_rd_data => {ReadData(layer, k)},");
             if (layer.Datapath.WritesBanks)
                 body.Add($"            wr_bank => {(engine is null && layer.Output.Banks > 1 ? own + "_wr_bank" : "open")},");
             body.Add($"            wr_en => {own}_wr_en, wr_addr => {own}_wr_{(Split(layer.Output) ? "elem" : "addr")}, wr_data => {own}_wr_data);");
@@ -458,6 +539,38 @@ public static class HdlGenerator
         }
         t.SetRegion("instances", body);
         return t.ToString();
+    }
+
+    /// <summary>
+    /// The top's side of an instance that runs several layers (<see cref="LayerInfo.UnitMembers"/>): started and done in
+    /// each of their steps, told the step's job, reading the step's source and writing into the step's buffer.
+    /// </summary>
+    private static IEnumerable<string> UnitSteering(LayerInfo layer, Func<LayerInfo, int, string> readData, Func<BufferInfo, bool> split)
+    {
+        string unit = $"lyr_{layer.Instance}";
+        var jobs = layer.Jobs;
+        int jobBits = JobBits(layer);
+        yield return $"-- steps {string.Join(", ", jobs.Select(j => j.Step))}: {string.Join(", ", jobs.Select(j => j.Layer.Name))} ({layer.Layer.Kind}, one instance, a job each)";
+        yield return $"{unit}_start <= {string.Join(" or ", jobs.Select(j => $"starts({j.Step})"))};";
+        foreach (var j in jobs) yield return $"dones({j.Step}) <= {unit}_done;";
+        yield return $"with step select {unit}_job <=";
+        foreach (var j in jobs) yield return $"  to_unsigned({j.Job}, {jobBits}) when {j.Step},";
+        yield return $"  to_unsigned(0, {jobBits}) when others;";
+        for (int k = 0; k < layer.Sources.Count; k++)
+        {
+            foreach (var j in jobs)
+                yield return $"lyr_{j.Instance}_src{k}_addr <= resize({unit}_src{k}_unit_addr, lyr_{j.Instance}_src{k}_addr'length);";
+            yield return $"with step select {unit}_src{k}_unit_data <=";
+            foreach (var j in jobs) yield return $"  {readData(j, k)} when {j.Step},";
+            yield return "  (others => '0') when others;";
+        }
+        foreach (var j in jobs)
+        {
+            var b = j.Output;
+            yield return $"{b.Signal}_wr_en <= {unit}_wr_en when step = {j.Step} else '0';";
+            yield return $"{b.Signal}_wr_{(split(b) ? "elem" : "addr")} <= resize({unit}_wr_addr, {b.Signal}_wr_{(split(b) ? "elem" : "addr")}'length);";
+            yield return $"{b.Signal}_wr_data <= {unit}_wr_data;";
+        }
     }
 
     /// <summary>The buffers the engine's write-back reads residual operands from.</summary>

@@ -47,6 +47,9 @@ public static class ResourceSummary
             $"| **total** | | | | | | {t.Lut:N0} | {t.LutRam:N0} | {t.Ff:N0} | {t.Bram18} | {t.Dsp} | {design.LatencyCycles:N0} | {F(design.Timing.FmaxMHz)} |\n"));
         md.Append(string.Create(CultureInfo.InvariantCulture,
             $"| **device** | | | | | | {c.Lut:N0} | {c.LutRam:N0} | {c.Ff:N0} | {c.Bram18} | {c.Dsp} | | |\n"));
+        foreach (var shared in design.Layers.Where(l => l.RunsOn is not null).GroupBy(l => l.RunsOn!))
+            md.Append('\n').Append(string.Join(", ", shared.Select(l => l.Name))).Append(shared.Count() == 1 ? " runs" : " run")
+                .Append(" on the instance of ").Append(shared.Key).Append(" (a job each; its row holds the instance, theirs their buffers).\n");
         if (appendix is not null) md.Append('\n').Append(appendix);
         return md.ToString();
     }

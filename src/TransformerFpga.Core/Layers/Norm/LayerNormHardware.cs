@@ -10,10 +10,57 @@ namespace TransformerFpga.Layers.Norm;
 /// when the next is idle. The front streams a row in (Σx, Σx² with x² on a multiplier, a copy into a three-row ring),
 /// the middle forms Σ D², its root and the normalised reciprocal bit-serially, the back streams the row out of the
 /// ring (|D|·2^sh·R and |u|·|G| on two multipliers). Each multiplier is one DSP48E1 (with MREG and PREG) up to 24 × 17
-/// bits, or a two-stage LUT adder tree when the layer's multipliers are LUTs.
+/// bits, or a two-stage LUT adder tree when the layer's multipliers are LUTs. In an Engine design one instance runs
+/// every layer norm of the same shape, one job each (<see cref="Jobs"/>).
 /// </summary>
-public sealed class LayerNormHardware(LayerNormLayer layer) : LayerDatapath
+public sealed class LayerNormHardware : LayerDatapath
 {
+    private readonly LayerNormLayer layer;
+
+    public LayerNormHardware(LayerNormLayer layer) : this([layer]) { }
+
+    private LayerNormHardware(IReadOnlyList<LayerNormLayer> jobs)
+    {
+        layer = jobs[0];
+        Jobs = jobs;
+    }
+
+    /// <summary>The layer norms this datapath runs, one per value of its job input, in that order.</summary>
+    public IReadOnlyList<LayerNormLayer> Jobs { get; }
+
+    public override bool HasJobPort => true;
+
+    /// <summary>
+    /// Layer norms share an instance when its schedule and widths are theirs alike: the row length, the rows, the
+    /// input and output bits and the root's bits (so each keeps its cycles), and the multipliers.
+    /// </summary>
+    public override string? UnitKey(bool lutMultipliers)
+    {
+        var s = new Shape([layer], lutMultipliers);
+        return FormattableString.Invariant($"layernorm d{s.D} rows{layer.Rows} x{s.XBits} y{s.YBits} root{s.RootBits} {(lutMultipliers ? "lut" : "dsp")}");
+    }
+
+    /// <summary>
+    /// The datapath that runs these layer norms (of one <see cref="UnitKey"/>) as its jobs, or null when their
+    /// gains and offsets, scaled to the largest shift, would not fit one DSP48E1 product or 64 bits.
+    /// </summary>
+    public override LayerDatapath? ForJobs(IReadOnlyList<QuantizedLayer> jobs)
+    {
+        var norms = jobs.Cast<LayerNormLayer>().ToList();
+        if (norms.Count == 1) return new LayerNormHardware(norms);
+        int shift = norms.Max(n => n.Gain.Shift);
+        foreach (var n in norms)
+        {
+            int up = shift - n.Gain.Shift;
+            if (IntegerMath.BitLength(n.Gain.Multipliers.Max(v => Math.Abs(v))) + up > MaxSharedGainBits) return null;
+            if (IntegerMath.BitLength(n.Offset.Max(v => Math.Abs(v))) + up > 62) return null;
+        }
+        return new LayerNormHardware(norms);
+    }
+
+    /// <summary>The widest gain magnitude of a shared instance: |u|·|G| stays one DSP48E1 product (17 × 24 bits unsigned).</summary>
+    private const int MaxSharedGainBits = 24;
+
     public override string Template => "layernorm.vhd";
     public override string TemplateEntity => "tfpga_layernorm";
     public override ModuleKind ModuleKind => ModuleKind.LayerNorm;
@@ -36,9 +83,10 @@ public sealed class LayerNormHardware(LayerNormLayer layer) : LayerDatapath
     /// <summary>Back stages from a ring address to the written value (layernorm.vhd BDEPTH).</summary>
     public const int BackDepth = 14;
 
-    /// <summary>The widths of the datapath, all from bounds of |x| ≤ 2^(b-1).</summary>
-    private sealed record Shape(LayerNormLayer Layer, bool Lut)
+    /// <summary>The widths of the datapath, all from bounds of |x| ≤ 2^(b-1); the tables' from every job's, scaled to the largest shift.</summary>
+    private sealed record Shape(IReadOnlyList<LayerNormLayer> Jobs, bool Lut)
     {
+        public LayerNormLayer Layer => Jobs[0];
         public int D => Layer.Columns;
         public int XBits => Layer.Sources[0].Output.Bits;
         public int YBits => Layer.Output.Bits;
@@ -55,12 +103,19 @@ public sealed class LayerNormHardware(LayerNormLayer layer) : LayerDatapath
         public int CenteredBits => Vhdl.SignedWidth((long)D << XBits);
         public int SquareSumBits => IntegerMath.BitLength(SquareSumMax);
         public int VarianceBits => IntegerMath.BitLength(VarianceMax);
-        public int GainBits => Vhdl.SignedWidth(Layer.Gain.Multipliers.Max(v => Math.Abs(v)));
-        public int OffsetBits => Vhdl.SignedWidth(Layer.Offset.Max(v => Math.Abs(v)));
-        public int SBits => Math.Max(Vhdl.SignedWidth((1L << NormalizedMagnitudeBits) * Layer.Gain.Multipliers.Max(v => Math.Abs(v)) + Layer.Offset.Max(v => Math.Abs(v))),
+        /// <summary>The shift of the output's rounding: the largest of the jobs'.</summary>
+        public int Shift => Jobs.Max(j => j.Gain.Shift);
+        /// <summary>A job's gains and offsets scaled by 2^(Shift − its shift): (u·G + B)·2^-shift rounds to the same value.</summary>
+        public long[] Gains(LayerNormLayer job) => job.Gain.Multipliers.Select(v => v << (Shift - job.Gain.Shift)).ToArray();
+        public long[] Offsets(LayerNormLayer job) => job.Offset.Select(v => v << (Shift - job.Gain.Shift)).ToArray();
+        private long MaxGain => Jobs.Max(j => Gains(j).Max(v => Math.Abs(v)));
+        private long MaxOffset => Jobs.Max(j => Offsets(j).Max(v => Math.Abs(v)));
+        public int GainBits => Vhdl.SignedWidth(MaxGain);
+        public int OffsetBits => Vhdl.SignedWidth(MaxOffset);
+        public int SBits => Math.Max(Jobs.Max(j => Vhdl.SignedWidth((1L << NormalizedMagnitudeBits) * Gains(j).Max(v => Math.Abs(v)) + Offsets(j).Max(v => Math.Abs(v)))),
             Math.Max(NormalizedMagnitudeBits + GainBits, OffsetBits)) + 1;
-        /// <summary>Bits of floor(sqrt(Σ D² + E)): half the (even-rounded) bits of the radicand, at least 2.</summary>
-        public int RootBits => Math.Max(2, (IntegerMath.BitLength(SquaresMax + Layer.EpsilonTerm) + 1) / 2);
+        /// <summary>Bits of floor(sqrt(Σ D² + E)): half the (even-rounded) bits of the radicand, at least 2 (the widest job's).</summary>
+        public int RootBits => Jobs.Max(j => Math.Max(2, (IntegerMath.BitLength(SquaresMax + j.EpsilonTerm) + 1) / 2));
         /// <summary>Set bits of the constant d: the middle's products with d take one clock each; d·x adds one shifted copy per bit.</summary>
         public int DTerms => System.Numerics.BitOperations.PopCount((uint)D);
     }
@@ -74,17 +129,17 @@ public sealed class LayerNormHardware(LayerNormLayer layer) : LayerDatapath
     /// </summary>
     public override long Cycles(int lanes, bool lutMultipliers)
     {
-        var s = new Shape(layer, lutMultipliers);
+        var s = new Shape([layer], lutMultipliers);
         long front = s.D + FrontLatency, middle = s.SumMagnitudeBits + 2 * s.DTerms + s.RootBits + MiddleOverhead, back = s.D + BackDepth;
         return front + middle + (layer.Rows - 1) * Math.Max(middle + 1, back + 1) + back;
     }
 
     /// <summary>Bits of floor(sqrt(Σ D² + E)) (Σ D_c² = d·(d·Σx² − S²) ≤ d³·2^(2b-2)).</summary>
-    public int RootBits => new Shape(layer, false).RootBits;
+    public int RootBits => new Shape([layer], false).RootBits;
 
     /// <summary>The longest register-to-register path of the template: the candidates below, one per stage.</summary>
     public override TimingPath CriticalPath(int lanes, bool lutMultipliers, BufferResource weights = BufferResource.Auto) =>
-        PipelineTiming.Longest(Paths(new Shape(layer, lutMultipliers)).ToArray());
+        PipelineTiming.Longest(Paths(new Shape(Jobs, lutMultipliers)).ToArray());
 
     private static IEnumerable<TimingPath> Paths(Shape s)
     {
@@ -113,7 +168,8 @@ public sealed class LayerNormHardware(LayerNormLayer layer) : LayerDatapath
         // d·Q and d·V, one set bit of d per clock (the bit's shift selected, then added); d·Q − S²; d·V + ε
         yield return PipelineTiming.Ended(TimingPath.FromRegister().Luts(s.DTerms > 4 ? 2 : 1).Adder(2 * rt));
         yield return PipelineTiming.Ended(TimingPath.FromRegister().Adder(s.VarianceBits));
-        yield return PipelineTiming.Ended(TimingPath.FromRegister().Adder(2 * rt));
+        // (an instance with several jobs chooses the job's ε first)
+        yield return PipelineTiming.Ended(TimingPath.FromRegister().Luts(s.Jobs.Count > 1 ? LogLevels(s.Jobs.Count, 4) : 0).Adder(2 * rt));
         // root step: compare/subtract over RT + 4 bits, then the remainder multiplexer; division step over RT + 1 bits
         yield return PipelineTiming.Ended(TimingPath.FromRegister().Adder(rt + 4).Luts(1));
         yield return PipelineTiming.Ended(TimingPath.FromRegister().Adder(rt + 1).Luts(1));
@@ -128,7 +184,7 @@ public sealed class LayerNormHardware(LayerNormLayer layer) : LayerDatapath
         // |u| = (P + 2^(RT-1)) >> RT from the product register (with LUT multipliers, the two halves' sum first)
         yield return PipelineTiming.Ended(s.Lut ? TimingPath.FromRegister().Adder(rt + ReciprocalBits).Adder(rt + ReciprocalBits) : TimingPath.FromDsp().Adder(rt + ReciprocalBits));
         // gain and offset ROMs (d words)
-        yield return PipelineTiming.RomRead(s.D);
+        yield return PipelineTiming.RomRead(s.D * s.Jobs.Count);
         // s = B ± |u|·|G| from the product register: the negation, then the sum
         yield return PipelineTiming.Ended((s.Lut ? TimingPath.FromRegister() : TimingPath.FromDsp()).Adder(s.SBits).Adder(s.SBits));
         yield return PipelineTiming.Requantizer(s.SBits, s.YBits);
@@ -150,7 +206,7 @@ public sealed class LayerNormHardware(LayerNormLayer layer) : LayerDatapath
 
     public override void Fill(VhdlTemplate template, int lanes, bool lutMultipliers, int outputBanks = 1, BufferResource weights = BufferResource.Auto, int outputPitch = 0)
     {
-        var s = new Shape(layer, lutMultipliers);
+        var s = new Shape(Jobs, lutMultipliers);
         int gb = s.GainBits, bb = s.OffsetBits;
         template.SetRegion("constants", Vhdl.Lines(
             Vhdl.Positive("ROWS", layer.Rows),
@@ -161,16 +217,17 @@ public sealed class LayerNormHardware(LayerNormLayer layer) : LayerDatapath
             Vhdl.Positive("T_BITS", s.VarianceBits),
             Vhdl.Positive("CEN_BITS", s.CenteredBits),
             Vhdl.Positive("RT_BITS", s.RootBits),
-            Vhdl.Constant("EPS", "unsigned(2 * RT_BITS - 1 downto 0)", Vhdl.UnsignedBits(layer.EpsilonTerm, 2 * s.RootBits)),
+            Vhdl.Positive("JOBS", Jobs.Count),
             Vhdl.Positive("GB", gb),
             Vhdl.Positive("BB", bb),
             Vhdl.Positive("S_BITS", s.SBits),
-            Vhdl.Natural("SHIFT", layer.Gain.Shift)));
-        // gain word: sign in bit GB, magnitude below (the multiplier takes magnitudes)
-        var gain = layer.Gain.Multipliers.Select(v => Vhdl.UnsignedBits((v < 0 ? 1L << gb : 0) | Math.Abs(v), gb + 1));
+            Vhdl.Natural("SHIFT", s.Shift)));
+        // gain word: sign in bit GB, magnitude below (the multiplier takes magnitudes); DM words per job
+        var gain = Jobs.SelectMany(s.Gains).Select(v => Vhdl.UnsignedBits((v < 0 ? 1L << gb : 0) | Math.Abs(v), gb + 1));
         template.SetRegion("rom", Vhdl.Lines(
             Vhdl.Constant("GAIN", "gain_rom_t", Vhdl.Aggregate(gain, "    ", 6, 2, Vhdl.UnsignedBits(0, gb + 1))),
-            Vhdl.Constant("OFFSET", "offset_rom_t", Vhdl.Aggregate(layer.Offset.Select(v => Vhdl.Bits(v, bb)), "    ", 4, 2, Vhdl.Bits(0, bb)))));
+            Vhdl.Constant("OFFSET", "offset_rom_t", Vhdl.Aggregate(Jobs.SelectMany(s.Offsets).Select(v => Vhdl.Bits(v, bb)), "    ", 4, 2, Vhdl.Bits(0, bb))),
+            Vhdl.Constant("EPS", "eps_rom_t", Vhdl.Aggregate(Jobs.Select(j => Vhdl.UnsignedBits(j.EpsilonTerm, 2 * s.RootBits)), "    ", 4))));
         Multipliers.Fill(template, lutMultipliers);
     }
 

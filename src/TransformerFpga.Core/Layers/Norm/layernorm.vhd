@@ -2,6 +2,9 @@
 --   S = sum_c x_c,  Q = sum_c x_c^2,  sum_c D_c^2 = DM * (DM * Q - S^2)  (D_c = DM * x_c - S),
 --   r = max(1, floor(sqrt(sum_c D_c^2 + EPS))),  L = bits(r),  R = floor((2^(L+16) - 1) / r),
 --   u_c = round(D_c * R * 2^-L),  y_c = sat(round((u_c * G[c] + B[c]) * 2^-SHIFT))
+-- One instance may run several layer norms of the same shape (JOBS, each a sequencer step): the job, taken at
+-- start, chooses its EPS and its rows of the GAIN and OFFSET tables; a job's gains and offsets are stored scaled
+-- by 2^(SHIFT - its own shift), which rounds to the same values.
 -- Three stages work on three rows at once, each handing its row to the next when that one is idle:
 --   front  streams row r+1 from the source buffer, one element per clock: S, Q (x^2 on a multiplier),
 --          and a copy of the row in a three-row ring;
@@ -25,6 +28,7 @@ entity tfpga_layernorm is
     start        : in  std_logic;
     done         : out std_logic;
     -- tfpga:ports-begin
+    job          : in  unsigned(0 downto 0);
     src0_rd_addr : out unsigned(2 downto 0);
     src0_rd_data : in  signed(7 downto 0);
     wr_en        : out std_logic;
@@ -46,7 +50,7 @@ architecture rtl of tfpga_layernorm is
   constant T_BITS    : positive := 18;
   constant CEN_BITS  : positive := 12;
   constant RT_BITS   : positive := 13;
-  constant EPS       : unsigned(2 * RT_BITS - 1 downto 0) := "00000000000000000000000011";
+  constant JOBS      : positive := 1;
   constant GB        : positive := 8;
   constant BB        : positive := 26;
   constant S_BITS    : positive := 30;
@@ -67,13 +71,15 @@ architecture rtl of tfpga_layernorm is
   constant RL_W      : positive := RT_BITS + RL_BITS + 2;
   constant RH_W      : positive := RT_BITS + RH_BITS + 2;
   constant GP_W      : positive := U_BITS + GB + 2;
-  -- GAIN: the gain's sign in bit GB, its magnitude below
-  type gain_rom_t is array (0 to maximum(DM, 2) - 1) of unsigned(GB downto 0);
-  type offset_rom_t is array (0 to maximum(DM, 2) - 1) of signed(BB - 1 downto 0);
+  -- GAIN: the gain's sign in bit GB, its magnitude below; DM entries per job
+  type gain_rom_t is array (0 to maximum(JOBS * DM, 2) - 1) of unsigned(GB downto 0);
+  type offset_rom_t is array (0 to maximum(JOBS * DM, 2) - 1) of signed(BB - 1 downto 0);
+  type eps_rom_t is array (0 to JOBS - 1) of unsigned(2 * RT_BITS - 1 downto 0);
   -- tfpga:rom-begin
   constant GAIN   : gain_rom_t := (0 => "001000000", 1 => "000110000", 2 => "101010000", 3 => "001000100");
   constant OFFSET : offset_rom_t := (0 => "00000000000000000000000000", 1 => "00000000010000000000000000",
     2 => "11111111110000000000000000", 3 => "00000000000000000000000000");
+  constant EPS    : eps_rom_t := (0 => "00000000000000000000000011");
   -- tfpga:rom-end
 
   -- tfpga:multiplier-begin
@@ -150,6 +156,9 @@ architecture rtl of tfpga_layernorm is
     return v;
   end function;
 
+  -- the job of the current run, and its first entry in GAIN and OFFSET
+  signal job_q     : natural range 0 to JOBS - 1 := 0;
+  signal gbase     : natural range 0 to (JOBS - 1) * DM := 0;
   -- front: statistics of a row
   type front_t is (F_IDLE, F_READ, F_WAIT, F_HOLD);
   signal fstate    : front_t := F_IDLE;
@@ -212,6 +221,7 @@ architecture rtl of tfpga_layernorm is
   signal rh_p      : unsigned(RT_BITS + RH_BITS - 1 downto 0) := (others => '0');
   signal umag      : unsigned(U_BITS - 1 downto 0) := (others => '0');
   signal gch       : natural range 0 to DM - 1 := 0;
+  signal gidx      : natural range 0 to JOBS * DM - 1 := 0;
   signal gain_q    : unsigned(GB downto 0) := (others => '0');
   signal off8, off9, off10 : signed(BB - 1 downto 0) := (others => '0');
   signal gp_m      : unsigned(U_BITS + GB - 1 downto 0) := (others => '0');
@@ -289,9 +299,15 @@ begin
         umag <= resize(shift_right(rp_p + half, RT_BITS), U_BITS);
       end if;
       if bv(7) = '1' then
-        gain_q <= GAIN(gch);
-        off8   <= OFFSET(gch);
-        if gch = DM - 1 then gch <= 0; else gch <= gch + 1; end if;
+        gain_q <= GAIN(gidx);
+        off8   <= OFFSET(gidx);
+        if gch = DM - 1 then
+          gch  <= 0;
+          gidx <= gbase;
+        else
+          gch  <= gch + 1;
+          gidx <= gidx + 1;
+        end if;
       end if;
       -- from here neg holds the sign of the product |u| * G
       neg(9) <= neg(8) xor gain_q(GB);
@@ -334,6 +350,15 @@ begin
             if start = '1' then
               frow <= 0; fbase <= 0; fc <= 0;
               fring <= 0; fwp <= 0; gch <= 0; wcount <= 0;
+              if to_integer(job) < JOBS then
+                job_q <= to_integer(job);
+                gbase <= to_integer(job) * DM;
+                gidx  <= to_integer(job) * DM;
+              else
+                job_q <= 0;
+                gbase <= 0;
+                gidx  <= 0;
+              end if;
               sum <= (others => '0');
               sqsum <= (others => '0');
               fstate <= F_READ;
@@ -418,7 +443,7 @@ begin
               term <= term + 1;
             end if;
           when M_RAD =>
-            rad   <= macc + EPS;
+            rad   <= macc + EPS(job_q);
             rem_s <= (others => '0');
             root  <= (others => '0');
             it    <= RT_BITS - 1;
