@@ -72,8 +72,8 @@ internal static class EngineBenchmark
         string folder = Path.Combine(Path.GetTempPath(), "tfpga-bench-targets-" + Environment.ProcessId);
         Console.WriteLine("Engine designs as the build makes them (uniform bits, Auto buffers and multipliers, the most lanes up to 16 that fit), XC7S15 at 100 MHz:");
         Console.WriteLine();
-        Console.WriteLine("| target | lanes (multipliers) | fits | LUT | LUTRAM | FF | RAMB18 | DSP | cycles | target cycles |");
-        Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| target | lanes (multipliers) | fits | LUT | LUTRAM | FF | RAMB18 | DSP | worst path (ns) | cycles | target cycles |");
+        Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         try
         {
             foreach (var (name, spec, bits, maxCycles) in targets)
@@ -91,7 +91,7 @@ internal static class EngineBenchmark
                 string multipliers = e.Layers.Single(l => l.Name == Hardware.ResourceModel.EngineRow).Multiplier ?? "";
                 if (writeTo is not null) WriteDesign(evaluation.Quantize(resolved.Plan.Bits), resolved.Plan, config.Name, Path.Combine(writeTo, spec.Name));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {name} | {resolved.Plan.Engine!.Lanes} ({multipliers}) | {(e.Fits ? "yes" : "no")} | {t.Lut:N0} | {t.LutRam:N0} | {t.Ff:N0} | {t.Bram18} | {t.Dsp} | {e.LatencyCycles:N0} | ≤ {maxCycles:N0} |"));
+                    $"| {name} | {resolved.Plan.Engine!.Lanes} ({multipliers}) | {(e.Fits ? "yes" : "no")} | {t.Lut:N0} | {t.LutRam:N0} | {t.Ff:N0} | {t.Bram18} | {t.Dsp} | {e.Timing.Critical.Nanoseconds:0.00} | {e.LatencyCycles:N0} | ≤ {maxCycles:N0} |"));
             }
         }
         finally
