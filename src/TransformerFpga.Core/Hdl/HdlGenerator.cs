@@ -505,7 +505,7 @@ public static class HdlGenerator
                     if (Split(job.Sources[k]))
                         body.AddRange(ElementRead($"lyr_{job.Instance}_src{k}", job.Sources[k]));
             string ReadData(LayerInfo job, int k) => Split(job.Sources[k]) ? $"lyr_{job.Instance}_src{k}_data" : job.Sources[k].Signal + "_rd_data";
-            if (layer.UnitMembers is { Count: > 0 } members)
+            if (layer.UnitMembers is { Count: > 0 })
             {
                 body.AddRange(UnitSteering(layer, ReadData, Split));
                 string unit = $"lyr_{layer.Instance}";
