@@ -58,8 +58,11 @@ public sealed class LayerNormHardware : LayerDatapath
         return new LayerNormHardware(norms);
     }
 
-    /// <summary>The widest gain magnitude of a shared instance: |u|·|G| stays one DSP48E1 product (17 × 24 bits unsigned).</summary>
-    private const int MaxSharedGainBits = 24;
+    /// <summary>
+    /// The widest scaled gain of a shared instance, in bits of its magnitude: the template's gain field is one bit
+    /// wider (GB), and |u|·|G| stays one DSP48E1 product (17 × 24 bits unsigned).
+    /// </summary>
+    private const int MaxSharedGainBits = 23;
 
     public override string Template => "layernorm.vhd";
     public override string TemplateEntity => "tfpga_layernorm";
