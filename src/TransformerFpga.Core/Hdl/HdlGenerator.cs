@@ -177,17 +177,16 @@ public static class HdlGenerator
     /// </summary>
     private static List<LayerInfo> ShareInstances(List<LayerInfo> layers)
     {
-        var groups = new List<List<LayerInfo>>();
+        var groups = new List<(string Key, List<LayerInfo> Members)>();
         foreach (var info in layers.Where(l => !l.OnEngine))
         {
             if (info.Layer.Datapath?.UnitKey(info.LutMultipliers) is not { } key) continue;
-            var group = groups.FirstOrDefault(g => g[0].Layer.Datapath!.UnitKey(g[0].LutMultipliers) == key
-                && g[0].Layer.Datapath!.ForJobs([.. g.Select(m => m.Layer), info.Layer]) is not null);
-            if (group is null) groups.Add([info]);
+            var group = groups.FirstOrDefault(g => g.Key == key && info.Datapath.ForJobs([.. g.Members.Select(m => m.Layer), info.Layer]) is not null).Members;
+            if (group is null) groups.Add((key, [info]));
             else group.Add(info);
         }
         var shared = layers.ToList();
-        foreach (var group in groups.Where(g => g.Count > 1))
+        foreach (var (_, group) in groups.Where(g => g.Members.Count > 1))
         {
             var owner = group[0];
             var members = group.Skip(1).Select((m, k) => m with { UnitStep = owner.Step, Job = k + 1 }).ToList();
@@ -266,19 +265,25 @@ public static class HdlGenerator
     internal static string LayerVhdl(LayerInfo info, bool elementAddresses = false)
     {
         var t = VhdlTemplate.Load(info.Datapath.Template).Rename(info.Datapath.TemplateEntity, info.Entity);
-        // an instance that runs further layers addresses the widest of their buffers (they hold the same elements)
-        var jobs = info.Jobs;
         for (int k = 0; k < info.Sources.Count; k++)
         {
             var source = info.Sources[k];
-            t.SetPortWidth($"src{k}_rd_addr", jobs.Max(j => elementAddresses ? j.Sources[k].ElementAddressBits : j.Sources[k].AddressBits))
+            int index = k;
+            t.SetPortWidth($"src{k}_rd_addr", UnitAddressBits(info, j => j.Sources[index], elementAddresses))
                 .SetPortWidth($"src{k}_rd_data", elementAddresses ? source.Width : source.ReadWidth);
         }
-        t.SetPortWidth("wr_addr", jobs.Max(j => elementAddresses ? j.Output.ElementAddressBits : j.Output.AddressBits)).SetPortWidth("wr_data", info.Output.Width);
+        t.SetPortWidth("wr_addr", UnitAddressBits(info, j => j.Output, elementAddresses)).SetPortWidth("wr_data", info.Output.Width);
         if (info.Datapath.HasJobPort) t.SetPortWidth("job", JobBits(info));
         info.Datapath.Fill(t, info.Lanes, info.LutMultipliers, elementAddresses ? 1 : info.Output.Banks, info.Weights, info.Output.RowPitch);
         return t.ToString();
     }
+
+    /// <summary>
+    /// Width of an instance's address into one of its buffers (<paramref name="buffer"/> of each job): the widest of its
+    /// jobs' buffers, which hold the same elements.
+    /// </summary>
+    private static int UnitAddressBits(LayerInfo info, Func<LayerInfo, BufferInfo> buffer, bool elementAddresses) =>
+        info.Jobs.Max(j => elementAddresses ? buffer(j).ElementAddressBits : buffer(j).AddressBits);
 
     /// <summary>Width of an instance's job input.</summary>
     private static int JobBits(LayerInfo info) => Vhdl.AddressBits(info.Jobs.Count);
@@ -373,14 +378,14 @@ public static class HdlGenerator
             signals.Add($"signal {unit}_job   : unsigned({JobBits(layer) - 1} downto 0);");
             for (int k = 0; k < layer.Sources.Count; k++)
             {
-                signals.Add($"signal {unit}_src{k}_unit_addr : unsigned({layer.Jobs.Max(j => JobAddressBits(j.Sources[k])) - 1} downto 0);");
+                int index = k;
+                signals.Add($"signal {unit}_src{k}_unit_addr : unsigned({UnitAddressBits(layer, j => j.Sources[index], engine is not null) - 1} downto 0);");
                 signals.Add($"signal {unit}_src{k}_unit_data : signed({layer.Sources[k].Width - 1} downto 0);");
             }
             signals.Add($"signal {unit}_wr_en   : std_logic;");
-            signals.Add($"signal {unit}_wr_addr : unsigned({layer.Jobs.Max(j => JobAddressBits(j.Output)) - 1} downto 0);");
+            signals.Add($"signal {unit}_wr_addr : unsigned({UnitAddressBits(layer, j => j.Output, engine is not null) - 1} downto 0);");
             signals.Add($"signal {unit}_wr_data : signed({layer.Output.Width - 1} downto 0);");
         }
-        int JobAddressBits(BufferInfo b) => engine is null ? b.AddressBits : b.ElementAddressBits;
         foreach (var layer in design.OffEngine)
             for (int k = 0; k < layer.Sources.Count; k++)
             {

@@ -15,18 +15,15 @@ namespace TransformerFpga.Layers.Norm;
 /// </summary>
 public sealed class LayerNormHardware : LayerDatapath
 {
-    private readonly LayerNormLayer layer;
-
     public LayerNormHardware(LayerNormLayer layer) : this([layer]) { }
 
-    private LayerNormHardware(IReadOnlyList<LayerNormLayer> jobs)
-    {
-        layer = jobs[0];
-        Jobs = jobs;
-    }
+    private LayerNormHardware(IReadOnlyList<LayerNormLayer> jobs) => Jobs = jobs;
 
     /// <summary>The layer norms this datapath runs, one per value of its job input, in that order.</summary>
     public IReadOnlyList<LayerNormLayer> Jobs { get; }
+
+    /// <summary>The layer it was made for (the first job); the others share its shape, so its schedule is theirs.</summary>
+    private LayerNormLayer Layer => Jobs[0];
 
     public override bool HasJobPort => true;
 
@@ -36,8 +33,8 @@ public sealed class LayerNormHardware : LayerDatapath
     /// </summary>
     public override string? UnitKey(bool lutMultipliers)
     {
-        var s = new Shape([layer], lutMultipliers);
-        return FormattableString.Invariant($"layernorm d{s.D} rows{layer.Rows} x{s.XBits} y{s.YBits} root{s.RootBits} {(lutMultipliers ? "lut" : "dsp")}");
+        var s = new Shape([Layer], lutMultipliers);
+        return FormattableString.Invariant($"layernorm d{s.D} rows{Layer.Rows} x{s.XBits} y{s.YBits} root{s.RootBits} {(lutMultipliers ? "lut" : "dsp")}");
     }
 
     /// <summary>
@@ -132,13 +129,13 @@ public sealed class LayerNormHardware : LayerDatapath
     /// </summary>
     public override long Cycles(int lanes, bool lutMultipliers)
     {
-        var s = new Shape([layer], lutMultipliers);
+        var s = new Shape([Layer], lutMultipliers);
         long front = s.D + FrontLatency, middle = s.SumMagnitudeBits + 2 * s.DTerms + s.RootBits + MiddleOverhead, back = s.D + BackDepth;
-        return front + middle + (layer.Rows - 1) * Math.Max(middle + 1, back + 1) + back;
+        return front + middle + (Layer.Rows - 1) * Math.Max(middle + 1, back + 1) + back;
     }
 
     /// <summary>Bits of floor(sqrt(Σ D² + E)) (Σ D_c² = d·(d·Σx² − S²) ≤ d³·2^(2b-2)).</summary>
-    public int RootBits => new Shape([layer], false).RootBits;
+    public int RootBits => new Shape([Layer], false).RootBits;
 
     /// <summary>The longest register-to-register path of the template: the candidates below, one per stage.</summary>
     public override TimingPath CriticalPath(int lanes, bool lutMultipliers, BufferResource weights = BufferResource.Auto) =>
@@ -212,7 +209,7 @@ public sealed class LayerNormHardware : LayerDatapath
         var s = new Shape(Jobs, lutMultipliers);
         int gb = s.GainBits, bb = s.OffsetBits;
         template.SetRegion("constants", Vhdl.Lines(
-            Vhdl.Positive("ROWS", layer.Rows),
+            Vhdl.Positive("ROWS", Layer.Rows),
             Vhdl.Positive("DM", s.D),
             Vhdl.Positive("SUM_BITS", s.SumBits),
             Vhdl.Positive("SMAG_BITS", s.SumMagnitudeBits),
