@@ -33,13 +33,13 @@ public static class AutoMapping
         if (autoMultipliers.Count > 0)
         {
             var lut = estimate(baseline.With(n => autoMultipliers.Contains(n) ? baseline[n] with { Multiplier = MultiplierMapping.Lut } : baseline[n]));
-            moves.AddRange(Moves(autoMultipliers, first, lut, n => $"{n}: multipliers in LUTs", c => c with { Multiplier = MultiplierMapping.Lut }));
+            moves.AddRange(Moves(autoMultipliers, first, lut, n => $"{n}: multipliers in LUTs", c => c with { Multiplier = MultiplierMapping.Lut }, byInstance: true));
         }
         if (autoBuffers.Count > 0)
         {
             static BufferResource Other(BufferResource b) => b == BufferResource.Block ? BufferResource.Distributed : BufferResource.Block;
             var flipped = estimate(baseline.With(n => autoBuffers.Contains(n) ? baseline[n] with { Buffer = Other(baseline[n].Buffer) } : baseline[n]));
-            moves.AddRange(Moves(autoBuffers, first, flipped, n => $"{n}: buffer in {Other(baseline[n].Buffer)} RAM", c => c with { Buffer = Other(c.Buffer) }));
+            moves.AddRange(Moves(autoBuffers, first, flipped, n => $"{n}: buffer in {Other(baseline[n].Buffer)} RAM", c => c with { Buffer = Other(c.Buffer) }, byInstance: false));
         }
 
         var total = first.Total;
@@ -169,13 +169,16 @@ public static class AutoMapping
     private sealed record Move(IReadOnlyList<string> Layers, IReadOnlyList<string> Descriptions, Resources Delta, Func<LayerChoice, LayerChoice> Apply);
 
     /// <summary>
-    /// One move per layer, except that the layers one instance runs (<see cref="LayerEstimate.RunsOn"/>) move together,
-    /// as one move of their instance's layer: moving one alone would give it an instance of its own.
+    /// One move per layer, except that with <paramref name="byInstance"/> (a change of the instance, its multipliers)
+    /// the layers one instance runs (<see cref="LayerEstimate.RunsOn"/>) move together, as one move of their instance's
+    /// layer: moving one alone would give it an instance of its own. Buffers are each layer's own.
     /// </summary>
-    private static IEnumerable<Move> Moves(List<string> layers, DesignEstimate before, DesignEstimate after, Func<string, string> describe, Func<LayerChoice, LayerChoice> apply)
+    private static IEnumerable<Move> Moves(List<string> layers, DesignEstimate before, DesignEstimate after, Func<string, string> describe, Func<LayerChoice, LayerChoice> apply,
+        bool byInstance)
     {
         var deltas = before.LayerChanges(after);
-        var runsOn = before.Layers.Where(l => l.RunsOn is not null).ToDictionary(l => l.Name, l => l.RunsOn!, StringComparer.Ordinal);
+        var runsOn = !byInstance ? new Dictionary<string, string>()
+            : before.Layers.Where(l => l.RunsOn is not null).ToDictionary(l => l.Name, l => l.RunsOn!, StringComparer.Ordinal);
         foreach (var l in before.Layers.Where(l => layers.Contains(l.Name) && !(runsOn.TryGetValue(l.Name, out var owner) && layers.Contains(owner))))
         {
             var group = layers.Where(n => n == l.Name || runsOn.GetValueOrDefault(n) == l.Name).ToList();
