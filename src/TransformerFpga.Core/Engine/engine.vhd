@@ -422,7 +422,7 @@ begin
       -- the magnitude register has no enable: its only load is the multiplier (AREG candidate)
       q_valid(1) <= ld;
       q_neg(1)   <= acc(ACC_BITS - 1);
-      q_mag      <= magnitude(acc);
+      q_mag      <= magnitude_lut(acc);
       q_valid(2 to 6) <= q_valid(1 to 5);
       q_neg(2 to 6)   <= q_neg(1 to 5);
       if LUT_MUL then
@@ -444,12 +444,10 @@ begin
       -- restore the sign (ReLU: negative results are 0)
       rv <= q_valid(6);
       if q_valid(6) = '1' then
-        if q_neg(6) = '0' then
-          res <= signed(q_clamp);
-        elsif c_relu = '1' then
+        if q_neg(6) = '1' and c_relu = '1' then
           res <= (others => '0');
         else
-          neg := -signed(resize(q_clamp, YB + 1));
+          neg := negate_when(signed(resize(q_clamp, YB + 1)), q_neg(6));
           res <= neg(YB - 1 downto 0);
         end if;
       end if;
@@ -492,11 +490,11 @@ begin
         end if;
         e_valid(st) <= e_in & e_valid(st)(1 to E_DEPTH - 1);
         -- 1: magnitudes and the products' signs (the DSP48E1's A/B registers: unsigned products take one each)
-        e_xm(st) <= magnitude(e_xin);
-        e_gm(st) <= magnitude(e_gain_q(st));
+        e_xm(st) <= magnitude_lut(e_xin);
+        e_gm(st) <= magnitude_lut(e_gain_q(st));
         e_sign(st)(1) <= e_xin(YB - 1) xor e_gain_q(st)(E_GAIN_BITS - 1);
         if st = 1 and E_RESIDUAL = 1 then
-          e_sm(st) <= magnitude(s_rd_data);
+          e_sm(st) <= magnitude_lut(s_rd_data);
           e_sign_s(st)(1) <= s_rd_data(SB - 1);
         else
           e_sm(st) <= (others => '0');
@@ -524,12 +522,10 @@ begin
         -- 4: the products' sum, signs restored; 5: + offset
         e_a := signed(resize(e_gx_p(st), E_SUM_BITS));
         e_b := signed(resize(e_gs_p(st), E_SUM_BITS));
-        if e_sign(st)(3) = '1' then e_a := -e_a; end if;
-        if e_sign_s(st)(3) = '1' then e_b := -e_b; end if;
-        e_sum(st)   <= e_a + e_b;
+        e_sum(st)   <= negate_when(e_a, e_sign(st)(3)) + negate_when(e_b, e_sign_s(st)(3));
         e_total(st) <= e_sum(st) + resize(e_off(st, 4), E_SUM_BITS);
         -- 6: magnitude; 7: + half; 8: shift
-        e_mag(st)  <= magnitude(e_total(st));
+        e_mag(st)  <= magnitude_lut(e_total(st));
         e_neg(st)  <= e_total(st)(E_SUM_BITS - 1) & e_neg(st)(6 to 8);
         e_half(st) <= resize(e_mag(st), E_SUM_BITS + 1) + c_e_half(st);
         e_sh(st)   <= shift_right(e_half(st), c_e_shift(st));
@@ -540,12 +536,8 @@ begin
         else
           e_clamp(st) <= signed(e_sh(st)(YB - 1 downto 0));
         end if;
-        if e_neg(st)(9) = '1' then
-          neg := -signed(resize(unsigned(e_clamp(st)), YB + 1));
-          e_y(st) <= neg(YB - 1 downto 0);
-        else
-          e_y(st) <= e_clamp(st);
-        end if;
+        neg := negate_when(signed(resize(unsigned(e_clamp(st)), YB + 1)), e_neg(st)(9));
+        e_y(st) <= neg(YB - 1 downto 0);
       end loop;
 
       -- write: the job's result is written at this edge when wv is high

@@ -29,6 +29,12 @@ package tfpga_pkg is
   -- |v| as an unsigned of v's width (which holds 2^(v'length-1)); written without "abs", which
   -- GHDL's Verilog output cannot express.
   function magnitude(v : signed) return unsigned;
+  -- -v when negative = '1', else v; same width (wraps like "-"). Written as (v xor negative) + negative:
+  -- one LUT per bit into the carry chain, where "-" and a select take an inverter and a multiplexer.
+  function negate_when(v : signed; negative : std_logic) return signed;
+  -- magnitude(v) formed by negate_when (the engine's form; the per-layer templates keep magnitude's, to which
+  -- their resource coefficients are fitted).
+  function magnitude_lut(v : signed) return unsigned;
   -- Requantizer stages on a magnitude: (m + 2^(n-1)) * 2^-n, i.e. round half up (half away from
   -- zero once the sign is restored); same width as m.
   function round_half_up(m : unsigned; n : natural) return unsigned;
@@ -197,6 +203,23 @@ package body tfpga_pkg is
       wide := -wide;
     end if;
     return unsigned(wide(v'length - 1 downto 0));
+  end function;
+
+  function negate_when(v : signed; negative : std_logic) return signed is
+    variable flipped : signed(v'length - 1 downto 0) := v;
+    variable carry : signed(v'length - 1 downto 0) := (others => '0');
+  begin
+    for i in flipped'range loop
+      flipped(i) := flipped(i) xor negative;
+    end loop;
+    carry(0) := negative;
+    return flipped + carry;
+  end function;
+
+  function magnitude_lut(v : signed) return unsigned is
+    variable vv : signed(v'length - 1 downto 0) := v;
+  begin
+    return unsigned(negate_when(vv, vv(vv'left)));
   end function;
 
   function round_half_up(m : unsigned; n : natural) return unsigned is
