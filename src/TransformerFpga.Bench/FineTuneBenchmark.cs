@@ -147,7 +147,7 @@ public static class FineTuneBenchmark
             for (int i = 0; i < parameter.Value.Length; i++) parameter.Value[i] = tensors[parameter.Name].Data[i];
         TransformerWeights Snapshot() => TransformerWeights.FromTensors(config, network.Parameters.ToTensors(), config.WeightsPath);
         double Validation(TransformerWeights w) => QuantizationAwareTraining.ValidationMse(
-            IntegerTransformer.Quantize(config, w, IntegerTransformer.Calibrate(new FloatTransformer(config, w), source.CalibrationWindows), bits), data, config);
+            source.Quantize(w, IntegerTransformer.Calibrate(new FloatTransformer(config, w), source.CalibrationWindows), bits), data, config);
         var best = (Weights: source.Weights, Epoch: 0, Mse: Validation(source.Weights));
         var optimizer = new AdamOptimizer(network.Parameters, 0);
         var random = new DeterministicRandom(options.Seed);

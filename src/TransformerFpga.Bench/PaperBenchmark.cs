@@ -13,7 +13,7 @@ using TransformerFpga.Trainer;
 namespace TransformerFpga.Bench;
 
 /// <summary>
-/// `paper [--retrain] [--epochs N] [--jobs N] [--family DIR] [--dmodels 8,16,…] [--finetune]`: the experiment of Ling, Qian, Schiele
+/// `paper [--retrain] [--epochs N] [--jobs N] [--family DIR] [--dmodels 8,16,…] [--bits 4,6,8] [--objective Accuracy|Latency] [--finetune]`: the experiment of Ling, Qian, Schiele
 /// (arXiv 2410.03294) on the sample's model family. For d_model 8, 16, …, 64 (ffn 4·d, one head, one
 /// encoder layer, batch norm, window 24, pressure/temperature/wind → temperature, the sample's data and
 /// trainer) and uniform 4, 6 and 8 bits it reports whether the design fits the XC7S15
@@ -51,14 +51,15 @@ public static class PaperBenchmark
     private sealed record Row(int DModel, int Bits, double FloatMse, double IntegerMse, Design Earlier, Design EarlierAutoMultipliers, Design Ours, Design Engine, ExploredDesign? Explored,
         double? FineTunedMse);
 
-    public const string Usage = "paper [--retrain] [--epochs N] [--jobs N] [--family DIR] [--dmodels 8,16,…] [--finetune (slow: minutes per configuration, hours for the family)]";
+    public const string Usage = "paper [--retrain] [--epochs N] [--jobs N] [--family DIR] [--dmodels 8,16,…] [--bits 4,6,8] [--objective Accuracy|Latency (FpgaExplore's)] [--finetune (slow: minutes per configuration, hours for the family)]";
 
     public static int Run(string[] args)
     {
         bool retrain = false, fineTune = false;
         int epochs = DefaultEpochs, jobs = 2;
-        int[] dModels = DModels;
+        int[] dModels = DModels, rowBits = UniformBits;
         string? family = null;
+        string objective = "Accuracy";
         for (int i = 1; i < args.Length; i++)
         {
             switch (args[i])
@@ -68,6 +69,8 @@ public static class PaperBenchmark
                 case "--jobs" when i + 1 < args.Length: jobs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--family" when i + 1 < args.Length: family = args[++i]; break;
                 case "--dmodels" when i + 1 < args.Length: dModels = args[++i].Split(',').Select(d => int.Parse(d, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--bits" when i + 1 < args.Length: rowBits = args[++i].Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--objective" when i + 1 < args.Length: objective = args[++i]; break;
                 case "--finetune": fineTune = true; break;
                 default:
                     Console.Error.WriteLine($"unknown option '{args[i]}'; usage: {Usage}");
@@ -92,7 +95,7 @@ public static class PaperBenchmark
             var evaluation = new ModelEvaluation(config, TransformerWeights.Load(config));
             var estimator = new PlanEstimator(evaluation, config.Name, device, Part, ClockMHz, 100, ResourceCoefficients.Default);
             var names = IntegerTransformer.LayerNames(config);
-            foreach (int bits in UniformBits)
+            foreach (int bits in rowBits)
             {
                 var uniform = new LayerBits(bits, bits);
                 var quantized = evaluation.Quantize(_ => uniform);
@@ -114,7 +117,7 @@ public static class PaperBenchmark
                     .WithEngine(new EngineSettings(lanes, LanesExplicit: false)), estimator.Estimate);
                 var engine = new Design(engineAuto.Plan, engineAuto.Estimate);
 
-                var explored = BestExploredDesign(ModelPath(family, d), bits, fineTune);
+                var explored = BestExploredDesign(ModelPath(family, d), bits, fineTune, objective);
                 // The exploration fine-tunes the uniform design at the row's bits only when some design qualifies.
                 double? fineTuned = !fineTune ? null
                     : explored?.UniformFineTunedTestMse ?? FineTuneJob.Tune(evaluation, _ => uniform, new FineTuneOptions()).Test.IntegerVsTarget.Mse;
@@ -124,7 +127,7 @@ public static class PaperBenchmark
         }
         var evaluationTime = clock.Elapsed - training;
 
-        Console.Write(Report(rows, family, epochs, device, fineTune));
+        Console.Write(Report(rows, family, epochs, device, fineTune, objective));
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"run time: {clock.Elapsed.TotalSeconds:F0} s ({(missing.Count > 0 ? $"training {missing.Count} model(s) {training.TotalSeconds:F0} s, " : "models loaded, ")}simulation and estimates {evaluationTime.TotalSeconds:F0} s)"));
@@ -132,11 +135,11 @@ public static class PaperBenchmark
     }
 
     /// <summary>
-    /// FpgaExplore (objective Accuracy) on the model with candidate bits up to <paramref name="bits"/>
+    /// FpgaExplore (objective Accuracy unless told otherwise) on the model with candidate bits up to <paramref name="bits"/>
     /// (4; 4;6; 4;6;8), as `dotnet build -t:FpgaExplore -p:FpgaExploreBits=…` runs it: its best design
     /// that fits, read back from report/explore.json, or null when it finds none.
     /// </summary>
-    public static ExploredDesign? BestExploredDesign(string modelPath, int bits, bool fineTune = false)
+    public static ExploredDesign? BestExploredDesign(string modelPath, int bits, bool fineTune = false, string objective = "Accuracy")
     {
         string output = Path.Combine(Path.GetTempPath(), "tfpga-paper-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         try
@@ -150,7 +153,7 @@ public static class PaperBenchmark
                 OutputDir = output, DefaultWeightBits = bits.ToString(CultureInfo.InvariantCulture), DefaultActivationBits = bits.ToString(CultureInfo.InvariantCulture),
             });
             string candidates = string.Join(";", UniformBits.Where(b => b <= bits).Select(b => b.ToString(CultureInfo.InvariantCulture)));
-            var outcome = DesignExploration.Run(new ExploreRequest(build, new ExploreSettings { Objective = "Accuracy", Bits = candidates, FineTune = fineTune ? "true" : "false" }));
+            var outcome = DesignExploration.Run(new ExploreRequest(build, new ExploreSettings { Objective = objective, Bits = candidates, FineTune = fineTune ? "true" : "false" }));
             string report = Path.Combine(output, "report", "explore.json");
             foreach (var diagnostic in outcome.Diagnostics) Console.Error.WriteLine($"d {Path.GetFileName(folder)}, bits ≤ {bits}: {diagnostic.Code} {diagnostic.Message}");
             if (!File.Exists(report)) return null;
@@ -200,7 +203,7 @@ public static class PaperBenchmark
         return failures;
     }
 
-    private static string Report(List<Row> rows, string family, int epochs, Device device, bool fineTune)
+    private static string Report(List<Row> rows, string family, int epochs, Device device, bool fineTune, string objective)
     {
         var text = new StringBuilder();
         string Line(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
@@ -209,7 +212,7 @@ public static class PaperBenchmark
         text.AppendLine("Earlier + Auto multipliers = the earlier template with multipliers moved to LUTs by the estimator while over budget (buffers stay Distributed): the buffer choice alone is the difference to ours.");
         text.AppendLine("Ours = Auto buffers and Auto multipliers resolved by the estimator, uniform bits. MSE in °C² on the 1,735 test windows.");
         text.AppendLine("Engine = FpgaArchitecture=Engine with FpgaEngineLanes left open (the most lanes up to 16 with which it fits, the engine's Auto rule), uniform bits: the same integer model as ours, so the same integer MSE.");
-        text.AppendLine("FpgaExplore = the best design (objective Accuracy) of `dotnet build -t:FpgaExplore` with FpgaExploreBits up to the row's bits (4; 4;6; 4;6;8): bits per layer, buffers, lanes and multipliers searched; its bits, measured test MSE, resources and cycles.");
+        text.AppendLine($"FpgaExplore = the best design (objective {objective}) of `dotnet build -t:FpgaExplore` with FpgaExploreBits up to the row's bits (4; 4;6; 4;6;8): bits per layer, buffers, lanes and multipliers searched; its bits, measured test MSE, resources and cycles.");
         if (fineTune)
             text.AppendLine("Fine-tuned = the test MSE after quantization-aware fine-tuning for the design's bits (FpgaFineTune's code and defaults, through FpgaExploreFineTune): of the uniform design in its column, of FpgaExplore's best design in its cell.");
         text.AppendLine();

@@ -6,7 +6,20 @@ using TransformerFpga.Pipeline;
 namespace TransformerFpga.Explore;
 
 /// <summary>Resources and latency of one design.</summary>
-public readonly record struct DesignCost(Resources Resources, long Cycles);
+public readonly record struct DesignCost(Resources Resources, long Cycles)
+{
+    /// <summary>
+    /// Share of LUTs and FFs the search's cost may differ from the estimate by: bias correction sets each linear layer's
+    /// biases from the bits of every layer before it, while the search costs a layer's bias table with the biases of a
+    /// plan that shares only its own choices (the table's constant bits, which synthesis prunes, can differ).
+    /// </summary>
+    public const double BiasTableTolerance = 0.01;
+
+    /// <summary>The same cycles, BRAM18, DSP48E1 and LUT RAM, and LUTs and FFs within <see cref="BiasTableTolerance"/>.</summary>
+    public bool Matches(Resources estimate, long cycles) =>
+        Cycles == cycles && Resources.Bram18 == estimate.Bram18 && Resources.Dsp == estimate.Dsp && Resources.LutRam == estimate.LutRam
+        && Math.Abs(Resources.Lut - estimate.Lut) <= BiasTableTolerance * estimate.Lut && Math.Abs(Resources.Ff - estimate.Ff) <= BiasTableTolerance * estimate.Ff;
+}
 
 /// <summary>
 /// The resource estimate and latency of any design in a <see cref="DesignSpace"/>, equal to what
@@ -19,8 +32,9 @@ public readonly record struct DesignCost(Resources Resources, long Cycles);
 /// activation bits, memory and banks; the input buffer on the first layer's activation bits; the
 /// control on nothing that varies. So each module is generated and estimated once per distinct
 /// combination of those choices (with the same generator and resource model as the build) and cached;
-/// a design's resources are the sum of its modules', exactly, and its cycles the sum of its layers' from
-/// the latency model, computed with each entity.
+/// a design's resources are the sum of its modules' (exactly, but for the linear layers' bias tables: see
+/// <see cref="DesignCost.BiasTableTolerance"/>), and its cycles the sum of its layers' from the latency model, computed
+/// with each entity.
 /// </para>
 /// </summary>
 public sealed class DesignCosts

@@ -187,10 +187,10 @@ public static class DesignExploration
         var designs = Measure(plans, evaluation, estimator, simulated, validated, cancellation);
         double referenceTestError = Simulate(evaluation, [UniformBits(space, ExploreOptions.ReferenceBits)], simulated, cancellation)[0].IntegerVsTarget.Mse;
 
-        // The search's costs are the estimator's by construction (DesignCosts); say so loudly if a design disagrees.
-        // (it costs Layers designs; the Engine designs are the estimator's own)
+        // The search's costs are the estimator's by construction (DesignCosts, but for the bias tables); say so loudly if
+        // a design disagrees (it costs Layers designs; the Engine designs are the estimator's own).
         int mismatched = plans.Select((p, i) => (Candidate: p, e: designs[i].Estimate))
-            .Count(x => x.Candidate.Design is { } d && x.Candidate.Plan.Engine is null && costs.Cost(d.Genome) != new DesignCost(x.e.Total, x.e.LatencyCycles));
+            .Count(x => x.Candidate.Design is { } d && x.Candidate.Plan.Engine is null && !costs.Cost(d.Genome).Matches(x.e.Total, x.e.LatencyCycles));
         if (mismatched > 0)
             progress(string.Create(CultureInfo.InvariantCulture, $"explore: the search's resource model differed from the estimate for {mismatched} designs; the reports use the estimate"));
 

@@ -18,7 +18,8 @@ public sealed record FineTuneResult(TransformerWeights Weights, int BestEpoch, d
 /// Quantization-aware fine-tuning of a model's float weights for one plan (per-layer bits).
 /// <para>
 /// Forward: the integer simulator itself (<see cref="SimulatedActivations"/>), on the model quantized from the current
-/// weights by the build's own post-training quantization; there is no float imitation of the integer rules to drift
+/// weights by the build's own post-training quantization (less its bias correction, which would cost a simulation of
+/// the calibration windows per step: the trained biases take its part); there is no float imitation of the integer rules to drift
 /// from them. Backward: the float network's gradient evaluated at the simulator's dequantized activations and
 /// quantized weights, with the straight-through estimator: each quantizer passes the gradient where its value did
 /// not saturate and blocks it where it did (<see cref="TransformerNetwork.Backward"/>).
@@ -32,8 +33,9 @@ public sealed record FineTuneResult(TransformerWeights Weights, int BestEpoch, d
 /// </para>
 /// <para>
 /// The best epoch is the one with the least integer-simulator MSE on the held-out validation windows, measured exactly
-/// as the build will quantize those weights (recalibrated scales, post-training quantization); the source weights
-/// (epoch 0) compete too, so fine-tuning never returns weights worse than it started from. Single-threaded with a
+/// as the build will quantize those weights (recalibrated scales, post-training quantization with its bias correction); the source weights
+/// (epoch 0) compete too, so fine-tuning never returns weights worse than it started from. Single-threaded (but for the
+/// bias correction's integer sums, which are the same in any order) with a
 /// fixed seed: the same inputs give the same weights, bit for bit.
 /// </para>
 /// </summary>
@@ -49,7 +51,7 @@ public static class QuantizationAwareTraining
         Load(network, source.Weights);
         foreach (var linear in network.Linears) linear.ForwardWeight = new double[linear.Weight.Value.Length];
 
-        double before = ValidationMse(IntegerTransformer.Quantize(config, source.Weights, source.Ranges, bits), data, config);
+        double before = ValidationMse(source.Quantize(bits), data, config);
         var best = (Weights: source.Weights, Epoch: 0, Mse: before);
         var ranges = source.Ranges;
         var optimizer = new AdamOptimizer(network.Parameters, weightDecay: 0);
@@ -90,7 +92,7 @@ public static class QuantizationAwareTraining
             var candidate = Snapshot(network, config);
             ranges = IntegerTransformer.Calibrate(new FloatTransformer(config, candidate), source.CalibrationWindows);
             cancellation.ThrowIfCancellationRequested();
-            double validation = ValidationMse(IntegerTransformer.Quantize(config, candidate, ranges, bits), data, config);
+            double validation = ValidationMse(source.Quantize(candidate, ranges, bits), data, config);
             if (validation < best.Mse) best = (candidate, epoch, validation);
             var report = new FineTuneEpoch(epoch, options.Epochs, squaredErrors / ((double)windows * outputs), validation, best.Epoch, best.Mse);
             epochs.Add(report);

@@ -60,22 +60,23 @@ public sealed class IntegerTransformer
     /// <param name="ranges">Calibrated max |x| per layer name, plus "input".</param>
     /// <param name="bits">Bits per layer name.</param>
     public static IntegerTransformer Quantize(ModelConfig config, TransformerWeights weights,
-        IReadOnlyDictionary<string, double> ranges, Func<string, LayerBits> bits)
+        IReadOnlyDictionary<string, double> ranges, Func<string, LayerBits> bits, IReadOnlyDictionary<string, double[]>? secondMoments = null)
     {
+        double[]? H(string name) => secondMoments?.GetValueOrDefault(name);
         int w = config.Window, d = config.DModel;
         var layers = new List<QuantizedLayer>();
         T Add<T>(T layer) where T : QuantizedLayer { layers.Add(layer); return layer; }
         QuantScale Scale(string name) => QuantScale.ForRange(ranges[name], bits(name).ActivationBits);
 
         var input = QuantScale.ForRange(ranges["input"], bits("embedding").ActivationBits);
-        QuantizedLayer h = Add(LinearLayer.Quantize("embedding", weights.Embedding, null, input, Scale("embedding"), bits("embedding").WeightBits, w, relu: false));
+        QuantizedLayer h = Add(LinearLayer.Quantize("embedding", weights.Embedding, null, input, Scale("embedding"), bits("embedding").WeightBits, w, relu: false, H("embedding")));
         h = Add(PositionalEncodingLayer.Quantize("posenc", h, Scale("posenc"), w, d));
         for (int e = 0; e < config.EncoderLayers; e++)
         {
             var p = weights.Encoders[e];
             string n = "encoder" + e + ".";
             LinearLayer Linear(string name, LinearWeights lw, QuantizedLayer source, int rows, bool relu = false) =>
-                Add(LinearLayer.Quantize(n + name, lw, source, source.Output, Scale(n + name), bits(n + name).WeightBits, rows, relu));
+                Add(LinearLayer.Quantize(n + name, lw, source, source.Output, Scale(n + name), bits(n + name).WeightBits, rows, relu, H(n + name)));
             QuantizedLayer Norm(string name, NormWeights nw, QuantizedLayer source) => config.Norm == NormKind.Batch
                 ? Add(BatchNormLayer.Quantize(n + name, nw, source, Scale(n + name)))
                 : Add(LayerNormLayer.Quantize(n + name, nw, source, Scale(n + name)));
@@ -96,7 +97,7 @@ public sealed class IntegerTransformer
             h = Norm("norm2", p.Norm2, add2);
         }
         var pool = Add(AveragePoolLayer.Quantize("pool", h, Scale("pool")));
-        Add(LinearLayer.Quantize("head", weights.Head, pool, pool.Output, Scale("head"), bits("head").WeightBits, 1, relu: false));
+        Add(LinearLayer.Quantize("head", weights.Head, pool, pool.Output, Scale("head"), bits("head").WeightBits, 1, relu: false, H("head")));
         return new IntegerTransformer(config, input, layers);
     }
 

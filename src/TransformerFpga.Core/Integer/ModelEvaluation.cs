@@ -31,6 +31,8 @@ public sealed class ModelEvaluation
         int stride = Math.Max(1, calibration.Count / MaxCalibrationWindows);
         CalibrationWindows = Enumerable.Range(0, calibration.Count).Where(i => i % stride == 0).Take(MaxCalibrationWindows).Select(i => calibration.Inputs[i]).ToArray();
         Ranges = IntegerTransformer.Calibrate(Float, CalibrationWindows);
+        _secondMoments = new Lazy<IReadOnlyDictionary<string, double[]>>(() => WeightRounding.SecondMoments(Float, config, CalibrationWindows));
+        _floatMeans = new Lazy<IReadOnlyDictionary<string, double[]>>(() => BiasCorrection.FloatMeans(Float, config, CalibrationWindows));
         cancellation.ThrowIfCancellationRequested();
 
         var testSeries = CsvSeries.Load(data.TestPath, data.InputColumns, data.TargetColumns);
@@ -38,6 +40,8 @@ public sealed class ModelEvaluation
         FloatPredictions = Test.Inputs.Select(x => Denormalize(Float.Forward(x))).ToArray();
         Persistence = PersistenceForecast(testSeries);
     }
+
+    private readonly Lazy<IReadOnlyDictionary<string, double[]>> _floatMeans, _secondMoments;
 
     public ModelConfig Config { get; }
     public TransformerWeights Weights { get; }
@@ -55,7 +59,25 @@ public sealed class ModelEvaluation
     public double[][] FloatPredictions { get; }
     public double[][]? Persistence { get; }
 
-    public IntegerTransformer Quantize(Func<string, LayerBits> bits) => IntegerTransformer.Quantize(Config, Weights, Ranges, bits);
+    /// <summary>
+    /// The post-training quantization every build makes: calibrated scales, error-compensating weight rounding
+    /// (<see cref="WeightRounding"/>), then bias correction (<see cref="BiasCorrection"/>).
+    /// </summary>
+    public IntegerTransformer Quantize(Func<string, LayerBits> bits)
+    {
+        var model = IntegerTransformer.Quantize(Config, Weights, Ranges, bits, _secondMoments.Value);
+        BiasCorrection.Apply(model, _floatMeans.Value, CalibrationWindows);
+        return model;
+    }
+
+    /// <summary><see cref="Quantize"/> for other weights of the same model (fine-tuning's candidates), with their own ranges.</summary>
+    public IntegerTransformer Quantize(TransformerWeights weights, IReadOnlyDictionary<string, double> ranges, Func<string, LayerBits> bits)
+    {
+        var model = new FloatTransformer(Config, weights);
+        var quantized = IntegerTransformer.Quantize(Config, weights, ranges, bits, WeightRounding.SecondMoments(model, Config, CalibrationWindows));
+        BiasCorrection.Apply(quantized, BiasCorrection.FloatMeans(model, Config, CalibrationWindows), CalibrationWindows);
+        return quantized;
+    }
 
     public SimulationResult Evaluate(IntegerTransformer model)
     {

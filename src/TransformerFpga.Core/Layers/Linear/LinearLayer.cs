@@ -42,14 +42,16 @@ public sealed class LinearLayer : QuantizedLayer
     public int AccumulatorBits { get; }
 
     /// <param name="source">The producing layer, or null when the input is the model input.</param>
+    /// <param name="secondMoment">Σ x·xᵀ of the layer's float inputs (<see cref="Integer.WeightRounding"/>), or null to round each weight to nearest.</param>
     public static LinearLayer Quantize(string name, LinearWeights w, QuantizedLayer? source, QuantScale input, QuantScale output,
-        int weightBits, int rows, bool relu)
+        int weightBits, int rows, bool relu, double[]? secondMoment = null)
     {
         double maxWeight = 0;
         foreach (float v in w.W) maxWeight = Math.Max(maxWeight, Math.Abs(v));
         var weightScale = QuantScale.ForRange(maxWeight, weightBits);
         var weights = new int[w.W.Length];
-        for (int i = 0; i < weights.Length; i++) weights[i] = weightScale.Quantize(w.W[i]);
+        if (secondMoment is not null && weightBits >= Integer.WeightRounding.MinWeightBits) weights = Integer.WeightRounding.Round(w.W, w.Out, w.In, weightScale, secondMoment);
+        else for (int i = 0; i < weights.Length; i++) weights[i] = weightScale.Quantize(w.W[i]);
         double accumulatorScale = input.Scale * weightScale.Scale;
         long biasBound = (long)w.In << (weightBits + input.Bits - 2);
         var bias = new long[w.Out];
@@ -57,6 +59,13 @@ public sealed class LinearLayer : QuantizedLayer
             bias[o] = Math.Clamp(IntegerMath.RoundHalfAway(w.B[o] / accumulatorScale), -biasBound, biasBound);
         var requant = Dyadic.For(accumulatorScale / output.Scale);
         return new LinearLayer(name, output, rows, w.In, w.Out, weightBits, input.Bits, weights, bias, requant, relu, weightScale, source);
+    }
+
+    /// <summary>Adds <paramref name="delta"/> to output <paramref name="o"/>'s bias (bias correction), within the accumulator's headroom.</summary>
+    internal void CorrectBias(int o, long delta)
+    {
+        long bound = (long)In << (WeightBits + InputBits - 2);
+        Bias[o] = Math.Clamp(Bias[o] + delta, -bound, bound);
     }
 
     public override LayerDatapath Datapath => new LinearHardware(this);
